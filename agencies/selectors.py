@@ -1,0 +1,591 @@
+"""Every read that derives something from the record: chains, independence, drift, figures, timeline.
+
+Each selector runs a fixed number of queries whatever the size of the record: related rows come
+through select_related/prefetch_related and the derivation happens in Python on what was fetched.
+`agency=None` means the whole record; an agency (or its id) means it and its sub-agencies at any depth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from agencies.dates import PartialDate
+from agencies.models import (
+    UNNAMED_KINDS,
+    Agency,
+    Attribution,
+    AttributionHop,
+    Claim,
+    ClaimAgency,
+    ClaimStatus,
+    CommentRequest,
+    CommentResponse,
+    Document,
+    Figure,
+    MissionFit,
+    ReportedRole,
+    RoleClaim,
+    Stance,
+    StatedMission,
+)
+
+# Two figures cover "the same period" when both ends are within this many days of each other.
+PERIOD_TOLERANCE_DAYS = 3
+# Two values are contested when they differ by more than this share of the larger one.
+VALUE_TOLERANCE = Decimal("0.10")
+DAYS_PER_MONTH = Decimal("365.25") / 12
+ARROW = " → "
+
+
+# --- Attribution chains and what they say about a claim -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One attribution line: where the claim appears, the documents it came through, who it is from."""
+
+    attribution_id: int
+    stance: str
+    steps: list[str]
+    origin_label: str
+    origin_kind: str
+    quote: str
+    locator: str
+    # Outlet of the document closest to the origin: the one whose reporting the line rests on.
+    reporting_outlet_id: int | None
+    origin_id: int
+
+    @property
+    def text(self) -> str:
+        return ARROW.join([*self.steps, self.origin_label])
+
+
+@dataclass(frozen=True)
+class ClaimEvidence:
+    chains: list[Chain]
+    independent_origins: int
+    anonymous_only: bool
+    single_outlet: bool
+    warnings: list[str]
+
+    @property
+    def supporting(self) -> list[Chain]:
+        return [chain for chain in self.chains if chain.stance == Stance.SUPPORTS]
+
+    @property
+    def disputing(self) -> list[Chain]:
+        return [chain for chain in self.chains if chain.stance == Stance.DISPUTES]
+
+
+def _evidence_prefetches(prefix: str = "") -> list[Prefetch]:
+    """What claim_evidence reads, for claims reached through `prefix` ("" or "role_claims__claim__")."""
+    return [
+        Prefetch(
+            f"{prefix}attributions",
+            queryset=Attribution.objects.select_related("document__outlet", "origin").order_by(
+                "position", "id"
+            ),
+        ),
+        Prefetch(
+            f"{prefix}attributions__hops",
+            queryset=AttributionHop.objects.select_related("document__outlet").order_by("position", "id"),
+        ),
+    ]
+
+
+def claims_with_evidence(qs: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
+    """Claims ready for claim_evidence: three queries in all, however many claims and lines."""
+    if qs is None:
+        qs = Claim.objects.all()
+    return qs.prefetch_related(*_evidence_prefetches())
+
+
+def _document_label(document: Document) -> str:
+    return document.outlet.name if document.outlet_id else document.title
+
+
+def _chain(attribution: Attribution) -> Chain:
+    documents = [attribution.document, *(hop.document for hop in attribution.hops.all())]
+    return Chain(
+        attribution_id=attribution.pk,
+        stance=attribution.stance,
+        steps=[_document_label(document) for document in documents],
+        origin_label=attribution.origin.public_label,
+        origin_kind=attribution.origin.kind,
+        quote=attribution.quote,
+        locator=attribution.locator,
+        reporting_outlet_id=documents[-1].outlet_id,
+        origin_id=attribution.origin_id,
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _status_warnings(status: str, chains: list[Chain], independent: int, single_outlet: bool) -> list[str]:
+    """Where the claim's status and its evidence disagree: never silently."""
+    supporting = [chain for chain in chains if chain.stance == Stance.SUPPORTS]
+    disputing = [chain for chain in chains if chain.stance == Stance.DISPUTES]
+    warnings = []
+    if not chains:
+        warnings.append("no attribution: nothing traces this claim to a document")
+    if status == ClaimStatus.CORROBORATED:
+        if independent < 2:
+            warnings.append(f"marked corroborated with {_plural(independent, 'independent origin')}")
+        elif single_outlet:
+            warnings.append("marked corroborated but every supporting line passes through one outlet")
+    if status == ClaimStatus.CONFIRMED and not supporting:
+        warnings.append("marked confirmed with no supporting line")
+    if status in (ClaimStatus.DISPUTED, ClaimStatus.REFUTED) and not disputing:
+        warnings.append(f"marked {status} with no disputing line")
+    return warnings
+
+
+def claim_evidence(claim: Claim) -> ClaimEvidence:
+    """The chains of a claim and what they add up to. No query when the claim came from
+    claims_with_evidence (or a selector using the same prefetches)."""
+    chains = [_chain(attribution) for attribution in claim.attributions.all()]
+    supporting = [chain for chain in chains if chain.stance == Stance.SUPPORTS]
+    # Re-reporting is not corroboration: lines from one origin count once, whatever they passed through.
+    independent = len({chain.origin_id for chain in supporting})
+    anonymous_only = bool(supporting) and all(chain.origin_kind in UNNAMED_KINDS for chain in supporting)
+    outlets = {chain.reporting_outlet_id for chain in supporting}
+    single_outlet = len(outlets) == 1 and None not in outlets
+    return ClaimEvidence(
+        chains=chains,
+        independent_origins=independent,
+        anonymous_only=anonymous_only,
+        single_outlet=single_outlet,
+        warnings=_status_warnings(claim.status, chains, independent, single_outlet),
+    )
+
+
+@dataclass(frozen=True)
+class EvidencedClaim:
+    claim: Claim
+    evidence: ClaimEvidence
+
+
+# --- Agencies -------------------------------------------------------------------------------------
+
+
+def _agency_pk(agency: Agency | int) -> int:
+    return agency.pk if isinstance(agency, Agency) else int(agency)
+
+
+def agency_subtree_ids(agency: Agency | int) -> list[int]:
+    """The agency and its descendants at any depth, the agency first. One query (a recursive CTE)."""
+    root = _agency_pk(agency)
+    connection = connections[router.db_for_read(Agency)]
+    table = connection.ops.quote_name(Agency._meta.db_table)
+    # UNION (not UNION ALL) drops rows already seen, so a mistaken cycle in parents still ends.
+    sql = (
+        f"WITH RECURSIVE subtree(id) AS ("  # noqa: S608 - only the table name is interpolated
+        f" SELECT id FROM {table} WHERE id = %s"
+        f" UNION SELECT child.id FROM {table} child JOIN subtree ON child.parent_id = subtree.id"
+        f") SELECT id FROM subtree"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [root])
+        ids = {row[0] for row in cursor.fetchall()}
+    if root not in ids:
+        return []
+    return [root, *sorted(ids - {root})]
+
+
+def _scope(agency: Agency | int | None) -> list[int] | None:
+    return None if agency is None else agency_subtree_ids(agency)
+
+
+def _claims_about(ids: list[int]) -> QuerySet[ClaimAgency]:
+    return ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id")
+
+
+@dataclass(frozen=True)
+class DriftingRole:
+    role: ReportedRole
+    claims: list[EvidencedClaim]
+
+
+@dataclass(frozen=True)
+class MissionDrift:
+    agency: Agency
+    mission: StatedMission | None  # current stated mission: the highest position
+    roles: list[DriftingRole]  # its roles whose mission fit is "outside"
+
+
+def mission_drift(agency: Agency | int | None = None) -> list[MissionDrift]:
+    """Per agency, the reported roles outside its stated mission and the claims they rest on."""
+    ids = _scope(agency)
+    roles = (
+        ReportedRole.objects.filter(mission_fit=MissionFit.OUTSIDE)
+        .select_related("agency", "partner")
+        .prefetch_related(
+            Prefetch(
+                "role_claims", queryset=RoleClaim.objects.select_related("claim").order_by("position", "id")
+            ),
+            *_evidence_prefetches("role_claims__claim__"),
+        )
+        .order_by("agency__name", "agency_id", "slug")
+    )
+    if ids is not None:
+        roles = roles.filter(agency_id__in=ids)
+    by_agency: dict[int, list[ReportedRole]] = defaultdict(list)
+    for role in roles:
+        by_agency[role.agency_id].append(role)
+    if not by_agency:
+        return []
+    current = StatedMission.objects.filter(agency=OuterRef("agency")).order_by("-position", "-id")
+    latest = current.values("pk")[:1]
+    missions = {
+        mission.agency_id: mission
+        for mission in StatedMission.objects.filter(
+            agency_id__in=by_agency, pk=Subquery(latest)
+        ).select_related("document__outlet")
+    }
+    return [
+        MissionDrift(
+            agency=agency_roles[0].agency,
+            mission=missions.get(agency_id),
+            roles=[
+                DriftingRole(
+                    role=role,
+                    claims=[
+                        EvidencedClaim(claim=link.claim, evidence=claim_evidence(link.claim))
+                        for link in role.role_claims.all()
+                    ],
+                )
+                for role in agency_roles
+            ],
+        )
+        for agency_id, agency_roles in by_agency.items()
+    ]
+
+
+def open_comment_requests(agency: Agency | int | None = None) -> QuerySet[CommentRequest]:
+    """Agencies asked for comment that have not (yet) answered, oldest request first."""
+    ids = _scope(agency)
+    qs = CommentRequest.objects.filter(response=CommentResponse.NONE).select_related(
+        "agency", "document__outlet"
+    )
+    if ids is not None:
+        qs = qs.filter(agency_id__in=ids)
+    return qs.order_by(F("requested").asc(nulls_last=True), "agency__name", "document__title", "pk")
+
+
+# --- Figures --------------------------------------------------------------------------------------
+
+_RATE_UNIT = re.compile(
+    r"(?:\bper\s+|/\s*|\ba\s+)(day|week|month|year|annum)s?\b|\b(daily|weekly|monthly|yearly|annual(?:ly)?)\b"
+)
+_DAYS_IN = {
+    "day": Decimal(1),
+    "daily": Decimal(1),
+    "week": Decimal(7),
+    "weekly": Decimal(7),
+    "month": DAYS_PER_MONTH,
+    "monthly": DAYS_PER_MONTH,
+    "year": Decimal("365.25"),
+    "annum": Decimal("365.25"),
+    "yearly": Decimal("365.25"),
+    "annual": Decimal("365.25"),
+    "annually": Decimal("365.25"),
+}
+
+
+def _rate_days(unit: str) -> Decimal | None:
+    """Days in the period a rate unit is per ("people per month" -> 30.4375); None for a count."""
+    match = _RATE_UNIT.search(unit.lower())
+    if not match:
+        return None
+    return _DAYS_IN[match.group(1) or match.group(2)]
+
+
+@dataclass(frozen=True)
+class FigureReading:
+    """A figure with its period resolved to days and its value as a rate."""
+
+    figure: Figure
+    claim: Claim
+    evidence: ClaimEvidence
+    start: dt.date  # first day the period may cover: start of period_start
+    end: dt.date  # last day: end of period_end
+    days: int  # inclusive
+    is_rate: bool  # the unit already says per day/week/month/year
+    monthly_rate: Decimal
+    daily_rate: Decimal
+
+    @property
+    def metric(self) -> str:
+        return self.figure.metric
+
+    @property
+    def value(self) -> Decimal:
+        return self.figure.value
+
+    @property
+    def unit(self) -> str:
+        return self.figure.unit
+
+    @property
+    def period_start(self) -> PartialDate:
+        return self.figure.period_start
+
+    @property
+    def period_end(self) -> PartialDate:
+        return self.figure.period_end
+
+    @property
+    def basis(self) -> str:
+        return self.figure.basis
+
+    @property
+    def geography(self) -> str:
+        return self.figure.geography
+
+    @property
+    def period_display(self) -> str:
+        start, end = self.period_start, self.period_end
+        return start.display() if start == end else f"{start.display()} – {end.display()}"
+
+    @property
+    def label(self) -> str:
+        """'139,000 people, 20 Jan 2025 – 28 Apr 2025 (press briefing)'."""
+        text = f"{self.value.normalize():,f} {self.unit}, {self.period_display}"
+        return f"{text} ({self.basis})" if self.basis else text
+
+
+@dataclass(frozen=True)
+class ContestedFigures:
+    """Two figures on one metric over the same period whose values differ beyond VALUE_TOLERANCE."""
+
+    metric: str
+    first: FigureReading  # the larger
+    second: FigureReading
+    ratio: Decimal | None  # larger / smaller; None when the smaller is 0
+    compared_as: str  # "count", or "per month" when either figure is a rate
+
+
+@dataclass(frozen=True)
+class ComparableRates:
+    """Two figures on one metric over different periods, both as a monthly (and daily) rate."""
+
+    metric: str
+    first: FigureReading  # the earlier period
+    second: FigureReading
+    first_monthly: Decimal
+    second_monthly: Decimal
+    first_daily: Decimal
+    second_daily: Decimal
+    ratio: Decimal | None  # larger monthly rate / smaller; None when the smaller is 0
+    differs: bool  # the rates differ by more than VALUE_TOLERANCE
+
+
+def _reading(figure: Figure) -> FigureReading | None:
+    if figure.period_start is None or figure.period_end is None:
+        return None
+    start, end = figure.period_start.start, figure.period_end.end
+    if end < start:
+        return None
+    days = (end - start).days + 1
+    rate_days = _rate_days(figure.unit)
+    # A count spreads over its period's days; a rate is already per day/week/month/year.
+    per_days = Decimal(days) if rate_days is None else rate_days
+    return FigureReading(
+        figure=figure,
+        claim=figure.claim,
+        evidence=claim_evidence(figure.claim),
+        start=start,
+        end=end,
+        days=days,
+        is_rate=rate_days is not None,
+        # Multiply before dividing so that 57,000 a month stays exactly 57,000.
+        monthly_rate=figure.value * DAYS_PER_MONTH / per_days,
+        daily_rate=figure.value / per_days,
+    )
+
+
+def _ratio(a: Decimal, b: Decimal) -> Decimal | None:
+    low, high = sorted((abs(a), abs(b)))
+    return None if low == 0 else high / low
+
+
+def _apart(a: Decimal, b: Decimal) -> bool:
+    high = max(abs(a), abs(b))
+    return high != 0 and abs(a - b) / high > VALUE_TOLERANCE
+
+
+def _same_geography(a: FigureReading, b: FigureReading) -> bool:
+    # A figure without geography is taken to match; two named, different places never compare.
+    ga, gb = a.geography.strip().lower(), b.geography.strip().lower()
+    return not ga or not gb or ga == gb
+
+
+def _same_period(a: FigureReading, b: FigureReading) -> bool:
+    return (
+        abs((a.start - b.start).days) <= PERIOD_TOLERANCE_DAYS
+        and abs((a.end - b.end).days) <= PERIOD_TOLERANCE_DAYS
+    )
+
+
+def _readings_by_metric(agency: Agency | int | None) -> dict[str, list[tuple[FigureReading, bool]]]:
+    """Figures on every metric the scope has a figure for, each with whether it is in scope itself,
+    sorted by period start. A pair is shown when either side is in scope: a briefing on ICE shows
+    ICE's figure contested by one only the White House is said to have given."""
+    ids = _scope(agency)
+    figures = Figure.objects.select_related("claim").prefetch_related(*_evidence_prefetches("claim__"))
+    if ids is not None:
+        in_scope = Q(claim__in=_claims_about(ids))
+        figures = figures.filter(metric__in=Figure.objects.filter(in_scope).values("metric")).annotate(
+            in_scope=Exists(_claims_about(ids).filter(claim_id=OuterRef("claim_id")))
+        )
+    grouped: dict[str, list[tuple[FigureReading, bool]]] = defaultdict(list)
+    for figure in figures.order_by("metric", "pk"):
+        reading = _reading(figure)
+        if reading is not None:
+            grouped[figure.metric].append((reading, getattr(figure, "in_scope", True)))
+    for readings in grouped.values():
+        readings.sort(key=lambda pair: (pair[0].start, pair[0].end, pair[0].figure.pk))
+    return grouped
+
+
+def contested_figures(agency: Agency | int | None = None) -> list[ContestedFigures]:
+    """Same metric, both period ends within PERIOD_TOLERANCE_DAYS, values more than VALUE_TOLERANCE
+    apart relative to the larger. Counts compare as counts; if either is a rate, both compare per month."""
+    pairs = []
+    for metric, readings in sorted(_readings_by_metric(agency).items()):
+        # Sweep: sorted by start, so the partners of a figure are the next ones starting within tolerance.
+        for i, (a, a_in) in enumerate(readings):
+            for b, b_in in readings[i + 1 :]:
+                if (b.start - a.start).days > PERIOD_TOLERANCE_DAYS:
+                    break
+                if not (a_in or b_in) or not _same_period(a, b) or not _same_geography(a, b):
+                    continue
+                as_count = not a.is_rate and not b.is_rate
+                va, vb = (a.value, b.value) if as_count else (a.monthly_rate, b.monthly_rate)
+                if not _apart(va, vb):
+                    continue
+                first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
+                pairs.append(
+                    ContestedFigures(
+                        metric=metric,
+                        first=first,
+                        second=second,
+                        ratio=_ratio(va, vb),
+                        compared_as="count" if as_count else "per month",
+                    )
+                )
+    return pairs
+
+
+def comparable_rates(agency: Agency | int | None = None) -> list[ComparableRates]:
+    """Every pair on one metric over different periods, each side as a monthly and daily rate: a count
+    over a period is value / days (inclusive) * 365.25 / 12; a unit per day/week/month/year is a rate."""
+    pairs = []
+    for metric, readings in sorted(_readings_by_metric(agency).items()):
+        # Every different-period pair is an answer, so the output itself is quadratic in the figures.
+        for i, (a, a_in) in enumerate(readings):
+            for b, b_in in readings[i + 1 :]:
+                if not (a_in or b_in) or _same_period(a, b) or not _same_geography(a, b):
+                    continue
+                pairs.append(
+                    ComparableRates(
+                        metric=metric,
+                        first=a,
+                        second=b,
+                        first_monthly=a.monthly_rate,
+                        second_monthly=b.monthly_rate,
+                        first_daily=a.daily_rate,
+                        second_daily=b.daily_rate,
+                        ratio=_ratio(a.monthly_rate, b.monthly_rate),
+                        differs=_apart(a.monthly_rate, b.monthly_rate),
+                    )
+                )
+    return pairs
+
+
+# --- Timeline -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    date: PartialDate  # as precise as the record, no more: date.display() for people
+    kind: str  # claim | role | figure | document | mission | comment_request
+    text: str
+    obj: Any  # the row the event comes from
+    until: PartialDate | None = None  # figures: the end of the period
+
+    @property
+    def when(self) -> str:
+        if self.until is None or self.until == self.date:
+            return self.date.display()
+        return f"{self.date.display()} – {self.until.display()}"
+
+
+_KIND_ORDER = {"mission": 0, "document": 1, "claim": 2, "role": 3, "figure": 4, "comment_request": 5}
+
+
+def _dated(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
+    # ISO text sorts chronologically and puts "2025-05" before "2025-05-12": a month starts on its first day.
+    return sorted(
+        (event for event in events if event.date is not None),
+        key=lambda e: (e.date.isoformat(), _KIND_ORDER[e.kind], e.text, e.obj.pk),
+    )
+
+
+def _document_text(document: Document) -> str:
+    return f"{document.outlet.name}: {document.title}" if document.outlet_id else document.title
+
+
+def timeline(agency: Agency | int | None = None) -> list[TimelineEvent]:
+    """Dated events in order: claims made, roles first reported, figure periods, documents published,
+    missions stated, comment requests. In scope: what is about the agencies (roles: as performer or
+    partner), and the documents those claims, missions and requests appear in."""
+    ids = _scope(agency)
+    claims = Claim.objects.filter(made__isnull=False)
+    roles = ReportedRole.objects.filter(first_reported__isnull=False).select_related("agency", "partner")
+    figures = Figure.objects.filter(period_start__isnull=False).select_related("claim")
+    documents = Document.objects.filter(published__isnull=False).select_related("outlet")
+    missions = StatedMission.objects.filter(as_of__isnull=False).select_related("agency")
+    requests = CommentRequest.objects.filter(requested__isnull=False).select_related(
+        "agency", "document__outlet"
+    )
+    if ids is not None:
+        about = _claims_about(ids)
+        claims = claims.filter(pk__in=about)
+        roles = roles.filter(Q(agency_id__in=ids) | Q(partner_id__in=ids))
+        figures = figures.filter(claim_id__in=about)
+        missions = missions.filter(agency_id__in=ids)
+        requests = requests.filter(agency_id__in=ids)
+        documents = documents.filter(
+            Q(pk__in=Attribution.objects.filter(claim_id__in=about).values("document_id"))
+            | Q(pk__in=AttributionHop.objects.filter(attribution__claim_id__in=about).values("document_id"))
+            | Q(pk__in=StatedMission.objects.filter(agency_id__in=ids).values("document_id"))
+            | Q(pk__in=CommentRequest.objects.filter(agency_id__in=ids).values("document_id"))
+        )
+    events: list[TimelineEvent] = []
+    events += [TimelineEvent(c.made, "claim", c.text, c) for c in claims]
+    events += [TimelineEvent(r.first_reported, "role", f"{r.agency.label}: {r.summary}", r) for r in roles]
+    events += [TimelineEvent(f.period_start, "figure", str(f), f, until=f.period_end) for f in figures]
+    events += [TimelineEvent(d.published, "document", _document_text(d), d) for d in documents]
+    events += [TimelineEvent(s.as_of, "mission", f"{s.agency.label} states: {s.text}", s) for s in missions]
+    events += [
+        TimelineEvent(
+            r.requested,
+            "comment_request",
+            f"{_document_text(r.document)}: asked {r.agency.label} for comment ({r.get_response_display()})",
+            r,
+        )
+        for r in requests
+    ]
+    return _dated(events)
