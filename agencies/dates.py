@@ -196,5 +196,8 @@ class PartialDateField(models.CharField):
                 except PartialDateError as exc:
                     raise ValidationError(str(exc), code="invalid") from exc
 
+            def run_validators(self, value):
+                super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)
+
         kwargs.setdefault("form_class", PartialDateFormField)
         return super().formfield(**kwargs)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_filters",
     "simple_history",
     "agencies",
@@ -124,3 +125,67 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- Celery and briefing storage (briefing jobs: agencies/briefings/jobs.py, oversight/celery.py) ---
+# With CELERY_BROKER_URL (redis://...) workers build briefings; without it the same tasks run
+# in-process, so the embedded default builds briefings with nothing else running.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False  # an in-process build that breaks leaves its row to say so, not a 500
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True  # the Briefing row is the result
+CELERY_TIMEZONE = TIME_ZONE
+# Acknowledge after the work, re-queue when the worker process dies, take one task at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Time limits stay below the visibility timeout, or Redis would hand a running task to a second worker.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("BRIEFING_SOFT_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if _visibility_timeout <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be longer than the task time limit.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # A request never hangs on a broker that is down: fail fast and leave the row queued.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,  # above kombu's 1-second BRPOP; bounds a publish to a broker that hangs
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+# WeasyPrint's memory grows with big documents: recycle the child process.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=50)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
+
+BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
+BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=10)
+# A running briefing whose heartbeat is older than this lost its worker; a queued one older than
+# BRIEFING_REPUBLISH_SECONDS since it was last published never reached one.
+BRIEFING_STALE_SECONDS = env.float("BRIEFING_STALE_SECONDS", default=60)
+BRIEFING_REPUBLISH_SECONDS = env.float("BRIEFING_REPUBLISH_SECONDS", default=300)
+BRIEFING_SWEEP_SECONDS = env.float("BRIEFING_SWEEP_SECONDS", default=60)
+# Which function renders (dotted path): the integration tests swap in ones that stall or crash.
+BRIEFING_RENDERER = env.str("BRIEFING_RENDERER", default="agencies.briefings.render.briefing_render")
+CELERY_BEAT_SCHEDULE = {
+    "briefing-sweep": {
+        "task": "agencies.briefing_sweep",
+        "schedule": BRIEFING_SWEEP_SECONDS,
+        "options": {"expires": BRIEFING_SWEEP_SECONDS},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# PDFs go through Django's default storage (FileSystemStorage under MEDIA_ROOT here; object storage
+# through django-storages past one machine). MEDIA_URL stays unset: nothing is served from it.

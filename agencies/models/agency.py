@@ -116,7 +116,7 @@ class RoleClaim(models.Model):
         constraints = [models.UniqueConstraint(fields=["role", "claim"], name="role_claim_once")]
 
     def __str__(self):
-        return f"{self.role_id} rests on {self.claim_id}"
+        return f"{self.role.slug} rests on {self.claim.slug}"
 
 
 class DataSystem(Stamped):
@@ -174,4 +174,4 @@ class DataAccessClaim(models.Model):
         constraints = [models.UniqueConstraint(fields=["access", "claim"], name="access_claim_once")]
 
     def __str__(self):
-        return f"{self.access_id} rests on {self.claim_id}"
+        return f"{self.access} rests on {self.claim.slug}"

@@ -61,7 +61,7 @@ class ClaimAgency(models.Model):
         constraints = [models.UniqueConstraint(fields=["claim", "agency"], name="claim_agency_once")]
 
     def __str__(self):
-        return f"{self.claim_id} is about {self.agency_id}"
+        return f"{self.claim.slug} is about {self.agency.label}"
 
 
 class Stance(models.TextChoices):
@@ -111,7 +111,7 @@ class AttributionHop(models.Model):
         verbose_name_plural = "via documents (in order)"
 
     def __str__(self):
-        return f"via {self.document_id}"
+        return f"via {self.document.slug}"
 
 
 class Figure(Stamped):

@@ -84,7 +84,7 @@ class Citation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.citing_id} cites {self.cited_id}"
+        return f"{self.citing.slug} cites {self.cited.slug}"
 
 
 class SourceKind(models.TextChoices):

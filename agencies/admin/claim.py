@@ -1,0 +1,339 @@
+"""Claims with their agencies, attributions (and their via documents) and figures."""
+
+import re
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from agencies import services
+from agencies.models import (
+    Attribution,
+    AttributionHop,
+    Claim,
+    ClaimAgency,
+    Document,
+    Figure,
+    SourceKind,
+)
+from agencies.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
+
+from .common import (
+    PARTIAL_DATES,
+    PLAIN_ROWS,
+    SHORT_TEXT,
+    AtLeastOne,
+    HistoryAdmin,
+    StackedInline,
+    TabularInline,
+    change_link,
+    shorten,
+    shown_date,
+)
+
+# Ids may be separated by commas, spaces or arrows, so a pasted chain works too.
+VIA_SEPARATORS = re.compile(r"[\s,→]+")
+
+
+def evidence_of(claim: Claim) -> ClaimEvidence:
+    """The claim's evidence, derived once per row even though several columns show it."""
+    if not hasattr(claim, "_admin_evidence"):
+        claim._admin_evidence = claim_evidence(claim)
+    return claim._admin_evidence
+
+
+class ClaimForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        required=False,
+        max_length=services.REASON_MAX_LENGTH,
+        label="Reason for this change",
+        help_text="Kept in the history with your name. Required when the status changes.",
+    )
+
+    class Meta:
+        model = Claim
+        fields = ["slug", "kind", "status", "made", "text"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and "status" in self.changed_data and not cleaned.get("change_reason"):
+            self.add_error("change_reason", "Say why the status changes: the reason is kept in the history.")
+        return cleaned
+
+
+class ClaimAgencyInline(AtLeastOne, TabularInline):
+    model = ClaimAgency
+    classes = PLAIN_ROWS
+    fields = ["agency", "position"]
+    autocomplete_fields = ["agency"]
+    ordering = ["position", "id"]
+    extra = 0
+
+
+class AttributionInlineForm(forms.ModelForm):
+    """An attribution with its via documents typed as an ordered list of document ids.
+
+    The admin cannot nest the hops inline inside this inline, so they travel as one field
+    and are saved through services.attribution_set_via.
+    """
+
+    via = forms.CharField(
+        required=False,
+        label="Via documents (in order)",
+        help_text="Ids of the documents the claim passed through, from the document above outwards, "
+        "separated by commas: wapo-report, reuters-wire. Leave empty if it came straight from the origin.",
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    class Meta:
+        model = Attribution
+        fields = ["document", "origin", "stance", "quote", "locator", "position"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["via"] = ", ".join(hop.document.slug for hop in self.instance.hops.all())
+
+    def clean_via(self) -> list[Document]:
+        slugs = [slug for slug in VIA_SEPARATORS.split(self.cleaned_data["via"]) if slug]
+        found = Document.objects.in_bulk(slugs, field_name="slug")
+        unknown = [slug for slug in slugs if slug not in found]
+        if unknown:
+            listed = ", ".join(f"'{slug}'" for slug in unknown)
+            raise ValidationError(
+                f"Unknown document id{'s' if len(unknown) > 1 else ''}: {listed}.", code="unknown_document"
+            )
+        return [found[slug] for slug in slugs]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("via") is not None and cleaned.get("document") is not None:
+            try:
+                services.attribution_check_via(document=cleaned["document"], via=cleaned["via"])
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+
+class AttributionInline(StackedInline):
+    model = Attribution
+    form = AttributionInlineForm
+    fields = [("document", "origin"), "via", ("stance", "locator", "position"), "quote"]
+    autocomplete_fields = ["document", "origin"]
+    formfield_overrides = {**PARTIAL_DATES, **SHORT_TEXT}
+    ordering = ["position", "id"]
+    show_change_link = True
+    extra = 0
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 1 if obj is None else 0  # a new claim comes with the attribution that makes it traceable
+
+    def get_queryset(self, request):
+        hops = AttributionHop.objects.select_related("document").order_by("position", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("document", "origin")
+            .prefetch_related(Prefetch("hops", queryset=hops))
+        )
+
+
+class FigureInline(TabularInline):
+    model = Figure
+    fields = ["slug", "metric", "value", "unit", "period_start", "period_end", "geography", "basis"]
+    show_change_link = True
+    extra = 0
+
+
+class EvidenceFlagFilter(admin.SimpleListFilter):
+    title = "evidence"
+    parameter_name = "evidence"
+    flags = {
+        "anonymous_only": ("Anonymous only", lambda e: e.anonymous_only),
+        "single_outlet": ("Single outlet", lambda e: e.single_outlet),
+        "warnings": ("Status disagrees with evidence", lambda e: bool(e.warnings)),
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _test) in self.flags.items()]
+
+    def queryset(self, request, queryset):
+        flag = self.flags.get(self.value())
+        if flag is None:
+            return queryset
+        # The flags are derived, never stored: decide them from the evidence the queryset already
+        # prefetches (a fixed number of queries), then narrow the list to the matching claims.
+        test = flag[1]
+        return queryset.filter(pk__in=[claim.pk for claim in queryset if test(evidence_of(claim))])
+
+
+@admin.register(Claim)
+class ClaimAdmin(HistoryAdmin):
+    form = ClaimForm
+    list_display = [
+        "slug",
+        "short_text",
+        "agency_labels",
+        "kind",
+        "status",
+        "made_shown",
+        "independent_origins",
+        "flags",
+    ]
+    list_filter = ["status", "kind", EvidenceFlagFilter, ("agencies", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["slug", "text"]
+    readonly_fields = ["evidence"]
+    inlines = [ClaimAgencyInline, AttributionInline, FigureInline]
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["slug", ("kind", "status", "made"), "text", "change_reason"]
+        if obj is None:
+            return [(None, {"fields": fields})]
+        return [(None, {"fields": fields}), ("Evidence", {"fields": ["evidence"]})]
+
+    def get_queryset(self, request):
+        agencies = ClaimAgency.objects.select_related("agency").order_by("position", "id")
+        return claims_with_evidence(super().get_queryset(request)).prefetch_related(
+            Prefetch("claim_agencies", queryset=agencies, to_attr="agency_links")
+        )
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = form.cleaned_data.get("change_reason") or None
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not Attribution:
+            return
+        for attribution_form in formset.forms:
+            attribution = attribution_form.instance
+            if attribution.pk is None or attribution_form in formset.deleted_forms:
+                continue
+            if "via" in attribution_form.changed_data:
+                services.attribution_set_via(
+                    actor=request.user,
+                    attribution=attribution,
+                    documents=attribution_form.cleaned_data["via"],
+                    reason=form.cleaned_data.get("change_reason") or "",
+                )
+
+    @admin.display(description="text", ordering="text")
+    def short_text(self, obj):
+        return shorten(obj.text)
+
+    @admin.display(description="about")
+    def agency_labels(self, obj):
+        return ", ".join(link.agency.label for link in obj.agency_links) or None
+
+    @admin.display(description="made", ordering="made")
+    def made_shown(self, obj):
+        return shown_date(obj.made)
+
+    @admin.display(description="independent origins")
+    def independent_origins(self, obj):
+        return evidence_of(obj).independent_origins
+
+    @admin.display(description="flags")
+    def flags(self, obj):
+        evidence = evidence_of(obj)
+        flags = [label for label, on in self._flag_labels(evidence) if on] + evidence.warnings
+        return format_html_join(" ", '<span class="ov-flag">{}</span>', ((flag,) for flag in flags)) or None
+
+    @staticmethod
+    def _flag_labels(evidence: ClaimEvidence):
+        return [("anonymous only", evidence.anonymous_only), ("single outlet", evidence.single_outlet)]
+
+    @admin.display(description="chains and what they add up to")
+    def evidence(self, obj):
+        if obj is None or obj.pk is None:
+            return None
+        evidence = evidence_of(obj)
+        chains = [
+            {
+                "chain": chain,
+                "origin_kind": SourceKind(chain.origin_kind).label if chain.origin_kind else "",
+                "url": reverse("admin:agencies_attribution_change", args=[chain.attribution_id]),
+            }
+            for chain in evidence.chains
+        ]
+        flags = [label for label, on in self._flag_labels(evidence) if on]
+        return render_to_string(
+            "admin/agencies/claim/evidence.html", {"evidence": evidence, "chains": chains, "flags": flags}
+        )
+
+
+class HopFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("document")
+        ]
+        via = [row["document"] for row in sorted(rows, key=lambda row: row.get("position") or 0)]
+        document = self.instance.document if self.instance.document_id else None
+        try:
+            services.attribution_check_via(document=document, via=via)
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["via"]) from exc
+
+
+class AttributionHopInline(TabularInline):
+    model = AttributionHop
+    classes = PLAIN_ROWS
+    formset = HopFormSet
+    fields = ["document", "position"]
+    autocomplete_fields = ["document"]
+    ordering = ["position", "id"]
+    extra = 0
+
+
+@admin.register(Attribution)
+class AttributionAdmin(HistoryAdmin):
+    list_display = ["claim_link", "document", "via", "origin", "stance", "locator"]
+    list_filter = ["stance", "origin__kind"]
+    list_select_related = ["claim", "document", "origin"]
+    search_fields = ["claim__slug", "claim__text", "document__title", "document__slug", "origin__slug"]
+    autocomplete_fields = ["claim", "document", "origin"]
+    fields = ["claim", ("document", "origin"), ("stance", "locator", "position"), "quote"]
+    inlines = [AttributionHopInline]
+
+    def get_queryset(self, request):
+        hops = AttributionHop.objects.select_related("document").order_by("position", "id")
+        return super().get_queryset(request).prefetch_related(Prefetch("hops", queryset=hops))
+
+    @admin.display(description="claim", ordering="claim__slug")
+    def claim_link(self, obj):
+        return change_link(obj.claim, obj.claim.slug)
+
+    @admin.display(description="via")
+    def via(self, obj):
+        return " → ".join(hop.document.slug for hop in obj.hops.all()) or None
+
+
+@admin.register(Figure)
+class FigureAdmin(HistoryAdmin):
+    list_display = ["slug", "metric", "value_shown", "period", "geography", "basis", "claim_link"]
+    list_filter = ["metric", "unit"]
+    list_select_related = ["claim"]
+    search_fields = ["slug", "metric", "basis", "geography", "claim__slug", "claim__text"]
+    autocomplete_fields = ["claim"]
+
+    @admin.display(description="value", ordering="value")
+    def value_shown(self, obj):
+        return f"{obj.value.normalize():,f} {obj.unit}"
+
+    @admin.display(description="period", ordering="period_start")
+    def period(self, obj):
+        start, end = shown_date(obj.period_start), shown_date(obj.period_end)
+        if start == end:
+            return start
+        return format_html("{} – {}", start or "?", end or "?")
+
+    @admin.display(description="claim", ordering="claim__slug")
+    def claim_link(self, obj):
+        return change_link(obj.claim, obj.claim.slug)
