@@ -75,6 +75,7 @@ class AnonymousSourceFactory(SourceFactory):
 class ClaimFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Claim
+        skip_postgeneration_save = True
 
     slug = factory.Sequence(lambda n: f"claim-{n}")
     kind = m.ClaimKind.STATEMENT
@@ -92,6 +93,7 @@ class ClaimFactory(factory.django.DjangoModelFactory):
 class AttributionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Attribution
+        skip_postgeneration_save = True
 
     claim = factory.SubFactory(ClaimFactory)
     document = factory.SubFactory(DocumentFactory)

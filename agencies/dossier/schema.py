@@ -1,0 +1,402 @@
+"""The dossier's shape (dossier-format.md, version 1) as pydantic models.
+
+Structure only: types, required fields, enumerations, ids, dates, URLs, lengths.
+Whether an id points at something is the importer's business: it knows the
+database. Unknown fields are errors (`extra="forbid"`): a typo must never drop
+data. Strict types: YAML's `yes` (a bool) is not a name, `1.0` is not a count.
+"""
+
+import decimal
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
+from pydantic import ValidationError as PydanticValidationError
+
+from agencies import models as m
+from agencies.dates import PartialDate, PartialDateError
+
+from .errors import DossierError, at, show
+
+FORMAT = "oversight-dossier/1"
+
+# Sections in the order of the format page: exports follow it, errors are sorted by it.
+SECTIONS = (
+    "agencies",
+    "outlets",
+    "documents",
+    "sources",
+    "claims",
+    "roles",
+    "data_systems",
+    "data_access",
+    "figures",
+    "comment_requests",
+)
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
+_DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
+_FOUR_PLACES = decimal.Decimal("0.0001")
+
+
+def _max(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+# --- scalar validators ---------------------------------------------------------------------------
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("contains characters that cannot be written as UTF-8") from None
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _check_id(value: str) -> str:
+    if len(value) > 100 or not ID_PATTERN.match(value):
+        raise ValueError(
+            f"{show(value)} is not a valid id: use a-z, 0-9 and hyphens (at most 100), "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _check_slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{show(value)} is not a slug: use letters, digits, '_' and '-'")
+    return value
+
+
+_url_validator = URLValidator()
+
+
+def _check_url(value: str) -> str:
+    if value == "":
+        return value
+    try:
+        _url_validator(value)
+    except DjangoValidationError:
+        raise ValueError(f"{show(value)} is not a valid URL") from None
+    return value
+
+
+def _none_to_list(value):
+    return [] if value is None else value
+
+
+def _date(value) -> PartialDate | None:
+    if value is None:
+        return None
+    try:
+        return PartialDate.parse(value)
+    except PartialDateError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _required_date(value) -> PartialDate:
+    if value is None:
+        raise ValueError("a date is required: YYYY, YYYY-MM or YYYY-MM-DD")
+    return _date(value)
+
+
+def _number(value) -> decimal.Decimal:
+    """A figure's value: an int, a float or a decimal string; stored exactly as a Decimal."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, got {show(value)}")
+    if isinstance(value, int):
+        number = decimal.Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"expected a finite number, got {show(value)}")
+        number = decimal.Decimal(repr(value))
+    elif isinstance(value, str) and _DECIMAL_TEXT.match(value.strip()):
+        number = decimal.Decimal(value.strip())
+    else:
+        raise ValueError(f"expected a number, got {show(value)}")
+    if abs(number) >= 10**16:
+        raise ValueError(f"{show(value)} is too large: at most 16 digits before the decimal point")
+    if number != number.quantize(_FOUR_PLACES):
+        raise ValueError(f"{show(value)} has more than 4 decimal places")
+    # Beyond 15 significant digits some databases (SQLite) would round the value without a word.
+    if len(number.normalize().as_tuple().digits) > 15:
+        raise ValueError(f"{show(value)} has more than 15 significant digits")
+    return number
+
+
+# --- field types ---------------------------------------------------------------------------------
+
+
+def Text(max_length: int | None = None):  # noqa: N802 (a type factory)
+    """Required, non-blank text."""
+    return Annotated[
+        str, Field(max_length=max_length), AfterValidator(_clean_text), AfterValidator(_not_blank)
+    ]
+
+
+def OptText(max_length: int | None = None):  # noqa: N802
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text)] | None
+
+
+def Url(max_length: int):  # noqa: N802
+    return (
+        Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text), AfterValidator(_check_url)]
+        | None
+    )
+
+
+def Choice(choices) -> Any:  # noqa: N802
+    return Literal[tuple(choices.values)]
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+Ref = Annotated[str, AfterValidator(_check_id)]
+Slug = Annotated[str, Field(max_length=60), AfterValidator(_check_slug)]
+Date = Annotated[Any, PlainValidator(_date)]
+RequiredDate = Annotated[Any, PlainValidator(_required_date)]
+Number = Annotated[Any, PlainValidator(_number)]
+
+
+def Items(item_type):  # noqa: N802
+    """A list that may also be written as null (an empty list)."""
+    return Annotated[list[item_type], BeforeValidator(_none_to_list)]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Mission(_Item):
+    text: Text()
+    document: Ref | None = None
+    as_of: Date = None
+
+
+class AgencyItem(_Item):
+    id: Id
+    name: Text(_max(m.Agency, "name"))
+    acronym: OptText(_max(m.Agency, "acronym")) = None
+    kind: Choice(m.AgencyKind)
+    parent: Ref | None = None
+    website: Url(_max(m.Agency, "website")) = None
+    missions: Items(Mission) = Field(default_factory=list)
+
+
+class OutletItem(_Item):
+    id: Id
+    name: Text(_max(m.Outlet, "name"))
+    kind: Choice(m.OutletKind)
+
+
+class DocumentItem(_Item):
+    id: Id
+    kind: Choice(m.DocumentKind)
+    outlet: Ref | None = None
+    title: Text(_max(m.Document, "title"))
+    published: Date = None
+    url: Url(_max(m.Document, "url")) = None
+    archived_url: Url(_max(m.Document, "archived_url")) = None
+    authors: Items(Text(300)) = Field(default_factory=list)
+    cites: Items(Ref) = Field(default_factory=list)
+
+
+class SourceItem(_Item):
+    id: Id
+    kind: Choice(m.SourceKind)
+    description: OptText(_max(m.Source, "description")) = None
+    count: Annotated[int, Field(ge=1, le=2_000_000_000)] | None = None
+    reason: OptText(_max(m.Source, "reason")) = None
+    granted_by: Ref | None = None
+    name: OptText(_max(m.Source, "name")) = None
+    title: OptText(_max(m.Source, "title")) = None
+    affiliation: Ref | None = None
+    agency: Ref | None = None
+    outlet: Ref | None = None
+    document: Ref | None = None
+    confidential_notes: Annotated[str, AfterValidator(_clean_text), AfterValidator(_not_blank)] | None = None
+
+
+class AttributionItem(_Item):
+    document: Ref
+    via: Items(Ref) = Field(default_factory=list)
+    origin: Ref
+    stance: Choice(m.Stance)
+    quote: OptText() = None
+    locator: OptText(_max(m.Attribution, "locator")) = None
+
+
+class ClaimItem(_Item):
+    id: Id
+    kind: Choice(m.ClaimKind)
+    text: Text()
+    agencies: Items(Ref)
+    made: Date = None
+    status: Choice(m.ClaimStatus)
+    attributions: Items(AttributionItem)
+
+
+class RoleItem(_Item):
+    id: Id
+    agency: Ref
+    partner: Ref | None = None
+    summary: Text()
+    category: Slug
+    status: Choice(m.RoleStatus)
+    first_reported: Date = None
+    mission_fit: Choice(m.MissionFit)
+    rationale: OptText(_max(m.ReportedRole, "rationale")) = None
+    claims: Items(Ref)
+
+
+class DataSystemItem(_Item):
+    id: Id
+    agency: Ref
+    name: Text(_max(m.DataSystem, "name"))
+    description: OptText() = None
+
+
+class DataAccessItem(_Item):
+    system: Ref
+    seeker: Ref
+    status: Choice(m.AccessStatus)
+    claims: Items(Ref)
+
+
+class FigureItem(_Item):
+    id: Id
+    claim: Ref
+    metric: Slug
+    value: Number
+    unit: Text(_max(m.Figure, "unit"))
+    period_start: RequiredDate
+    period_end: RequiredDate
+    geography: OptText(_max(m.Figure, "geography")) = None
+    basis: OptText(_max(m.Figure, "basis")) = None
+
+
+class CommentRequestItem(_Item):
+    document: Ref
+    agency: Ref
+    requested: Date = None
+    response: Choice(m.CommentResponse)
+    response_text: OptText() = None
+
+
+SECTION_ITEMS: dict[str, type[_Item]] = {
+    "agencies": AgencyItem,
+    "outlets": OutletItem,
+    "documents": DocumentItem,
+    "sources": SourceItem,
+    "claims": ClaimItem,
+    "roles": RoleItem,
+    "data_systems": DataSystemItem,
+    "data_access": DataAccessItem,
+    "figures": FigureItem,
+    "comment_requests": CommentRequestItem,
+}
+
+_FIELD_NAMES = sorted(
+    {name for model in (*SECTION_ITEMS.values(), Mission, AttributionItem) for name in model.model_fields}
+)
+
+# Never echo these inputs into an error: error messages end up in logs and terminals.
+_SECRET_FIELDS = {"confidential_notes"}
+
+
+@dataclass
+class Structure:
+    """A dossier whose shape was checked: the valid items, the errors, and the ids of invalid items."""
+
+    items: dict[str, list[tuple[int, _Item]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    errors: list[tuple[tuple, str]] = field(default_factory=list)
+    # Ids of items that failed validation: references to them are not reported as unknown too.
+    invalid_ids: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
+
+    def error(self, path: tuple, message: str) -> None:
+        self.errors.append((path, at(path, message)))
+
+
+def _suggest(name, candidates) -> str:
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+_PLAIN_MESSAGES = {
+    "model_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "dict_type": "expected a mapping",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "list_type": "expected a list",
+}
+
+
+def _translate(error: dict, prefix: tuple) -> tuple[tuple, str]:
+    loc = prefix + tuple(error["loc"])
+    kind = error["type"]
+    secret = any(part in _SECRET_FIELDS for part in loc)
+    if kind == "missing":
+        message = "required field is missing"
+    elif kind == "extra_forbidden":
+        message = "unknown field" + _suggest(loc[-1], _FIELD_NAMES)
+    elif kind == "invalid_key":
+        loc = loc[:-1]
+        message = f"keys must be text, got {show(error['input'])}"
+    elif kind == "value_error":
+        message = error["msg"].removeprefix("Value error, ")
+    else:
+        message = _PLAIN_MESSAGES.get(kind) or error["msg"].replace("Input should be ", "expected ", 1)
+        value = error.get("input")
+        if not secret:
+            message += f", got {show(value)}"
+            if isinstance(value, bool) and kind == "string_type":
+                message += " (YAML reads yes/no/on/off as true/false: quote the text)"
+    return loc, at(loc, message)
+
+
+def check_structure(data) -> Structure:
+    """Check the shape of a loaded dossier. Raises DossierError only when nothing else can be checked."""
+    if not isinstance(data, dict):
+        raise DossierError([f"(top level): expected a mapping with 'format: {FORMAT}', got {show(data)}"])
+    if "format" not in data:
+        raise DossierError([f"format: required field is missing: expected {FORMAT!r}"])
+    if not isinstance(data["format"], str) or data["format"] != FORMAT:
+        raise DossierError([f"format: expected {FORMAT!r}, got {show(data['format'])}"])
+
+    structure = Structure()
+    for key in data:
+        if key != "format" and key not in SECTION_ITEMS:
+            structure.error((key,), "unknown section" + _suggest(key, SECTIONS))
+    for section, model in SECTION_ITEMS.items():
+        raw = data.get(section)
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            structure.error((section,), f"expected a list, got {show(raw)}")
+            continue
+        for index, item in enumerate(raw):
+            try:
+                structure.items[section].append((index, model.model_validate(item)))
+            except PydanticValidationError as exc:
+                for error in exc.errors(include_url=False, include_context=False):
+                    structure.errors.append(_translate(error, (section, index)))
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    structure.invalid_ids[section].add(item["id"])
+    return structure

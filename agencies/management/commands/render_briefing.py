@@ -1,0 +1,69 @@
+"""Render a briefing here and now, through the same code path as the worker, and write the PDF."""
+
+import shutil
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from agencies.briefings.jobs import briefing_render_now
+from agencies.models import Briefing, BriefingAudience, BriefingStatus
+
+
+def add_scope_arguments(parser) -> None:
+    scope = parser.add_mutually_exclusive_group(required=True)
+    scope.add_argument(
+        "--agency",
+        action="append",
+        metavar="ACRONYM",
+        help="An agency by acronym or id, sub-agencies included; repeat for several.",
+    )
+    scope.add_argument(
+        "--filter", metavar="QUERYSTRING", help="Claims chosen by the claims filter's query string."
+    )
+    parser.add_argument("--audience", choices=BriefingAudience.values, default=BriefingAudience.PUBLIC)
+
+
+def scope_from_options(options: dict) -> dict:
+    """The scope as typed; briefing_request and briefing_render_now check it against the record."""
+    if options["agency"]:
+        return {"agencies": options["agency"]}
+    return {"filter": options["filter"]}
+
+
+def check_output(output: str) -> None:
+    """Refuse before a render that may take minutes, not after it."""
+    folder = Path(output).resolve().parent
+    if not folder.is_dir():
+        raise CommandError(f"Cannot write {output}: there is no folder {folder}.")
+
+
+def briefing_save_pdf(briefing: Briefing, output: str) -> None:
+    try:
+        with briefing.file.open("rb") as pdf, Path(output).open("wb") as out:
+            shutil.copyfileobj(pdf, out)
+    except OSError as exc:
+        raise CommandError(f"Could not write {output}: {exc.strerror or exc}") from exc
+
+
+class Command(BaseCommand):
+    help = "Render a briefing synchronously (no worker needed) and write its PDF to --output."
+
+    def add_arguments(self, parser):
+        add_scope_arguments(parser)
+        parser.add_argument("--output", required=True, help="Where to write the PDF.")
+
+    def handle(self, *args, **options):
+        scope = scope_from_options(options)
+        check_output(options["output"])
+        try:
+            briefing = briefing_render_now(actor=None, scope=scope, audience=options["audience"])
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
+        if briefing.status != BriefingStatus.SUCCEEDED:
+            raise CommandError(f"Briefing #{briefing.pk} failed: {briefing.error or briefing.status}")
+        briefing_save_pdf(briefing, options["output"])
+        self.stdout.write(
+            f"Briefing #{briefing.pk}: {briefing.page_count} pages, {briefing.size} bytes, "
+            f"written to {options['output']}"
+        )
