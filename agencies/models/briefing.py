@@ -93,7 +93,7 @@ class Briefing(models.Model):
         ]
 
     def __str__(self):
-        return self.title or f"Briefing #{self.pk}"
+        return self.title or f"Briefing #{self.pk} ({self.scope_label})"
 
     @property
     def is_finished(self) -> bool:

@@ -2,6 +2,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from agencies.dates import PartialDateField
+from agencies.fields import EncryptedTextField
 
 from .base import Stamped, slug_field
 
@@ -172,15 +173,24 @@ class Source(Stamped):
 
 
 class SourceConfidentialNote(Stamped):
-    """Who a source really is and how to reach them. Kept apart so that nothing shows it by default."""
+    """Who a source really is and how to reach them. Kept apart so that nothing shows it by default.
+
+    The notes are encrypted at rest, in this table and in its history (agencies/fields.py); only
+    users with agencies.view_confidential see them (agencies/permissions.py).
+    """
 
     source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="confidential_note")
-    notes = models.TextField()
+    notes = EncryptedTextField()
 
     history = HistoricalRecords()
 
     class Meta:
-        permissions = [("view_confidential", "Can see who confidential sources are")]
+        permissions = [
+            (
+                "view_confidential",
+                "Can see who confidential sources are, and ask for internal briefings and exports",
+            )
+        ]
 
     def __str__(self):
         return f"Confidential note on {self.source.slug}"

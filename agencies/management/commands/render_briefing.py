@@ -3,7 +3,8 @@
 import shutil
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.briefings.jobs import briefing_render_now
@@ -22,6 +23,27 @@ def add_scope_arguments(parser) -> None:
         "--filter", metavar="QUERYSTRING", help="Claims chosen by the claims filter's query string."
     )
     parser.add_argument("--audience", choices=BriefingAudience.values, default=BriefingAudience.PUBLIC)
+    parser.add_argument(
+        "--user",
+        metavar="USERNAME",
+        help="Ask as this user (recorded as the requester); needed for --audience internal.",
+    )
+
+
+def actor_from_options(options: dict):
+    """Whoever runs the command can read the database already; naming sources needs a named user."""
+    username = options["user"]
+    if username is None:
+        if options["audience"] == BriefingAudience.INTERNAL:
+            raise CommandError(
+                "An internal briefing names confidential sources: give --user USERNAME, "
+                "a user allowed to see them."
+            )
+        return None
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"No active user {username!r}.")
+    return user
 
 
 def scope_from_options(options: dict) -> dict:
@@ -55,11 +77,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         scope = scope_from_options(options)
+        actor = actor_from_options(options)
         check_output(options["output"])
         try:
-            briefing = briefing_render_now(actor=None, scope=scope, audience=options["audience"])
+            briefing = briefing_render_now(actor=actor, scope=scope, audience=options["audience"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
         if briefing.status != BriefingStatus.SUCCEEDED:
             raise CommandError(f"Briefing #{briefing.pk} failed: {briefing.error or briefing.status}")
         briefing_save_pdf(briefing, options["output"])

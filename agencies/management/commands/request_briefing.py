@@ -3,11 +3,12 @@
 import argparse
 import time
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.briefings.jobs import QUEUE_UNREACHABLE, briefing_request
 from agencies.management.commands.render_briefing import (
+    actor_from_options,
     add_scope_arguments,
     briefing_save_pdf,
     check_output,
@@ -38,12 +39,15 @@ class Command(BaseCommand):
         if options["output"] and not options["wait"]:
             raise CommandError("--output needs --wait: without it the briefing may not be built yet.")
         scope = scope_from_options(options)
+        actor = actor_from_options(options)
         if options["output"]:
             check_output(options["output"])
         try:
-            briefing, published = briefing_request(actor=None, scope=scope, audience=options["audience"])
+            briefing, published = briefing_request(actor=actor, scope=scope, audience=options["audience"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(str(briefing.pk))
         if not published:
             self.stderr.write(f"Briefing #{briefing.pk} {QUEUE_UNREACHABLE}")

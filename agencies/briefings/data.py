@@ -1,0 +1,1049 @@
+"""The data a briefing is built from: one call, `briefing_data`, reads everything from the record.
+
+It returns plain, immutable values (strings, numbers, lists) rather than model instances, so that:
+the template cannot reach back into the database (no query per row, no field the data did not
+choose to show), the fingerprint is a hash of exactly what is printed, and a public briefing cannot
+print what it never loaded: confidential notes are only ever queried for an internal one.
+
+The number of queries depends on the scope (a few per agency named in it), never on the size of
+the record: related rows come through select_related/prefetch_related, derived answers from
+agencies.selectors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.db.models.functions import Upper
+from django.http import QueryDict
+
+from agencies import selectors
+from agencies.dates import PartialDate
+from agencies.filters import ClaimFilter
+from agencies.models import (
+    UNNAMED_KINDS,
+    Agency,
+    Claim,
+    ClaimAgency,
+    ClaimStatus,
+    DataAccess,
+    DataAccessClaim,
+    DataSystem,
+    Document,
+    Figure,
+    ReportedRole,
+    RoleClaim,
+    SourceConfidentialNote,
+    SourceKind,
+    Stance,
+    StatedMission,
+)
+
+PUBLIC, INTERNAL = "public", "internal"
+AUDIENCES = (PUBLIC, INTERNAL)
+
+# --- What the template receives ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A document in the numbered register of sources. The URL is text, never fetched."""
+
+    number: int
+    outlet: str
+    title: str
+    kind: str
+    published: str
+    authors: list[str]
+    url: str
+    archived_url: str
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    label: str
+    source: int | None  # number in the register
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """One attribution line: document → via documents → origin."""
+
+    stance: str
+    stance_label: str
+    steps: list[ChainStep]
+    origin: str
+    origin_kind: str
+    unnamed: bool
+    quote: str
+    locator: str
+    confidential: str  # internal briefings only; always "" in a public one
+
+
+@dataclass(frozen=True)
+class ClaimRef:
+    number: int | None  # None when the claim is not printed in this briefing
+    text: str
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    number: int
+    slug: str
+    text: str
+    kind: str
+    status: str
+    status_label: str
+    made: str
+    about: list[str]
+    chains: list[ChainView]
+    independent_origins: int
+    anonymous_only: bool
+    single_outlet: bool
+    warnings: list[str]
+    figures: list[str]
+
+
+@dataclass(frozen=True)
+class MissionView:
+    text: str
+    as_of: str
+    source: int | None
+    source_label: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class RoleView:
+    summary: str
+    category: str
+    status_label: str
+    first_reported: str
+    mission_fit: str
+    mission_fit_label: str
+    rationale: str
+    partner: str
+    claims: list[ClaimRef]
+
+
+@dataclass(frozen=True)
+class AccessView:
+    system: str
+    holder: str
+    seeker: str
+    status_label: str
+    claims: list[ClaimRef]
+
+
+@dataclass(frozen=True)
+class DataSystemView:
+    name: str
+    description: str
+    accesses: list[AccessView]
+
+
+@dataclass(frozen=True)
+class AgencySection:
+    anchor: str
+    name: str
+    acronym: str
+    label: str
+    kind: str
+    website: str
+    parent: str
+    children: list[str]
+    depth: int
+    missions: list[MissionView]
+    roles: list[RoleView]
+    data_systems: list[DataSystemView]
+    access_sought: list[AccessView]
+    claims: list[ClaimView]
+    also: list[ClaimRef]  # claims about this agency printed under another one
+
+
+@dataclass(frozen=True)
+class ConnectedAgency:
+    """An agency outside the scope that the scope's roles, data or claims involve."""
+
+    label: str
+    name: str
+    parent: str
+    mission: str
+    mission_source: int | None
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class FigureSide:
+    value: str
+    amount: float  # for the chart
+    unit: str
+    period: str
+    basis: str
+    geography: str
+    who: str
+    claim: ClaimRef
+    concerns: list[str]
+    monthly: str
+    lines: list[ChainView]
+
+
+@dataclass(frozen=True)
+class ContestedView:
+    metric: str
+    first: FigureSide  # the larger
+    second: FigureSide
+    ratio: str
+    compared_as: str
+
+
+@dataclass(frozen=True)
+class RateView:
+    metric: str
+    first: FigureSide  # the earlier period
+    second: FigureSide
+    ratio: str
+
+
+@dataclass(frozen=True)
+class DriftView:
+    agency: str
+    mission: str
+    mission_source: int | None
+    summary: str
+    status_label: str
+    partner: str
+    rationale: str
+    claims: list[ClaimRef]
+    anonymous_only: int  # how many of those claims rest only on anonymous or unnamed sources
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class KeyFindings:
+    drift: list[DriftView]
+    statuses: list[StatusCount]
+    claims: int
+    anonymous_only: int
+    anonymous_share: str
+    single_outlet: int
+    warnings: int
+    contested: int
+    open_requests: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: str
+    precision: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CommentRequestView:
+    agency: str
+    agency_name: str
+    outlet: str
+    document: str
+    source: int | None
+    requested: str
+    response: str
+
+
+@dataclass(frozen=True)
+class BriefingData:
+    audience: str
+    scope: dict
+    scope_label: str
+    title: str
+    short_title: str
+    subject: str
+    agencies: list[AgencySection]
+    connected: list[ConnectedAgency]
+    other_claims: list[ClaimView]
+    findings: KeyFindings
+    contested: list[ContestedView]
+    rates: list[RateView]
+    timeline: list[TimelineEntry]
+    comment_requests: list[CommentRequestView]
+    sources: list[SourceRef]
+    confidential_sources: int  # chains carrying a confidential note (internal only)
+    # The thresholds the methodology states: part of what is printed, so part of the fingerprint.
+    period_tolerance_days: int = selectors.PERIOD_TOLERANCE_DAYS
+    value_tolerance: str = f"{selectors.VALUE_TOLERANCE * 100:.0f}%"
+
+    def canonical(self) -> dict[str, Any]:
+        """Everything the briefing prints, as JSON-ready values: what the fingerprint hashes."""
+        return dataclasses.asdict(self)
+
+
+# --- Scope -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ResolvedScope:
+    normalised: dict
+    roots: list[Agency] = field(default_factory=list)
+    claim_filter: ClaimFilter | None = None
+
+
+def resolve_scope(scope: Any) -> ResolvedScope:
+    """The scope checked against the record, or a ValidationError naming what is wrong."""
+    if not isinstance(scope, dict) or len(scope) != 1 or not ({"agencies", "filter"} & set(scope)):
+        raise ValidationError(
+            "A briefing's scope is {'agencies': [slugs or acronyms]} or {'filter': '<claims query string>'}.",
+            code="invalid_scope",
+        )
+    if "agencies" in scope:
+        return _agencies_scope(scope["agencies"])
+    return _filter_scope(scope["filter"])
+
+
+def _agencies_scope(names: Any) -> ResolvedScope:
+    if isinstance(names, str):
+        names = [names]
+    if (
+        not isinstance(names, list | tuple)
+        or not names
+        or not all(isinstance(n, str) and n.strip() for n in names)
+    ):
+        raise ValidationError("Name at least one agency, by its id (slug) or acronym.", code="no_agency")
+    wanted = [name.strip() for name in names]
+    found = list(
+        Agency.objects.annotate(acronym_upper=Upper("acronym")).filter(
+            Q(slug__in=[w.lower() for w in wanted]) | Q(acronym_upper__in=[w.upper() for w in wanted])
+        )
+    )
+    by_slug = {agency.slug: agency for agency in found}
+    by_acronym: dict[str, list[Agency]] = defaultdict(list)
+    for agency in found:
+        if agency.acronym:
+            by_acronym[agency.acronym.upper()].append(agency)
+    chosen: dict[int, Agency] = {}
+    unknown, ambiguous = [], []
+    for name in wanted:
+        agency = by_slug.get(name.lower())
+        if agency is None:
+            matches = by_acronym.get(name.upper(), [])
+            if len(matches) > 1:
+                ambiguous.append(name)
+                continue
+            agency = matches[0] if matches else None
+        if agency is None:
+            unknown.append(name)
+        else:
+            chosen[agency.pk] = agency
+    if unknown:
+        raise ValidationError(f"Unknown agency: {', '.join(unknown)}.", code="unknown_agency")
+    if ambiguous:
+        raise ValidationError(
+            f"More than one agency has the acronym {', '.join(ambiguous)}: name it by its id.",
+            code="ambiguous",
+        )
+    roots = sorted(chosen.values(), key=lambda a: (a.name.lower(), a.slug))
+    return ResolvedScope(normalised={"agencies": sorted(a.slug for a in roots)}, roots=roots)
+
+
+def _filter_scope(query: Any) -> ResolvedScope:
+    if not isinstance(query, str):
+        raise ValidationError("A claims filter is a query string, such as 'status=disputed'.", code="invalid")
+    data = QueryDict(query.strip().lstrip("?"))
+    unknown = sorted(set(data) - set(ClaimFilter.base_filters))
+    if unknown:
+        known = ", ".join(ClaimFilter.base_filters)
+        raise ValidationError(
+            f"Unknown claims filter: {', '.join(unknown)} (known: {known}).", code="unknown_filter"
+        )
+    pairs = sorted((key, value.strip()) for key, values in data.lists() for value in values if value.strip())
+    cleaned = QueryDict(mutable=True)
+    for key, value in pairs:
+        cleaned.appendlist(key, value)
+    claim_filter = ClaimFilter(cleaned, queryset=Claim.objects.all())
+    if not claim_filter.is_valid():
+        problems = "; ".join(
+            f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in claim_filter.errors.items()
+        )
+        raise ValidationError(f"The claims filter is not valid: {problems}", code="invalid_filter")
+    return ResolvedScope(normalised={"filter": urlencode(pairs)}, claim_filter=claim_filter)
+
+
+def _filter_label(claim_filter: ClaimFilter) -> str:
+    data = claim_filter.form.cleaned_data
+    parts = []
+    if data.get("agency"):
+        parts.append("about " + ", ".join(a.label for a in data["agency"]) + " (sub-agencies included)")
+    labels = {"status": dict(ClaimStatus.choices), "kind": dict(Claim._meta.get_field("kind").choices)}
+    for name, verb in (("status", "status is"), ("kind", "kind is")):
+        if data.get(name):
+            parts.append(f"{verb} " + " or ".join(str(labels[name][v]).lower() for v in data[name]))
+    if data.get("outlet"):
+        parts.append("reported through " + " or ".join(o.name for o in data["outlet"]))
+    if data.get("made_after"):
+        parts.append(f"made on or after {data['made_after'].display()}")
+    if data.get("made_before"):
+        parts.append(f"made on or before {data['made_before'].display()}")
+    if data.get("q"):
+        parts.append(f"mentioning “{data['q'].strip()}”")
+    return "Claims " + "; ".join(parts) if parts else "Every claim in the record"
+
+
+# --- Building ---------------------------------------------------------------------------------------
+
+
+def _display(date: PartialDate | None, empty: str = "undated") -> str:
+    return date.display() if date is not None else empty
+
+
+def _number(value: Decimal) -> str:
+    return f"{value.normalize():,f}"
+
+
+def _whole(value: Decimal) -> str:
+    return f"{value.quantize(Decimal(1)):,}"
+
+
+def _ratio(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value.quantize(Decimal('0.1'))}×"
+
+
+def _agency_label(agency: Agency) -> str:
+    return agency.acronym or agency.name
+
+
+def _document_label(document: Document | None) -> str:
+    if document is None:
+        return ""
+    return document.outlet.name if document.outlet_id else document.title
+
+
+class _Register:
+    """The numbered list of sources, numbered in order of first mention."""
+
+    def __init__(self):
+        self.numbers: dict[int, int] = {}
+        self.entries: list[SourceRef] = []
+
+    def ref(self, document: Document | None) -> int | None:
+        if document is None:
+            return None
+        if document.pk not in self.numbers:
+            number = len(self.entries) + 1
+            self.numbers[document.pk] = number
+            self.entries.append(
+                SourceRef(
+                    number=number,
+                    outlet=document.outlet.name if document.outlet_id else "",
+                    title=document.title,
+                    kind=document.get_kind_display(),
+                    published=_display(document.published),
+                    authors=[str(a) for a in document.authors or []]
+                    if isinstance(document.authors, list)
+                    else [],
+                    url=document.url,
+                    archived_url=document.archived_url,
+                )
+            )
+        return self.numbers[document.pk]
+
+
+class _Builder:
+    def __init__(self, audience: str, resolved: ResolvedScope):
+        self.audience = audience
+        self.resolved = resolved
+        self.register = _Register()
+        self.numbers: dict[int, int] = {}  # claim pk -> number printed
+        self.notes: dict[int, str] = {}
+
+    # Claims -----------------------------------------------------------------------------------------
+
+    def chains(self, claim: Claim, evidence: selectors.ClaimEvidence) -> list[ChainView]:
+        views = []
+        # claim_evidence builds one chain per attribution, in the same order as the prefetch.
+        for chain, attribution in zip(evidence.chains, claim.attributions.all(), strict=True):
+            documents = [attribution.document, *(hop.document for hop in attribution.hops.all())]
+            views.append(
+                ChainView(
+                    stance=chain.stance,
+                    stance_label=Stance(chain.stance).label,
+                    steps=[
+                        ChainStep(label=label, source=self.register.ref(document))
+                        for label, document in zip(chain.steps, documents, strict=True)
+                    ],
+                    origin=chain.origin_label,
+                    origin_kind=SourceKind(chain.origin_kind).label,
+                    unnamed=chain.origin_kind in UNNAMED_KINDS,
+                    quote=chain.quote,
+                    locator=chain.locator,
+                    confidential=self.notes.get(chain.origin_id, ""),
+                )
+            )
+        return views
+
+    def claim_view(self, claim: Claim) -> ClaimView:
+        evidence = selectors.claim_evidence(claim)
+        self.numbers.setdefault(claim.pk, len(self.numbers) + 1)
+        return ClaimView(
+            number=self.numbers[claim.pk],
+            slug=claim.slug,
+            text=claim.text,
+            kind=claim.get_kind_display(),
+            status=claim.status,
+            status_label=claim.get_status_display(),
+            made=_display(claim.made),
+            about=[_agency_label(link.agency) for link in claim.claim_agencies.all()],
+            chains=self.chains(claim, evidence),
+            independent_origins=evidence.independent_origins,
+            anonymous_only=evidence.anonymous_only,
+            single_outlet=evidence.single_outlet,
+            warnings=list(evidence.warnings),
+            figures=[
+                f"{_number(f.value)} {f.unit} ({f.metric}), "
+                f"{_display(f.period_start)} – {_display(f.period_end)}" + (f", {f.basis}" if f.basis else "")
+                for f in claim.figures.all()
+            ],
+        )
+
+    def claim_ref(self, claim: Claim) -> ClaimRef:
+        return ClaimRef(
+            number=self.numbers.get(claim.pk),
+            text=claim.text,
+            status=claim.status,
+            status_label=claim.get_status_display(),
+        )
+
+    # Figures ----------------------------------------------------------------------------------------
+
+    def side(self, reading: selectors.FigureReading, concerns: list[str], per_month: bool) -> FigureSide:
+        who = []
+        for chain in reading.evidence.supporting:
+            if chain.origin_label not in who:
+                who.append(chain.origin_label)
+        return FigureSide(
+            value=_number(reading.value),
+            amount=float(reading.monthly_rate if per_month else reading.value),
+            unit=reading.unit,
+            period=reading.period_display,
+            basis=reading.basis,
+            geography=reading.geography,
+            who="; ".join(who),
+            claim=self.claim_ref(reading.claim),
+            concerns=concerns,
+            monthly=_whole(reading.monthly_rate),
+            lines=self.chains(reading.claim, reading.evidence),
+        )
+
+
+def _tree_order(agencies: dict[int, Agency], roots: Iterable[int]) -> list[tuple[Agency, int]]:
+    """Depth-first, children by name, each agency once: [(agency, depth), ...]."""
+    children: dict[int, list[Agency]] = defaultdict(list)
+    for agency in agencies.values():
+        if agency.parent_id in agencies:
+            children[agency.parent_id].append(agency)
+    ordered, seen = [], set()
+
+    def visit(agency: Agency, depth: int):
+        if agency.pk in seen:
+            return
+        seen.add(agency.pk)
+        ordered.append((agency, depth))
+        for child in sorted(children[agency.pk], key=lambda a: (a.name.lower(), a.slug)):
+            visit(child, depth + 1)
+
+    for pk in roots:
+        visit(agencies[pk], 0)
+    return ordered
+
+
+def _agencies_with_profile(ids: Iterable[int]):
+    return (
+        Agency.objects.filter(pk__in=list(ids))
+        .select_related("parent")
+        .prefetch_related(
+            Prefetch("children", queryset=Agency.objects.order_by("name", "slug")),
+            _missions(),
+            Prefetch(
+                "roles",
+                queryset=ReportedRole.objects.select_related("partner")
+                .prefetch_related(
+                    Prefetch(
+                        "role_claims",
+                        queryset=RoleClaim.objects.select_related("claim").order_by("position", "id"),
+                    )
+                )
+                .order_by("slug"),
+            ),
+            Prefetch(
+                "data_systems",
+                queryset=DataSystem.objects.prefetch_related(
+                    Prefetch(
+                        "accesses",
+                        queryset=DataAccess.objects.select_related("seeker")
+                        .prefetch_related(_access_claims())
+                        .order_by("seeker__name", "id"),
+                    )
+                ).order_by("name", "slug"),
+            ),
+            Prefetch(
+                "data_accesses",
+                queryset=DataAccess.objects.select_related("system__agency")
+                .prefetch_related(_access_claims())
+                .order_by("system__agency__name", "system__name", "id"),
+            ),
+        )
+    )
+
+
+def _missions() -> Prefetch:
+    return Prefetch(
+        "missions",
+        queryset=StatedMission.objects.select_related("document__outlet").order_by("position", "id"),
+    )
+
+
+def _access_claims() -> Prefetch:
+    return Prefetch(
+        "access_claims", queryset=DataAccessClaim.objects.select_related("claim").order_by("position", "id")
+    )
+
+
+def _claims(qs) -> list[Claim]:
+    claims = selectors.claims_with_evidence(qs).prefetch_related(
+        Prefetch(
+            "claim_agencies", queryset=ClaimAgency.objects.select_related("agency").order_by("position", "id")
+        ),
+        Prefetch("figures", queryset=Figure.objects.order_by("metric", "period_start", "slug")),
+    )
+    # Newest first, undated last, then by slug: the same order on every database (sorts are stable).
+    ordered = sorted(claims, key=lambda claim: claim.slug)
+    ordered.sort(key=lambda claim: claim.made.isoformat() if claim.made else "", reverse=True)
+    return ordered
+
+
+def briefing_data(*, scope: Any, audience: str) -> BriefingData:
+    """Everything a briefing prints, read from the record. Raises ValidationError for a bad scope."""
+    if audience not in AUDIENCES:
+        raise ValidationError(f"Unknown audience {audience!r}: use public or internal.", code="audience")
+    resolved = resolve_scope(scope)
+    builder = _Builder(audience, resolved)
+
+    # Which claims, which agencies get a section.
+    if resolved.claim_filter is None:
+        subtrees = {root.pk: selectors.agency_subtree_ids(root) for root in resolved.roots}
+        # An agency inside another's subtree is covered by it: its section comes under its parent.
+        root_ids = [
+            pk for pk in subtrees if not any(pk in ids for other, ids in subtrees.items() if other != pk)
+        ]
+        scope_ids = {pk for ids in subtrees.values() for pk in ids}
+        claim_qs = Claim.objects.filter(
+            Q(pk__in=ClaimAgency.objects.filter(agency_id__in=scope_ids).values("claim_id"))
+            | Q(pk__in=RoleClaim.objects.filter(role__agency_id__in=scope_ids).values("claim_id"))
+            | Q(
+                pk__in=DataAccessClaim.objects.filter(
+                    Q(access__system__agency_id__in=scope_ids) | Q(access__seeker_id__in=scope_ids)
+                ).values("claim_id")
+            )
+        )
+        claims = _claims(claim_qs)
+        section_ids = scope_ids
+    else:
+        claims = _claims(resolved.claim_filter.qs)
+        section_ids = {link.agency_id for claim in claims for link in claim.claim_agencies.all()}
+        root_ids = None
+    selected = {claim.pk for claim in claims}
+
+    agencies = {agency.pk: agency for agency in _agencies_with_profile(section_ids)}
+    if root_ids is None:
+        root_ids = sorted(
+            (pk for pk, a in agencies.items() if a.parent_id not in agencies),
+            key=lambda pk: (agencies[pk].name.lower(), agencies[pk].slug),
+        )
+    ordered = _tree_order(agencies, root_ids)
+
+    def shown_roles(agency: Agency) -> list[ReportedRole]:
+        roles = list(agency.roles.all())
+        if resolved.claim_filter is not None:
+            roles = [r for r in roles if any(link.claim_id in selected for link in r.role_claims.all())]
+        return roles
+
+    def shown_accesses(accesses: Iterable[DataAccess]) -> list[DataAccess]:
+        accesses = list(accesses)
+        if resolved.claim_filter is not None:
+            accesses = [
+                a for a in accesses if any(link.claim_id in selected for link in a.access_claims.all())
+            ]
+        return accesses
+
+    # Agencies outside the scope that its roles, data systems and claims involve.
+    connected: dict[int, list[str]] = defaultdict(list)
+
+    def connect(agency: Agency | None, reason: str):
+        if agency is not None and agency.pk not in section_ids and reason not in connected[agency.pk]:
+            connected[agency.pk].append(reason)
+
+    for agency, _depth in ordered:
+        for role in shown_roles(agency):
+            connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
+        for system in agency.data_systems.all():
+            for access in shown_accesses(system.accesses.all()):
+                connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
+        for access in shown_accesses(agency.data_accesses.all()):
+            connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
+    for claim in claims:
+        for link in claim.claim_agencies.all():
+            connect(link.agency, "named in claims this briefing covers")
+    connected_agencies = (
+        {
+            a.pk: a
+            for a in Agency.objects.filter(pk__in=list(connected))
+            .select_related("parent")
+            .prefetch_related(_missions())
+        }
+        if connected
+        else {}
+    )
+    involved = set(section_ids) | set(connected)
+
+    # Derived answers, from the selectors, narrowed to what concerns this briefing.
+    drift = [
+        entry
+        for entry in selectors.mission_drift()
+        if entry.agency.pk in section_ids
+        and (
+            resolved.claim_filter is None
+            or any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
+        )
+    ]
+    contested_pairs = selectors.contested_figures()
+    rate_pairs = [pair for pair in selectors.comparable_rates() if pair.differs]
+    about: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for link in (
+        ClaimAgency.objects.filter(claim_id__in=Figure.objects.values("claim_id"))
+        .select_related("agency")
+        .order_by("claim_id", "position", "id")
+    ):
+        about[link.claim_id].append((link.agency_id, _agency_label(link.agency)))
+
+    def concerns_briefing(pair) -> bool:
+        return any(
+            reading.claim.pk in selected or any(pk in involved for pk, _ in about[reading.claim.pk])
+            for reading in (pair.first, pair.second)
+        )
+
+    contested_pairs = [pair for pair in contested_pairs if concerns_briefing(pair)]
+    rate_pairs = [pair for pair in rate_pairs if concerns_briefing(pair)]
+    requests = [r for r in selectors.open_comment_requests() if r.agency_id in involved]
+
+    if resolved.claim_filter is None:
+        events, seen = [], set()
+        for pk in root_ids:
+            for event in selectors.timeline(pk):
+                key = (event.kind, event.obj.pk)
+                if key not in seen:
+                    seen.add(key)
+                    events.append(event)
+        events.sort(key=lambda e: e.date.isoformat())  # stable: each root's order within a day kept
+    else:
+        cited = {
+            document.pk
+            for claim in claims
+            for attribution in claim.attributions.all()
+            for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
+        }
+        role_ids = {role.pk for agency, _ in ordered for role in shown_roles(agency)}
+        keep = {
+            "claim": lambda obj: obj.pk in selected,
+            "figure": lambda obj: obj.claim_id in selected,
+            "document": lambda obj: obj.pk in cited,
+            "role": lambda obj: obj.pk in role_ids,
+            "mission": lambda obj: obj.agency_id in section_ids,
+            "comment_request": lambda obj: obj.agency_id in section_ids,
+        }
+        events = [event for event in selectors.timeline() if keep[event.kind](event.obj)]
+
+    # Confidential notes: read for an internal briefing only, and only for the sources it prints.
+    if audience == INTERNAL:
+        origins = {a.origin_id for claim in claims for a in claim.attributions.all()}
+        for pair in [*contested_pairs, *rate_pairs]:
+            for reading in (pair.first, pair.second):
+                origins |= {a.origin_id for a in reading.claim.attributions.all()}
+        builder.notes = dict(
+            SourceConfidentialNote.objects.filter(source_id__in=origins).values_list("source_id", "notes")
+        )
+
+    # Views, in reading order: sections number claims and sources as they first appear.
+    home: dict[int, int] = {}
+    for claim in claims:
+        for link in claim.claim_agencies.all():
+            if link.agency_id in agencies:
+                home.setdefault(claim.pk, link.agency_id)
+                break
+    for agency, _depth in ordered:  # claims about no agency in the section, but resting its roles
+        for role in shown_roles(agency):
+            for link in role.role_claims.all():
+                if link.claim_id in selected:
+                    home.setdefault(link.claim_id, agency.pk)
+    claims_by_agency: dict[int, list[Claim]] = defaultdict(list)
+    also_by_agency: dict[int, list[Claim]] = defaultdict(list)
+    for claim in claims:
+        if claim.pk in home:
+            claims_by_agency[home[claim.pk]].append(claim)
+        for link in claim.claim_agencies.all():
+            if link.agency_id in agencies and link.agency_id != home.get(claim.pk):
+                also_by_agency[link.agency_id].append(claim)
+
+    sections = []
+    claim_views: list[ClaimView] = []
+    for agency, depth in ordered:
+        missions = list(agency.missions.all())
+        mission_views = [
+            MissionView(
+                text=mission.text,
+                as_of=_display(mission.as_of),
+                source=builder.register.ref(mission.document),
+                source_label=_document_label(mission.document),
+                current=index == len(missions) - 1,
+            )
+            for index, mission in enumerate(missions)
+        ]
+        home_claims = [builder.claim_view(claim) for claim in claims_by_agency[agency.pk]]
+        claim_views += home_claims
+        sections.append(
+            dict(
+                agency=agency,
+                depth=depth,
+                missions=mission_views,
+                claims=home_claims,
+            )
+        )
+    other_claims = [builder.claim_view(claim) for claim in claims if claim.pk not in home]
+    claim_views += other_claims
+
+    # Roles and data come after the claims are numbered, so that they can point at them.
+    agency_sections = []
+    for entry in sections:
+        agency = entry["agency"]
+        agency_sections.append(
+            AgencySection(
+                anchor=f"agency-{agency.slug}",
+                name=agency.name,
+                acronym=agency.acronym,
+                label=_agency_label(agency),
+                kind=agency.get_kind_display(),
+                website=agency.website,
+                parent=str(agency.parent) if agency.parent_id else "",
+                children=[str(child) for child in agency.children.all()],
+                depth=entry["depth"],
+                missions=entry["missions"],
+                roles=[
+                    RoleView(
+                        summary=role.summary,
+                        category=role.category.replace("_", " "),
+                        status_label=role.get_status_display(),
+                        first_reported=_display(role.first_reported),
+                        mission_fit=role.mission_fit,
+                        mission_fit_label=role.get_mission_fit_display(),
+                        rationale=role.rationale,
+                        partner=str(role.partner) if role.partner_id else "",
+                        claims=[builder.claim_ref(link.claim) for link in role.role_claims.all()],
+                    )
+                    for role in shown_roles(agency)
+                ],
+                data_systems=[
+                    DataSystemView(
+                        name=system.name,
+                        description=system.description,
+                        accesses=[
+                            _access_view(builder, access, agency)
+                            for access in shown_accesses(system.accesses.all())
+                        ],
+                    )
+                    for system in agency.data_systems.all()
+                    if resolved.claim_filter is None or shown_accesses(system.accesses.all())
+                ],
+                access_sought=[
+                    _access_view(builder, access, access.system.agency)
+                    for access in shown_accesses(agency.data_accesses.all())
+                ],
+                claims=entry["claims"],
+                also=[builder.claim_ref(claim) for claim in also_by_agency[agency.pk]],
+            )
+        )
+
+    connected_views = []
+    for pk in sorted(connected_agencies, key=lambda pk: (connected_agencies[pk].name.lower(), pk)):
+        agency = connected_agencies[pk]
+        missions = list(agency.missions.all())
+        current = missions[-1] if missions else None
+        connected_views.append(
+            ConnectedAgency(
+                label=_agency_label(agency),
+                name=agency.name,
+                parent=str(agency.parent) if agency.parent_id else "",
+                mission=current.text if current else "",
+                mission_source=builder.register.ref(current.document) if current else None,
+                reasons=connected[pk],
+            )
+        )
+
+    def concerns(reading) -> list[str]:
+        return [label for _, label in about[reading.claim.pk]]
+
+    contested = [
+        ContestedView(
+            metric=pair.metric.replace("_", " "),
+            first=builder.side(pair.first, concerns(pair.first), pair.compared_as != "count"),
+            second=builder.side(pair.second, concerns(pair.second), pair.compared_as != "count"),
+            ratio=_ratio(pair.ratio),
+            compared_as=pair.compared_as,
+        )
+        for pair in contested_pairs
+    ]
+    rates = [
+        RateView(
+            metric=pair.metric.replace("_", " "),
+            first=builder.side(pair.first, concerns(pair.first), True),
+            second=builder.side(pair.second, concerns(pair.second), True),
+            ratio=_ratio(pair.ratio),
+        )
+        for pair in rate_pairs
+    ]
+    request_views = [
+        CommentRequestView(
+            agency=_agency_label(r.agency),
+            agency_name=r.agency.name,
+            outlet=r.document.outlet.name if r.document.outlet_id else "",
+            document=r.document.title,
+            source=builder.register.ref(r.document),
+            requested=_display(r.requested, "date not recorded"),
+            response=r.get_response_display(),
+        )
+        for r in requests
+    ]
+    drift_views = [
+        DriftView(
+            agency=_agency_label(entry.agency),
+            mission=entry.mission.text if entry.mission else "",
+            mission_source=builder.register.ref(entry.mission.document) if entry.mission else None,
+            summary=role.role.summary,
+            status_label=role.role.get_status_display(),
+            partner=_agency_label(role.role.partner) if role.role.partner_id else "",
+            rationale=role.role.rationale,
+            claims=[builder.claim_ref(ec.claim) for ec in role.claims],
+            anonymous_only=sum(1 for ec in role.claims if ec.evidence.anonymous_only),
+        )
+        for entry in drift
+        for role in entry.roles
+    ]
+    timeline_views = [
+        TimelineEntry(
+            when=event.when,
+            precision=event.date.precision,
+            kind=_EVENT_KINDS[event.kind],
+            text=event.text,
+        )
+        for event in events
+    ]
+
+    counts = defaultdict(int)
+    for view in claim_views:
+        counts[view.status] += 1
+    anonymous_only = sum(1 for view in claim_views if view.anonymous_only)
+    total = len(claim_views)
+    findings = KeyFindings(
+        drift=drift_views,
+        statuses=[StatusCount(status=s.value, label=s.label, count=counts[s.value]) for s in ClaimStatus],
+        claims=total,
+        anonymous_only=anonymous_only,
+        anonymous_share=f"{round(100 * anonymous_only / total)}%" if total else "—",
+        single_outlet=sum(1 for view in claim_views if view.single_outlet),
+        warnings=sum(1 for view in claim_views if view.warnings),
+        contested=len(contested),
+        open_requests=len(request_views),
+    )
+
+    title, short_title, subject, scope_label = _titles(resolved, ordered, audience)
+    return BriefingData(
+        audience=audience,
+        scope=resolved.normalised,
+        scope_label=scope_label,
+        title=title,
+        short_title=short_title,
+        subject=subject,
+        agencies=agency_sections,
+        connected=connected_views,
+        other_claims=other_claims,
+        findings=findings,
+        contested=contested,
+        rates=rates,
+        timeline=timeline_views,
+        comment_requests=request_views,
+        sources=builder.register.entries,
+        confidential_sources=sum(1 for view in claim_views for chain in view.chains if chain.confidential),
+    )
+
+
+_EVENT_KINDS = {
+    "claim": "Claim made",
+    "role": "Role first reported",
+    "figure": "Figure period",
+    "document": "Published",
+    "mission": "Mission stated",
+    "comment_request": "Comment requested",
+}
+
+
+def _access_view(builder: _Builder, access: DataAccess, holder: Agency) -> AccessView:
+    return AccessView(
+        system=access.system.name,
+        holder=_agency_label(holder),
+        seeker=_agency_label(access.seeker),
+        status_label=access.get_status_display(),
+        claims=[builder.claim_ref(link.claim) for link in access.access_claims.all()],
+    )
+
+
+def _titles(resolved: ResolvedScope, ordered, audience: str) -> tuple[str, str, str, str]:
+    edition = (
+        "internal edition, contains confidential source information"
+        if audience == INTERNAL
+        else "public edition"
+    )
+    if resolved.claim_filter is not None:
+        label = _filter_label(resolved.claim_filter)
+        subject = f"{label}: what is reported, who says so and what it rests on ({edition})"
+        return "Briefing: selected claims", "Selected claims", subject, label
+    roots = resolved.roots
+    names = [f"{a.name} ({a.acronym})" if a.acronym else a.name for a in roots]
+    with_children = [a for a in roots if any(other.parent_id == a.pk for other, _ in ordered)]
+    label = "; ".join(names) + (", sub-agencies included" if with_children else "")
+    short = ", ".join(_agency_label(a) for a in roots)
+    title = f"Briefing: {roots[0].name}" if len(roots) == 1 else f"Briefing: {short}"
+    subject = f"What {short} is reported to be doing, who says so and what it rests on ({edition})"
+    return title, short, subject, label
+
+
+__all__ = [
+    "AUDIENCES",
+    "INTERNAL",
+    "PUBLIC",
+    "BriefingData",
+    "briefing_data",
+    "resolve_scope",
+]

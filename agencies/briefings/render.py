@@ -1,0 +1,102 @@
+"""Render a briefing: the API the briefing jobs (worker, commands) call.
+
+    briefing_render(scope=..., audience=...)  -> RenderedBriefing (PDF, page count, fingerprint, title)
+    briefing_fingerprint(scope=..., audience=...) -> the same fingerprint, without rendering
+    scope_validate(scope) -> the normalised scope, or ValidationError
+
+A scope is {"agencies": [slug or acronym, ...]} (sub-agencies at any depth included) or
+{"filter": "<query string of agencies.filters.ClaimFilter>"}; the audience is "public" or "internal".
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.template.loader import get_template
+from django.utils import timezone
+
+from agencies.briefings import charts
+from agencies.briefings.data import BriefingData, briefing_data, resolve_scope
+from agencies.briefings.errors import BriefingRenderError
+from agencies.briefings.html import TEMPLATE, briefing_html
+from agencies.briefings.pdf import STYLESHEET, pdf_from_html
+
+# Raise when the briefing's meaning changes in a way the template digest below cannot see.
+TEMPLATE_VERSION = "1"
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class RenderedBriefing:
+    pdf: bytes
+    page_count: int
+    fingerprint: str  # SHA-256 hex of the data, the audience and the template version
+    title: str
+
+
+def scope_validate(scope: dict) -> dict:
+    """The scope in its normal form (sorted slugs, or a sorted query string), or ValidationError."""
+    return resolve_scope(scope).normalised
+
+
+@functools.cache
+def _digest(template_dir: str) -> str:
+    digest = hashlib.sha256(TEMPLATE_VERSION.encode())
+    files = [*sorted(Path(template_dir).glob("*.html")), STYLESHEET, Path(charts.__file__)]
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def template_version() -> str:
+    """TEMPLATE_VERSION and a digest of the templates, stylesheet and chart code: a change to how a
+    briefing looks changes the fingerprint, so an old PDF is never served for a new layout."""
+    origin = Path(get_template(TEMPLATE).origin.name)
+    return _digest(str(origin.parent))
+
+
+def _fingerprint(data: BriefingData) -> str:
+    canonical = json.dumps(
+        {"audience": data.audience, "template": template_version(), "data": data.canonical()},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _data(scope: dict, audience: str) -> BriefingData:
+    try:
+        return briefing_data(scope=scope, audience=audience)
+    except ValidationError as exc:
+        raise BriefingRenderError(" ".join(exc.messages)) from exc
+
+
+def briefing_fingerprint(*, scope: dict, audience: str) -> str:
+    """What briefing_render would return as the fingerprint, without laying out a page."""
+    return _fingerprint(_data(scope, audience))
+
+
+def briefing_render(*, scope: dict, audience: str, progress: Progress | None = None) -> RenderedBriefing:
+    """Read the data, write the HTML, lay out the PDF. Raises BriefingRenderError when the scope or
+    audience is wrong or the layout asked for anything outside the bundled assets."""
+    report = progress or (lambda stage, percent: None)
+    report("data", 5)
+    data = _data(scope, audience)
+    fingerprint = _fingerprint(data)
+    report("html", 30)
+    html = briefing_html(data, fingerprint=fingerprint, generated=timezone.now())
+    report("pdf", 40)
+    pdf = pdf_from_html(html)
+    report("pdf", 100)
+    return RenderedBriefing(
+        pdf=pdf.data, page_count=pdf.page_count, fingerprint=fingerprint, title=data.title
+    )
