@@ -1,17 +1,19 @@
 """Every write to the record: keyword-only, typed, atomic, and kept in history with who made it and why.
 
 `actor` is the user making the change (None for a system action, e.g. a command run without a user).
-Bad input raises django's ValidationError with a message meant for the researcher who typed it.
+Bad input raises django's ValidationError with a message meant for the researcher who typed it; an
+actor whose role does not allow the change gets PermissionDenied (agencies/permissions.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
+from agencies import permissions
 from agencies.dates import PartialDate
 from agencies.models import (
     Agency,
@@ -36,6 +38,20 @@ def _record(instance: models.Model, *, actor: Actor, reason: str = "") -> None:
     """Tell simple_history who makes the next save or delete of `instance`, and why."""
     instance._history_user = actor
     instance._change_reason = reason or None
+
+
+def _check_allowed(actor: Actor, perm: str, doing: str) -> None:
+    """A user needs `perm` (e.g. agencies.change_claim) to do this; a system action (no actor) may."""
+    if actor is not None and not actor.has_perm(perm):
+        raise PermissionDenied(f"Your role does not allow you to {doing}.")
+
+
+def claim_check_status(*, actor: Actor, status: str, current: str | None = None) -> None:
+    """Only editors give a claim a verdict (confirmed, refuted, retracted) or take one back."""
+    if actor is None or permissions.can_set_status(actor, status, current=current):
+        return
+    verdicts = ", ".join(sorted(permissions.VERDICT_STATUSES))
+    raise PermissionDenied(f"Only editors may set a claim's status to {verdicts}, or change it from one.")
 
 
 def _check_reason(reason: str, *, required: bool = False) -> str:
@@ -130,6 +146,7 @@ def _agency_parents() -> list[tuple[int, int | None, str]]:
 
 @transaction.atomic
 def agency_set_parent(*, actor: Actor, agency: Agency, parent: Agency | None, reason: str = "") -> Agency:
+    _check_allowed(actor, "agencies.change_agency", "change agencies")
     reason = _check_reason(reason)
     if parent is not None:
         _check_saved([parent], field="parent")
@@ -165,6 +182,8 @@ def claim_create(
     reason: str = "",
 ) -> Claim:
     """Create a claim about `agencies` (in order). Attributions come next, through attribution_create."""
+    _check_allowed(actor, "agencies.add_claim", "add claims")
+    claim_check_status(actor=actor, status=status)
     agencies = list(agencies)
     reason = _check_reason(reason)
     _check_agencies(agencies)
@@ -179,6 +198,7 @@ def claim_create(
 @transaction.atomic
 def claim_set_agencies(*, actor: Actor, claim: Claim, agencies: Sequence[Agency], reason: str = "") -> Claim:
     """Make the claim be about exactly `agencies`, in this order."""
+    _check_allowed(actor, "agencies.change_claim", "change claims")
     agencies = list(agencies)
     reason = _check_reason(reason)
     _check_agencies(agencies)
@@ -203,6 +223,7 @@ def claim_set_status(*, actor: Actor, claim: Claim, status: str, reason: str) ->
     reason = _check_reason(reason, required=True)
     if claim.status == status:
         return claim
+    claim_check_status(actor=actor, status=status, current=claim.status)
     claim.status = status
     _record(claim, actor=actor, reason=reason)
     claim.save(update_fields=["status", "updated_at"])
@@ -237,6 +258,7 @@ def attribution_create(
     reason: str = "",
 ) -> Attribution:
     """This claim appears in `document`, which got it via `via` (nearest first), from `origin`."""
+    _check_allowed(actor, "agencies.add_attribution", "add attributions")
     reason = _check_reason(reason)
     via = list(via)
     _check_saved([claim, document, origin], field="attribution")
@@ -263,6 +285,7 @@ def attribution_set_via(
     *, actor: Actor, attribution: Attribution, documents: Sequence[Document], reason: str = ""
 ) -> Attribution:
     """Replace the attribution's via documents with `documents`, from the citing document outwards."""
+    _check_allowed(actor, "agencies.change_attribution", "change attributions")
     documents = list(documents)
     reason = _check_reason(reason)
     attribution_check_via(document=attribution.document, via=documents)
@@ -287,6 +310,7 @@ def document_set_citations(
     *, actor: Actor, document: Document, cited: Sequence[Document], reason: str = ""
 ) -> Document:
     """Make `document` cite exactly `cited`, in the order it gives its sources."""
+    _check_allowed(actor, "agencies.change_document", "change documents")
     cited = list(cited)
     reason = _check_reason(reason)
     _check_saved(cited, field="cites")
@@ -302,3 +326,28 @@ def document_set_citations(
         build=lambda other, position: Citation(citing=document, cited=other, position=position),
     )
     return document
+
+
+# Users
+
+
+@transaction.atomic
+def user_set_role(*, user: AbstractBaseUser, role: str | None, confidential: bool) -> AbstractBaseUser:
+    """Give `user` exactly one role (viewer, researcher, editor; None: no role) and the confidential grant
+    or not. A role opens the admin (is_staff); other groups the user is in are left alone."""
+    if role is not None and role not in permissions.ROLES:
+        raise ValidationError({"role": f"Unknown role {role!r}: use one of {', '.join(permissions.ROLES)}."})
+    managed = {*permissions.ROLES, permissions.CONFIDENTIAL}
+    wanted = {role} if role else set()
+    if confidential:
+        wanted.add(permissions.CONFIDENTIAL)
+    groups = {group.name: group for group in Group.objects.filter(name__in=managed)}
+    missing = sorted(wanted - groups.keys())
+    if missing:
+        raise ValidationError({"role": f"Group {', '.join(missing)} is missing: run `manage.py migrate`."})
+    user.groups.remove(*[group for name, group in groups.items() if name not in wanted])
+    user.groups.add(*[groups[name] for name in wanted])
+    if role is not None and not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user

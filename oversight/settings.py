@@ -1,14 +1,18 @@
 """Oversight settings, read from the environment.
 
 The embedded default needs nothing running: SQLite under var/. Production sets
-DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL; DEBUG is off unless
-DJANGO_DEBUG asks for it.
+DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, FIELD_ENCRYPTION_KEY and DATABASE_URL; DEBUG is off
+unless DJANGO_DEBUG asks for it, and with DEBUG off HTTPS, HSTS and secure cookies are on.
 """
 
+import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +44,40 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _local_secret_key()
 
+
+def _local_field_encryption_key() -> str:
+    # Local development only, like the secret key: losing var/ loses the confidential notes.
+    path = VAR_DIR / "field_encryption_key"
+    try:
+        # Created readable by its owner only from the start; a second process finds it made.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(Fernet.generate_key().decode())
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
+# Confidential notes are encrypted with these (agencies/fields.py): the first encrypts, all decrypt.
+# Rotate by putting a new key first, then `manage.py reencrypt_fields`, then dropping the old one.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[])
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is not set. Set it (production: keep it apart from database backups), "
+            "or set DJANGO_DEBUG=1 for local development."
+        )
+    FIELD_ENCRYPTION_KEYS = [_local_field_encryption_key()]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        # The message never repeats the key: it may end up in a log.
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY holds a value that is not a Fernet key (32 url-safe base64 bytes). "
+            "Make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
+        ) from None
+
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
@@ -52,11 +90,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "simple_history",
+    "axes",
+    "csp",
     "agencies",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the process (compressed, cached forever by their hashed names).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -65,6 +108,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the admin into the history tables.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses any login, even with the right password, while the account is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "oversight.urls"
@@ -115,6 +166,61 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(VAR_DIR / "static"))
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Production serves what `collectstatic` wrote: compressed, under names that change with the content.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# --- Trust: hardening, lockout, content security policy (docs/deploying.md) ---
+# Off DEBUG, Oversight expects HTTPS, normally terminated by a proxy that sets X-Forwarded-Proto.
+HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=HTTPS)
+# Only behind a proxy that always sets X-Forwarded-Proto and X-Forwarded-For itself: a client could
+# forge them otherwise.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=HTTPS)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
+# Error reports (500 e-mails, logged tracebacks) hide note fields as well as keys and passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.fields.ConfidentialExceptionReporterFilter"
+
+# django-axes: after AXES_FAILURE_LIMIT failed logins on an account, or from one address on any
+# accounts, logins are refused, even with the right password, until the cool-off has passed (or
+# `manage.py axes_reset_username NAME`). A success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "oversight.security.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+
+# django-csp: every response, the admin's included. Nothing inline: Oversight's styles and scripts
+# are static files, so neither 'unsafe-inline' nor nonces are needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # History keeps who changed what; never cascade history away with the record.
 SIMPLE_HISTORY_REVERT_DISABLED = True
@@ -124,6 +230,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs each rendering step at INFO; only its warnings say something.
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # --- Celery and briefing storage (briefing jobs: agencies/briefings/jobs.py, oversight/celery.py) ---

@@ -1,9 +1,22 @@
-"""Settings for the test suite: the environment's, with a throwaway key and a fast hasher."""
+"""Settings for the test suite: the environment's, with throwaway keys and a fast hasher."""
 
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "oversight-tests-only-not-a-secret")
+# Base64 of "oversight-tests-only-not-secret!": a Fernet key for tests only.
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "b3ZlcnNpZ2h0LXRlc3RzLW9ubHktbm90LXNlY3JldCE=")
+# The test client and the live server speak plain HTTP; production's HTTPS settings are checked by
+# tests/trust/test_deploy.py in a subprocess with production's environment.
+os.environ.setdefault("DJANGO_HTTPS", "0")
 
 from oversight.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Production's hashed manifest is tested apart (tests/trust/test_deploy.py).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# django-axes needs a request in every authenticate(), which client.login() does not pass; the
+# lockout tests (tests/trust/test_lockout.py) switch it on.
+AXES_ENABLED = False
+# Static files from the apps' folders, as when debugging: no collectstatic before the tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

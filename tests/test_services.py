@@ -23,7 +23,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def actor():
-    return f.UserFactory(username="editor")
+    user = f.UserFactory(username="editor")
+    services.user_set_role(user=user, role="editor", confidential=False)
+    return user
 
 
 def messages(exc: ValidationError) -> str:

@@ -4,13 +4,13 @@ import re
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from agencies import services
+from agencies import permissions, services
 from agencies.models import (
     Attribution,
     AttributionHop,
@@ -47,6 +47,9 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
 
 
 class ClaimForm(forms.ModelForm):
+    # Set by ClaimAdmin.get_form on the form class it builds for each request.
+    actor = None
+
     change_reason = forms.CharField(
         required=False,
         max_length=services.REASON_MAX_LENGTH,
@@ -58,10 +61,35 @@ class ClaimForm(forms.ModelForm):
         model = Claim
         fields = ["slug", "kind", "status", "made", "text"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields.get("status")
+        if status is None or self.actor is None:
+            return
+        current = self.instance.status if self.instance.pk else None
+        # Offer only the statuses this user may set; a verdict already given stays, read-only.
+        status.choices = [
+            (value, label)
+            for value, label in status.choices
+            if value == current or permissions.can_set_status(self.actor, value, current=current)
+        ]
+        if current is not None and len(status.choices) == 1:
+            status.disabled = True
+            status.help_text = "Only an editor changes a verdict."
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk and "status" in self.changed_data and not cleaned.get("change_reason"):
             self.add_error("change_reason", "Say why the status changes: the reason is kept in the history.")
+        if "status" in self.changed_data and cleaned.get("status") and self.actor is not None:
+            try:
+                services.claim_check_status(
+                    actor=self.actor,
+                    status=cleaned["status"],
+                    current=self.instance.status if self.instance.pk else None,
+                )
+            except PermissionDenied as exc:
+                self.add_error("status", str(exc))
         return cleaned
 
 
@@ -201,7 +229,16 @@ class ClaimAdmin(HistoryAdmin):
             Prefetch("claim_agencies", queryset=agencies, to_attr="agency_links")
         )
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request: modelform_factory builds a new one
+        return form
+
     def save_model(self, request, obj, form, change):
+        if "status" in form.changed_data:
+            # The form checked already; a write never relies on the form alone.
+            current = form.initial.get("status") if change else None
+            services.claim_check_status(actor=request.user, status=obj.status, current=current)
         obj._change_reason = form.cleaned_data.get("change_reason") or None
         super().save_model(request, obj, form, change)
 

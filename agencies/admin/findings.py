@@ -1,14 +1,18 @@
 """The admin's findings page: what the record derives, across every agency or for one subtree."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from agencies import selectors
+from agencies import permissions, selectors
 from agencies.models import Agency
 
 
 def findings_view(request):
+    # The admin lets in any staff user; the findings are the record's, for those who may read it.
+    if not permissions.can_view_record(request.user):
+        raise PermissionDenied
     agency = None
     if slug := request.GET.get("agency"):
         agency = get_object_or_404(Agency, slug=slug)

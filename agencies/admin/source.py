@@ -1,7 +1,10 @@
 """Outlets, documents and their citations, sources and their confidential notes, comment requests."""
 
 from django.contrib import admin
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from agencies import permissions
 from agencies.models import (
     Attribution,
     Citation,
@@ -21,11 +24,18 @@ from .common import (
     shown_date,
 )
 
-CONFIDENTIAL_PERMISSION = "agencies.view_confidential"
+CONFIDENTIAL_PERMISSION = permissions.VIEW_CONFIDENTIAL
+
+
+def hides_notes_from_error_reports(view):
+    """For admin views that may carry a note: an error report of them (a 500 e-mail, a logged
+    traceback) keeps neither the posted form nor the variables of any function below the view."""
+    view = method_decorator(sensitive_variables())(view)
+    return method_decorator(sensitive_post_parameters())(view)
 
 
 def may_see_confidential(request) -> bool:
-    return request.user.has_perm(CONFIDENTIAL_PERMISSION)
+    return permissions.can_see_confidential(request.user)
 
 
 @admin.register(Outlet)
@@ -148,6 +158,10 @@ class SourceAdmin(HistoryAdmin):
     def get_inlines(self, request, obj):
         return [ConfidentialNoteInline] if may_see_confidential(request) else []
 
+    @hides_notes_from_error_reports
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(attribution_count=count_of(Attribution, "origin"))
 
@@ -175,6 +189,10 @@ class SourceConfidentialNoteAdmin(HistoryAdmin):
     list_select_related = ["source"]
     search_fields = ["source__slug"]  # never the notes themselves
     autocomplete_fields = ["source"]
+
+    @hides_notes_from_error_reports
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def has_module_permission(self, request):
         return may_see_confidential(request) and super().has_module_permission(request)

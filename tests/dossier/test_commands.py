@@ -12,7 +12,9 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from agencies import models as m
+from agencies import services
 from agencies.dossier import dossier_dump, dossier_export
+from tests.factories import UserFactory
 
 from .conftest import FIXTURES, row_counts, small
 
@@ -91,7 +93,17 @@ def test_export_to_files(tmp_path):
     run("import_dossier", str(FIXTURES / "foreign.yaml"))
     out = run("export_dossier", "--output", str(tmp_path / "record.json"))
     assert out == f"Exported to {tmp_path / 'record.json'} (public, json).\n"
-    call_command("export_dossier", "--internal", "-o", str(tmp_path / "internal.yaml"), stderr=io.StringIO())
+    editor = UserFactory(username="ed")
+    services.user_set_role(user=editor, role="editor", confidential=True)
+    call_command(
+        "export_dossier",
+        "--internal",
+        "--user",
+        "ed",
+        "-o",
+        str(tmp_path / "internal.yaml"),
+        stderr=io.StringIO(),
+    )
     as_json = (tmp_path / "record.json").read_text()
     assert json.loads(as_json) == dossier_export()
     internal = (tmp_path / "internal.yaml").read_text()

@@ -2,15 +2,18 @@ import os
 import tempfile
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from agencies import permissions
 from agencies.dossier import dossier_dump, dossier_export
 
 
 class Command(BaseCommand):
     help = (
         "Export the whole record as a dossier: YAML, or JSON when the output ends in .json. "
-        "Public by default (no confidential notes); --internal includes them."
+        "Public by default (no confidential notes); --internal includes them, for a --user allowed to "
+        "see them."
     )
 
     def add_arguments(self, parser):
@@ -18,13 +21,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--internal",
             action="store_true",
-            help="Include sources' confidential notes. Keep the file private.",
+            help="Include sources' confidential notes (needs --user). Keep the file private.",
+        )
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Export as this user, who must be allowed to publish (editor) and, for --internal, "
+            "to see confidential notes. Without it only a public export is made.",
         )
         parser.add_argument(
             "--format", dest="fmt", choices=["yaml", "json"], help="Override the format the path implies."
         )
 
-    def handle(self, *args, output, internal, fmt, **options):
+    def handle(self, *args, output, internal, fmt, user, **options):
+        _check_allowed(username=user, internal=internal)
         fmt = fmt or ("json" if output and output.lower().endswith(".json") else "yaml")
         text = dossier_dump(dossier_export(internal=internal), fmt)
         if not output:
@@ -46,6 +56,22 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot write {output!r}: {exc.strerror or exc}") from None
         self.stdout.write(f"Exported to {output} ({'internal' if internal else 'public'}, {fmt}).")
+
+
+def _check_allowed(*, username: str | None, internal: bool) -> None:
+    """Whoever runs the command can read the database already; naming sources needs a named user."""
+    if username is None:
+        if internal:
+            raise CommandError(
+                "--internal names confidential sources: give --user USERNAME, a user allowed to see them."
+            )
+        return
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None or not user.is_active:
+        raise CommandError(f"No active user {username!r}.")
+    if not permissions.can_export(user, internal=internal):
+        needs = "publish and see confidential notes" if internal else "publish (editors)"
+        raise CommandError(f"{username} may not export the record: it needs permission to {needs}.")
 
 
 def _umask() -> int:

@@ -1,0 +1,69 @@
+# Oversight: `make run` to use it, `make test` to test it. `make help` lists every target.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+# Debian packages: WeasyPrint's text layout (pango), PDF pages as pictures in tests (poppler-utils),
+# the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
+
+.PHONY: help system-deps install run migrate seeds login worker beat test test-fast lint format check clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+system-deps: ## Install the Debian packages Oversight needs (as root)
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBIAN_PACKAGES)
+
+$(STAMP): requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oversight needs Python 3.11 or newer")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned requirements
+
+.env:
+	@echo "# Local settings for this checkout (git-ignored). Production sets real environment variables." > .env
+	@echo "DJANGO_DEBUG=1" >> .env
+
+migrate: $(STAMP) .env ## Apply database migrations
+	$(PY) manage.py migrate --no-input
+
+seeds: migrate ## Load the seed dossier (idempotent)
+	$(PY) manage.py load_seeds
+
+login: migrate ## Create (or show) the local researcher login
+	$(PY) manage.py local_researcher
+
+run: seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
+	$(PY) -m celery -A oversight worker --loglevel=INFO
+
+beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
+	$(PY) -m celery -A oversight beat --loglevel=INFO
+
+test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff lint and format check, and no missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=oversight.test_settings $(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: lint test ## Everything CI checks
+
+clean: ## Remove the virtualenv and local data (var/)
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
