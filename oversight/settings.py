@@ -119,6 +119,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "oversight.urls"
+# One login page for the admin and the explorer.
+LOGIN_URL = "admin:login"
 
 TEMPLATES = [
     {

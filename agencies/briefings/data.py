@@ -384,26 +384,6 @@ def _filter_scope(query: Any) -> ResolvedScope:
     return ResolvedScope(normalised={"filter": urlencode(pairs)}, claim_filter=claim_filter)
 
 
-def _filter_label(claim_filter: ClaimFilter) -> str:
-    data = claim_filter.form.cleaned_data
-    parts = []
-    if data.get("agency"):
-        parts.append("about " + ", ".join(a.label for a in data["agency"]) + " (sub-agencies included)")
-    labels = {"status": dict(ClaimStatus.choices), "kind": dict(Claim._meta.get_field("kind").choices)}
-    for name, verb in (("status", "status is"), ("kind", "kind is")):
-        if data.get(name):
-            parts.append(f"{verb} " + " or ".join(str(labels[name][v]).lower() for v in data[name]))
-    if data.get("outlet"):
-        parts.append("reported through " + " or ".join(o.name for o in data["outlet"]))
-    if data.get("made_after"):
-        parts.append(f"made on or after {data['made_after'].display()}")
-    if data.get("made_before"):
-        parts.append(f"made on or before {data['made_before'].display()}")
-    if data.get("q"):
-        parts.append(f"mentioning “{data['q'].strip()}”")
-    return "Claims " + "; ".join(parts) if parts else "Every claim in the record"
-
-
 # --- Building ---------------------------------------------------------------------------------------
 
 
@@ -1026,7 +1006,7 @@ def _titles(resolved: ResolvedScope, ordered, audience: str) -> tuple[str, str, 
         else "public edition"
     )
     if resolved.claim_filter is not None:
-        label = _filter_label(resolved.claim_filter)
+        label = resolved.claim_filter.describe()
         subject = f"{label}: what is reported, who says so and what it rests on ({edition})"
         return "Briefing: selected claims", "Selected claims", subject, label
     roots = resolved.roots

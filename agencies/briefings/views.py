@@ -2,14 +2,13 @@
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.urls import reverse_lazy
 from django.views.decorators.http import require_safe
 
 from agencies.briefings.jobs import briefing_downloadable
 
 
 @require_safe
-@login_required(login_url=reverse_lazy("admin:login"))
+@login_required
 def briefing_download(request, pk: int):
     # 404 rather than 403 for what the user may not see: it does not confirm that it exists.
     briefing = briefing_downloadable(user=request.user, briefing_id=pk)

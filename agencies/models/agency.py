@@ -54,7 +54,9 @@ class StatedMission(Stamped):
         help_text="Where the agency states it: its website, a statute, a budget justification.",
     )
     as_of = PartialDateField("stated or captured")
-    position = models.PositiveIntegerField(default=0, help_text="Order in the agency's history; the highest is current.")
+    position = models.PositiveIntegerField(
+        default=0, help_text="Order in the agency's history; the highest is current."
+    )
 
     history = HistoricalRecords()
 

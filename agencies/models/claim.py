@@ -75,11 +75,15 @@ class Attribution(Stamped):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="attributions")
     document = models.ForeignKey(
-        "agencies.Document", on_delete=models.PROTECT, related_name="attributions",
+        "agencies.Document",
+        on_delete=models.PROTECT,
+        related_name="attributions",
         help_text="Where the claim appears.",
     )
     origin = models.ForeignKey(
-        "agencies.Source", on_delete=models.PROTECT, related_name="attributions",
+        "agencies.Source",
+        on_delete=models.PROTECT,
+        related_name="attributions",
         help_text="Who the claim ultimately comes from.",
     )
     stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.SUPPORTS)
@@ -100,7 +104,9 @@ class AttributionHop(models.Model):
     """One document an attribution passed through, in order from the citing document outwards."""
 
     attribution = models.ForeignKey(Attribution, on_delete=models.CASCADE, related_name="hops")
-    document = models.ForeignKey("agencies.Document", on_delete=models.PROTECT, related_name="attribution_hops")
+    document = models.ForeignKey(
+        "agencies.Document", on_delete=models.PROTECT, related_name="attribution_hops"
+    )
     position = models.PositiveIntegerField(default=0)
 
     history = HistoricalRecords()
@@ -119,7 +125,9 @@ class Figure(Stamped):
 
     slug = slug_field()
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="figures")
-    metric = models.SlugField(max_length=60, help_text="Figures compare only within a metric: removals, arrests...")
+    metric = models.SlugField(
+        max_length=60, help_text="Figures compare only within a metric: removals, arrests..."
+    )
     value = models.DecimalField(max_digits=20, decimal_places=4)
     unit = models.CharField(max_length=60, default="people")
     period_start = PartialDateField()
@@ -146,7 +154,9 @@ class CommentResponse(models.TextChoices):
 class CommentRequest(Stamped):
     """An outlet asked an agency for comment for a document."""
 
-    document = models.ForeignKey("agencies.Document", on_delete=models.PROTECT, related_name="comment_requests")
+    document = models.ForeignKey(
+        "agencies.Document", on_delete=models.PROTECT, related_name="comment_requests"
+    )
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="comment_requests")
     requested = PartialDateField()
     response = models.CharField(max_length=10, choices=CommentResponse.choices, default=CommentResponse.NONE)

@@ -98,7 +98,7 @@ def test_a_filter_scope_briefs_on_the_selected_claims(postal):
 
     claims = [c.slug for s in data.agencies for c in s.claims] + [c.slug for c in data.other_claims]
     assert claims == ["homan-count"]
-    assert data.scope_label == "Claims status is disputed"
+    assert data.scope_label == "Claims: status: disputed"
     assert {s.label for s in data.agencies} == {"WH", "DHS"}
     assert all(not s.roles and not s.access_sought and not s.data_systems for s in data.agencies)
     assert {(p.first.value, p.second.value) for p in data.contested} == {("139,000", "57,000")}

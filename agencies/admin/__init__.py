@@ -1,0 +1,8 @@
+"""The researchers' admin: thin registrations, inlines and filters; writes that need care go to services.
+
+Every ModelAdmin is a SimpleHistoryAdmin, so each change shows who made it and when.
+"""
+
+from agencies.briefings import admin as briefing_admin  # noqa: F401 - registers the briefing admin
+
+from . import agency, claim, dossier_upload, source  # noqa: F401 - registers the admins and the upload

@@ -1,0 +1,273 @@
+"""Dossier upload in the admin: upload a file, read what the import would do (or every error with its
+place), confirm to import it. All or nothing, through the same `dossier_import` as the command.
+
+Between the dry run and the confirmation the file stays on the server, never in the browser: it is
+encrypted with the field keys (a dossier may name confidential sources) and stored through Django's
+storage under a random token that only the uploader's session knows. Confirming imports exactly the
+bytes that were checked; the file is deleted once imported, or after UPLOAD_TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+
+from cryptography.fernet import InvalidToken
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from agencies import permissions
+from agencies.dossier import MAX_BYTES, DossierError, ImportReport, dossier_import, dossier_load
+from agencies.fields import field_fernet
+from agencies.models import Claim
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_DIR = "dossier-uploads"
+UPLOAD_TTL = timedelta(hours=1)
+SESSION_KEY = "agencies.dossier_uploads"
+FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+class DossierUploadForm(forms.Form):
+    dossier = forms.FileField(
+        label="Dossier file",
+        help_text="YAML or JSON in the oversight-dossier/1 format, UTF-8, at most 16 MiB.",
+    )
+
+    def clean_dossier(self):
+        upload = self.cleaned_data["dossier"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(f"The file is larger than {MAX_BYTES // 2**20} MiB.")
+        return upload
+
+
+# --- What this user may import ----------------------------------------------------------------------
+
+
+def dossier_upload_refusals(*, data: dict, user) -> list[str]:
+    """What in a (valid) dossier this user may not write, each with its place, as the importer names
+    places. The admin's own rules, applied to a file: confidential notes only from someone who may
+    see them, and a claim's verdict (confirmed, refuted, retracted) only from an editor."""
+    refusals = []
+    if not permissions.can_see_confidential(user):
+        for index, source in enumerate(data.get("sources") or []):
+            if isinstance(source, dict) and source.get("confidential_notes") not in (None, ""):
+                refusals.append(
+                    f"sources[{index}].confidential_notes: only people allowed to see confidential "
+                    "notes may import them; remove the notes or ask someone who may"
+                )
+    claims = [(i, c) for i, c in enumerate(data.get("claims") or []) if isinstance(c, dict)]
+    current = dict(
+        Claim.objects.filter(slug__in=[c.get("id") for _i, c in claims if isinstance(c.get("id"), str)])
+        .order_by()
+        .values_list("slug", "status")
+    )
+    for index, claim in claims:
+        status, was = claim.get("status"), current.get(claim.get("id"))
+        if status == was:
+            continue
+        if not permissions.can_set_status(user, status, current=was):
+            change = f"from {was} to {status}" if was else f"to {status}"
+            refusals.append(f"claims[{index}].status: only an editor sets a claim's verdict ({change})")
+    return refusals
+
+
+# --- The file between the dry run and the confirmation ----------------------------------------------
+
+
+def _storage_name(token: str) -> str:
+    return f"{UPLOAD_DIR}/{token}.dossier"
+
+
+@sensitive_variables("raw")
+def _keep(request, *, raw: bytes, filename: str) -> str:
+    """Store the checked bytes, encrypted, under a new token this session alone knows."""
+    token = secrets.token_urlsafe(24)
+    default_storage.save(_storage_name(token), ContentFile(field_fernet().encrypt(raw)))
+    uploads = request.session.get(SESSION_KEY, {})
+    uploads[token] = {
+        "filename": filename,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "user": request.user.pk,
+        "at": timezone.now().isoformat(),
+    }
+    request.session[SESSION_KEY] = uploads
+    return token
+
+
+def _kept(request, token: str) -> tuple[dict, bytes] | None:
+    """The entry and bytes of a kept upload of this session and user, unless gone or expired."""
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry or entry.get("user") != request.user.pk:
+        return None
+    if timezone.now() - datetime.fromisoformat(entry["at"]) > UPLOAD_TTL:
+        _forget(request, token)
+        return None
+    try:
+        with default_storage.open(_storage_name(token), "rb") as handle:
+            raw = field_fernet().decrypt(handle.read())
+    except (FileNotFoundError, InvalidToken):
+        _forget(request, token)
+        return None
+    if hashlib.sha256(raw).hexdigest() != entry["sha256"]:
+        _forget(request, token)
+        return None
+    return entry, raw
+
+
+def _forget(request, token: str) -> None:
+    uploads = request.session.get(SESSION_KEY, {})
+    uploads.pop(token, None)
+    request.session[SESSION_KEY] = uploads
+    default_storage.delete(_storage_name(token))
+
+
+def dossier_uploads_sweep(*, now: datetime | None = None) -> int:
+    """Delete kept uploads older than UPLOAD_TTL, whoever left them. Returns how many."""
+    now = now or timezone.now()
+    try:
+        _dirs, files = default_storage.listdir(UPLOAD_DIR)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    removed = 0
+    for name in files:
+        full = f"{UPLOAD_DIR}/{name}"
+        try:
+            stale = now - default_storage.get_modified_time(full) > UPLOAD_TTL
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        if stale:
+            default_storage.delete(full)
+            removed += 1
+    return removed
+
+
+# --- The view -----------------------------------------------------------------------------------
+
+
+def _format(filename: str) -> str | None:
+    return FORMATS.get(PurePosixPath(filename).suffix.lower())
+
+
+def _errors(messages_: list[str]) -> list[dict]:
+    """Each error split into its place and what is wrong there, for the report."""
+    shown = []
+    for text in messages_:
+        place, sep, problem = text.partition(": ")
+        if not sep or " " in place.strip():
+            place, problem = "", text
+        shown.append({"place": place, "problem": problem})
+    return shown
+
+
+def _check(*, raw: bytes, filename: str, user) -> tuple[ImportReport | None, list[str]]:
+    """Load, dry-run and check permissions: the report, or every error."""
+    try:
+        data = dossier_load(raw, fmt=_format(filename))
+        report = dossier_import(data=data, actor=user, dry_run=True)
+    except DossierError as exc:
+        return None, exc.errors
+    refusals = dossier_upload_refusals(data=data, user=user)
+    return (None, refusals) if refusals else (report, [])
+
+
+def _rows(report: ImportReport) -> list[dict]:
+    return [
+        {"section": name.replace("_", " "), "created": counts.created, "updated": counts.updated}
+        for name, counts in report.sections.items()
+    ]
+
+
+@sensitive_post_parameters()
+def dossier_upload_view(request):
+    if not permissions.can_edit_record(request.user):
+        raise PermissionDenied("Importing a dossier edits the record.")
+    dossier_uploads_sweep()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Import a dossier",
+        "form": DossierUploadForm(),
+        "max_mib": MAX_BYTES // 2**20,
+    }
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request, context)
+    if request.method == "POST":
+        form = DossierUploadForm(request.POST, request.FILES)
+        context["form"] = form
+        if form.is_valid():
+            upload = form.cleaned_data["dossier"]
+            raw = upload.read()
+            filename = PurePosixPath(upload.name or "dossier").name
+            report, errors = _check(raw=raw, filename=filename, user=request.user)
+            context["filename"] = filename
+            if errors:
+                context["errors"] = _errors(errors)
+            else:
+                context["report"] = report
+                context["rows"] = _rows(report)
+                # A file the record already holds has nothing to confirm: nothing is kept.
+                if report.created or report.updated:
+                    context["token"] = _keep(request, raw=raw, filename=filename)
+    return TemplateResponse(request, "agencies/dossier_upload.html", context)
+
+
+def _confirm(request, context):
+    token = request.POST["token"]
+    kept = _kept(request, token)
+    if kept is None:
+        messages.error(request, "That upload has expired or was already imported: upload the file again.")
+        return HttpResponseRedirect(reverse("admin:dossier_upload"))
+    entry, raw = kept
+    # Checked again: the record (or this user's permissions) may have changed since the dry run.
+    report, errors = _check(raw=raw, filename=entry["filename"], user=request.user)
+    if errors:
+        context.update(filename=entry["filename"], errors=_errors(errors), confirming=True)
+        _forget(request, token)
+        return TemplateResponse(request, "agencies/dossier_upload.html", context)
+    try:
+        report = dossier_import(data=dossier_load(raw, fmt=_format(entry["filename"])), actor=request.user)
+    except DossierError as exc:
+        context.update(filename=entry["filename"], errors=_errors(exc.errors), confirming=True)
+        _forget(request, token)
+        return TemplateResponse(request, "agencies/dossier_upload.html", context)
+    _forget(request, token)
+    logger.info(
+        "Dossier %s imported by %s: %s created, %s updated",
+        entry["filename"],
+        request.user.get_username(),
+        report.created,
+        report.updated,
+    )
+    messages.success(
+        request,
+        f"{entry['filename']} imported: {report.created} created, {report.updated} updated. "
+        "Each change is in the history with your name.",
+    )
+    return HttpResponseRedirect(reverse("admin:dossier_upload"))
+
+
+def _with_upload_url(get_urls):
+    """The admin site's URLs with the upload page first (admin.site is Django's default site)."""
+
+    def urls():
+        upload = path("dossier/import/", admin.site.admin_view(dossier_upload_view), name="dossier_upload")
+        return [upload, *get_urls()]
+
+    urls.with_dossier_upload = True
+    return urls
+
+
+if not getattr(admin.site.get_urls, "with_dossier_upload", False):
+    admin.site.get_urls = _with_upload_url(admin.site.get_urls)

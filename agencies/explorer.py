@@ -1,0 +1,552 @@
+"""Reads for the researchers' pages: the claims explorer, its exports, the agency index and pages.
+
+Like agencies.selectors, every function here runs a fixed number of queries whatever the size of
+the record: the explorer reads evidence for the rows of one page only, exports read it chunk by
+chunk, and the agency page reads each kind of related row once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.safestring import SafeString
+
+from agencies import selectors
+from agencies.briefings.charts import contested_chart
+from agencies.briefings.data import ClaimRef, ContestedView, FigureSide
+from agencies.claim_conditions import is_contested
+from agencies.models import (
+    Agency,
+    Claim,
+    ClaimAgency,
+    ClaimStatus,
+    CommentRequest,
+    DataAccess,
+    DataAccessClaim,
+    DataSystem,
+    Figure,
+    MissionFit,
+    ReportedRole,
+    RoleClaim,
+    StatedMission,
+)
+from agencies.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
+
+# Rows an export reads at a time: the evidence of each chunk comes in one query per related table.
+EXPORT_CHUNK = 500
+# The agency page shows the latest events of a long timeline; the briefing prints them all.
+TIMELINE_LIMIT = 200
+
+# --- The explorer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    claim: Claim
+    evidence: ClaimEvidence
+    agencies: list[Agency]
+    figures: list[Figure]
+    contested: bool
+
+    @property
+    def figure_texts(self) -> list[str]:
+        return [figure_text(figure) for figure in self.figures]
+
+    @property
+    def flags(self) -> list[tuple[str, str]]:
+        """(css name, label) of what the evidence says about the claim, for small badges."""
+        flags = []
+        if self.evidence.anonymous_only:
+            flags.append(("anonymous", "anonymous only"))
+        if self.evidence.single_outlet:
+            flags.append(("single-outlet", "single outlet"))
+        if self.contested:
+            flags.append(("contested", "contested"))
+        if self.evidence.warnings:
+            flags.append(("warning", "status vs evidence"))
+        return flags
+
+
+def explorer_claims(qs: QuerySet[Claim]) -> QuerySet[Claim]:
+    """Claims with what a row shows: evidence, agencies, figures and whether they are contested.
+    Prefetches run once per evaluation (per page, or per chunk of an export)."""
+    return (
+        claims_with_evidence(qs)
+        .annotate(contested=is_contested())
+        .prefetch_related(
+            Prefetch(
+                "claim_agencies",
+                queryset=ClaimAgency.objects.select_related("agency").order_by("position", "id"),
+            ),
+            Prefetch("figures", queryset=Figure.objects.order_by("metric", "period_start", "slug")),
+        )
+    )
+
+
+def claim_row(claim: Claim) -> ClaimRow:
+    return ClaimRow(
+        claim=claim,
+        evidence=claim_evidence(claim),
+        agencies=[link.agency for link in claim.claim_agencies.all()],
+        figures=list(claim.figures.all()),
+        contested=bool(getattr(claim, "contested", False)),
+    )
+
+
+def claim_rows(claims: Iterable[Claim]) -> list[ClaimRow]:
+    return [claim_row(claim) for claim in claims]
+
+
+# --- Exports --------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "id",
+    "text",
+    "kind",
+    "status",
+    "made",
+    "made_precision",
+    "agencies",
+    "agency_ids",
+    "independent_origins",
+    "anonymous_only",
+    "single_outlet",
+    "contested",
+    "warnings",
+    "figures",
+    "lines",
+]
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def figure_text(figure: Figure) -> str:
+    """'139,000 people (removals), 20 Jan 2025 – 28 Apr 2025, press briefing'."""
+    start, end = figure.period_start, figure.period_end
+    period = ""
+    if start is not None and end is not None:
+        period = start.display() if start == end else f"{start.display()} – {end.display()}"
+    text = f"{figure.value.normalize():,f} {figure.unit} ({figure.metric})"
+    if period:
+        text += f", {period}"
+    return f"{text}, {figure.basis}" if figure.basis else text
+
+
+def export_record(row: ClaimRow) -> dict:
+    """A claim as the exports write it: public fields only (sources by their public label)."""
+    claim, evidence = row.claim, row.evidence
+    return {
+        "id": claim.slug,
+        "text": claim.text,
+        "kind": claim.kind,
+        "status": claim.status,
+        "made": claim.made.isoformat() if claim.made else None,
+        "made_precision": claim.made.precision if claim.made else None,
+        "agencies": [
+            {"id": agency.slug, "name": agency.name, "acronym": agency.acronym} for agency in row.agencies
+        ],
+        "independent_origins": evidence.independent_origins,
+        "anonymous_only": evidence.anonymous_only,
+        "single_outlet": evidence.single_outlet,
+        "contested": row.contested,
+        "warnings": list(evidence.warnings),
+        "figures": [
+            {
+                "id": figure.slug,
+                "metric": figure.metric,
+                "value": format(figure.value.normalize(), "f"),
+                "unit": figure.unit,
+                "period_start": figure.period_start.isoformat() if figure.period_start else None,
+                "period_end": figure.period_end.isoformat() if figure.period_end else None,
+                "geography": figure.geography,
+                "basis": figure.basis,
+            }
+            for figure in row.figures
+        ],
+        "lines": [
+            {
+                "stance": chain.stance,
+                "chain": [*chain.steps, chain.origin_label],
+                "origin_kind": chain.origin_kind,
+                "quote": chain.quote,
+                "locator": chain.locator,
+            }
+            for chain in evidence.chains
+        ],
+    }
+
+
+def export_records(qs: QuerySet[Claim]) -> Iterator[dict]:
+    """Every claim of `qs`, in its order, read EXPORT_CHUNK at a time (never all in memory)."""
+    for claim in explorer_claims(qs).iterator(chunk_size=EXPORT_CHUNK):
+        yield export_record(claim_row(claim))
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A text cell no spreadsheet will run as a formula: a leading quote makes it text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_cells(record: dict) -> list:
+    lines = [
+        f"{line['stance']}: {' → '.join(line['chain'])}"
+        + (f" “{line['quote']}”" if line["quote"] else "")
+        + (f" ({line['locator']})" if line["locator"] else "")
+        for line in record["lines"]
+    ]
+    cells = {
+        **record,
+        "agencies": "; ".join(a["acronym"] or a["name"] for a in record["agencies"]),
+        "agency_ids": "; ".join(a["id"] for a in record["agencies"]),
+        "anonymous_only": "yes" if record["anonymous_only"] else "no",
+        "single_outlet": "yes" if record["single_outlet"] else "no",
+        "contested": "yes" if record["contested"] else "no",
+        "warnings": "; ".join(record["warnings"]),
+        "figures": "; ".join(
+            f"{f['value']} {f['unit']} ({f['metric']}), {f['period_start'] or '?'} – {f['period_end'] or '?'}"
+            for f in record["figures"]
+        ),
+        "lines": " | ".join(lines),
+    }
+    return [
+        spreadsheet_safe(value) if isinstance(value, str) else ("" if value is None else value)
+        for value in (cells[column] for column in CSV_COLUMNS)
+    ]
+
+
+def csv_stream(records: Iterable[dict]) -> Iterator[str]:
+    """CSV text in pieces: a byte-order mark first, so that spreadsheets read the file as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + buffer.getvalue()
+    for record in records:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(_csv_cells(record))
+        yield buffer.getvalue()
+
+
+def json_stream(records: Iterable[dict], *, header: dict) -> Iterator[str]:
+    """{...header, "claims": [...]} in pieces, one claim at a time."""
+    opening = json.dumps(header, ensure_ascii=False)[:-1]
+    yield opening + (', "claims": [' if header else '{"claims": [')
+    first = True
+    for record in records:
+        yield ("\n" if first else ",\n") + json.dumps(record, ensure_ascii=False)
+        first = False
+    yield "\n]}\n"
+
+
+# --- Agencies -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgencyNode:
+    agency: Agency
+    depth: int
+    claims: int  # claims about this agency itself
+    outside_roles: int  # its reported roles outside its stated mission
+
+
+def _tree(agencies: list[Agency], roots: list[Agency]) -> list[tuple[Agency, int]]:
+    children: dict[int | None, list[Agency]] = defaultdict(list)
+    for agency in agencies:
+        children[agency.parent_id].append(agency)
+    ordered, seen = [], set()
+
+    def visit(agency: Agency, depth: int):
+        if agency.pk in seen:  # a mistaken cycle in parents still ends
+            return
+        seen.add(agency.pk)
+        ordered.append((agency, depth))
+        for child in sorted(children[agency.pk], key=lambda a: (a.name.lower(), a.slug)):
+            visit(child, depth + 1)
+
+    for root in sorted(roots, key=lambda a: (a.name.lower(), a.slug)):
+        visit(root, 0)
+    return ordered
+
+
+def _count(qs: QuerySet, field_name: str):
+    counted = qs.order_by().values(field_name).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), Value(0))
+
+
+def agency_tree() -> list[AgencyNode]:
+    """Every agency, depth-first under its parent, with how many claims are about it. One query."""
+    agencies = list(
+        Agency.objects.annotate(
+            claim_count=_count(ClaimAgency.objects.filter(agency=OuterRef("pk")), "agency_id"),
+            outside_count=_count(
+                ReportedRole.objects.filter(agency=OuterRef("pk"), mission_fit=MissionFit.OUTSIDE),
+                "agency_id",
+            ),
+        )
+    )
+    ids = {agency.pk for agency in agencies}
+    roots = [agency for agency in agencies if agency.parent_id not in ids]
+    return [
+        AgencyNode(agency=agency, depth=depth, claims=agency.claim_count, outside_roles=agency.outside_count)
+        for agency, depth in _tree(agencies, roots)
+    ]
+
+
+@dataclass(frozen=True)
+class EvidencedClaim:
+    claim: Claim
+    evidence: ClaimEvidence
+
+
+@dataclass(frozen=True)
+class RoleEntry:
+    role: ReportedRole
+    claims: list[EvidencedClaim]
+
+    @property
+    def category(self) -> str:
+        return self.role.category.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class MissionAndRoles:
+    """An agency's stated missions (newest last: the last is current) set against its reported roles."""
+
+    agency: Agency
+    missions: list[StatedMission]
+    roles: list[RoleEntry]
+
+    @property
+    def current(self) -> StatedMission | None:
+        return self.missions[-1] if self.missions else None
+
+    @property
+    def earlier(self) -> list[StatedMission]:
+        return self.missions[:-1]
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    access: DataAccess
+    claims: list[EvidencedClaim]
+
+
+@dataclass(frozen=True)
+class SystemEntry:
+    system: DataSystem
+    accesses: list[AccessEntry]
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    count: int
+
+
+TIMELINE_KINDS = {
+    "claim": "Claim made",
+    "role": "Role first reported",
+    "figure": "Figure period",
+    "document": "Published",
+    "mission": "Mission stated",
+    "comment_request": "Comment requested",
+}
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    when: str  # as precise as the record: "May 2025", "20 Jan 2025 – 28 Apr 2025"
+    precision: str  # year | month | day
+    kind: str
+    text: str
+
+
+@dataclass
+class AgencyProfile:
+    agency: Agency
+    ancestors: list[Agency]  # the top of the hierarchy first
+    subtree: list[tuple[Agency, int]]  # the agency first, then its sub-agencies depth-first
+    missions_and_roles: list[MissionAndRoles]
+    partner_roles: list[RoleEntry]  # roles other agencies are reported to play for this one
+    systems: list[SystemEntry]  # data systems the agency (or a sub-agency) holds
+    sought: list[AccessEntry]  # access it seeks to other agencies' systems
+    statuses: list[StatusCount]
+    claims: int
+    contested: list[selectors.ContestedFigures]
+    chart: SafeString
+    rates: list[selectors.ComparableRates]
+    timeline: list[TimelineRow]
+    timeline_total: int
+    open_requests: list[CommentRequest]
+
+
+def _ratio(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value.quantize(Decimal('0.1'))}×"
+
+
+def _side(reading: selectors.FigureReading, per_month: bool) -> FigureSide:
+    who = []
+    for chain in reading.evidence.supporting:
+        if chain.origin_label not in who:
+            who.append(chain.origin_label)
+    return FigureSide(
+        value=f"{reading.value.normalize():,f}",
+        amount=float(reading.monthly_rate if per_month else reading.value),
+        unit=reading.unit,
+        period=reading.period_display,
+        basis=reading.basis,
+        geography=reading.geography,
+        who="; ".join(who),
+        claim=ClaimRef(
+            number=None,
+            text=reading.claim.text,
+            status=reading.claim.status,
+            status_label=reading.claim.get_status_display(),
+        ),
+        concerns=[],
+        monthly=f"{reading.monthly_rate.quantize(Decimal(1)):,}",
+        lines=[],
+    )
+
+
+def contested_svg(pairs: list[selectors.ContestedFigures]) -> SafeString:
+    """The briefing's own chart of contested figures (every label escaped, no script or style)."""
+    views = [
+        ContestedView(
+            metric=pair.metric.replace("_", " "),
+            first=_side(pair.first, pair.compared_as != "count"),
+            second=_side(pair.second, pair.compared_as != "count"),
+            ratio=_ratio(pair.ratio),
+            compared_as=pair.compared_as,
+        )
+        for pair in pairs
+    ]
+    return contested_chart(views)
+
+
+def _evidenced(ids: set[int]) -> dict[int, EvidencedClaim]:
+    claims = claims_with_evidence(Claim.objects.filter(pk__in=ids)) if ids else []
+    return {claim.pk: EvidencedClaim(claim=claim, evidence=claim_evidence(claim)) for claim in claims}
+
+
+def agency_profile(agency: Agency) -> AgencyProfile:
+    """What the agency's briefing holds, on one page: hierarchy, stated missions against reported roles,
+    data systems and access sought, claims by status, contested figures, timeline, open requests.
+    Sub-agencies at any depth are included, as in its briefing."""
+    everyone = list(Agency.objects.all())
+    by_pk = {a.pk: a for a in everyone}
+    agency = by_pk[agency.pk]
+    subtree = _tree(everyone, [agency])
+    ids = [a.pk for a, _depth in subtree]
+    ancestors, seen, parent_id = [], {agency.pk}, agency.parent_id
+    while parent_id is not None and parent_id in by_pk and parent_id not in seen:
+        seen.add(parent_id)
+        ancestors.insert(0, by_pk[parent_id])
+        parent_id = by_pk[parent_id].parent_id
+
+    missions = defaultdict(list)
+    for mission in StatedMission.objects.filter(agency_id__in=ids).select_related("document__outlet"):
+        missions[mission.agency_id].append(mission)
+    role_claims = Prefetch("role_claims", queryset=RoleClaim.objects.order_by("position", "id"))
+    roles = list(
+        ReportedRole.objects.filter(agency_id__in=ids)
+        .select_related("agency", "partner")
+        .prefetch_related(role_claims)
+        .order_by("agency__name", "slug")
+    )
+    partner_roles = list(
+        ReportedRole.objects.filter(partner_id__in=ids)
+        .exclude(agency_id__in=ids)
+        .select_related("agency", "partner")
+        .prefetch_related(role_claims)
+        .order_by("agency__name", "slug")
+    )
+    access_claims = Prefetch("access_claims", queryset=DataAccessClaim.objects.order_by("position", "id"))
+    systems = list(
+        DataSystem.objects.filter(agency_id__in=ids)
+        .select_related("agency")
+        .prefetch_related(
+            Prefetch(
+                "accesses",
+                queryset=DataAccess.objects.select_related("seeker")
+                .prefetch_related(access_claims)
+                .order_by("seeker__name", "id"),
+            )
+        )
+        .order_by("agency__name", "name")
+    )
+    sought = list(
+        DataAccess.objects.filter(seeker_id__in=ids)
+        .exclude(system__agency_id__in=ids)
+        .select_related("system__agency", "seeker")
+        .prefetch_related(access_claims)
+        .order_by("system__agency__name", "system__name")
+    )
+    wanted = {link.claim_id for role in [*roles, *partner_roles] for link in role.role_claims.all()}
+    wanted |= {
+        link.claim_id
+        for access in [*(a for s in systems for a in s.accesses.all()), *sought]
+        for link in access.access_claims.all()
+    }
+    evidenced = _evidenced(wanted)
+
+    def role_entry(role: ReportedRole) -> RoleEntry:
+        return RoleEntry(role=role, claims=[evidenced[link.claim_id] for link in role.role_claims.all()])
+
+    def access_entry(access: DataAccess) -> AccessEntry:
+        return AccessEntry(
+            access=access, claims=[evidenced[link.claim_id] for link in access.access_claims.all()]
+        )
+
+    roles_by_agency = defaultdict(list)
+    for role in roles:
+        roles_by_agency[role.agency_id].append(role_entry(role))
+    missions_and_roles = [
+        MissionAndRoles(agency=a, missions=missions[a.pk], roles=roles_by_agency[a.pk])
+        for a, _depth in subtree
+        if missions[a.pk] or roles_by_agency[a.pk] or a.pk == agency.pk
+    ]
+
+    about = ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id")
+    counts = dict(Claim.objects.filter(pk__in=about).order_by().values_list("status").annotate(n=Count("pk")))
+    contested = selectors.contested_figures(agency.pk)
+    events = selectors.timeline(agency.pk)
+    return AgencyProfile(
+        agency=agency,
+        ancestors=ancestors,
+        subtree=subtree,
+        missions_and_roles=missions_and_roles,
+        partner_roles=[role_entry(role) for role in partner_roles],
+        systems=[
+            SystemEntry(system=system, accesses=[access_entry(a) for a in system.accesses.all()])
+            for system in systems
+        ],
+        sought=[access_entry(access) for access in sought],
+        statuses=[
+            StatusCount(status=s.value, label=s.label, count=counts.get(s.value, 0)) for s in ClaimStatus
+        ],
+        claims=sum(counts.values()),
+        contested=contested,
+        chart=contested_svg(contested),
+        rates=[pair for pair in selectors.comparable_rates(agency.pk) if pair.differs],
+        timeline=[
+            TimelineRow(
+                when=event.when,
+                precision=event.date.precision,
+                kind=TIMELINE_KINDS[event.kind],
+                text=event.text,
+            )
+            for event in events[-TIMELINE_LIMIT:]
+        ],
+        timeline_total=len(events),
+        open_requests=list(selectors.open_comment_requests(agency.pk)),
+    )

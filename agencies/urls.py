@@ -1,0 +1,16 @@
+from django.urls import path
+
+from agencies.briefings import views as briefing_views
+from agencies.views import agency_pages, briefing_pages, claims
+
+app_name = "agencies"
+
+urlpatterns = [
+    path("claims/", claims.claims_explorer, name="claims"),
+    path("claims/brief/", claims.brief_selection, name="claims_brief"),
+    path("agencies/", agency_pages.agency_index, name="agency_index"),
+    path("agencies/<slug:slug>/", agency_pages.agency_detail, name="agency_detail"),
+    path("agencies/<slug:slug>/brief/", agency_pages.agency_brief, name="agency_brief"),
+    path("briefings/<int:pk>/", briefing_pages.briefing_status, name="briefing_status"),
+    path("briefings/<int:pk>/pdf/", briefing_views.briefing_download, name="briefing_download"),
+]

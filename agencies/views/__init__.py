@@ -1,0 +1,1 @@
+"""The researchers' pages outside the admin: the claims explorer, agencies, briefing status."""

@@ -1,0 +1,39 @@
+"""Agencies on screen: an index as a tree, and each agency with the facts its briefing holds."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST, require_safe
+
+from agencies.explorer import agency_profile, agency_tree
+from agencies.models import Agency
+
+from .briefing_pages import audiences_for, briefing_request_and_redirect
+from .common import record_reader
+
+
+@require_safe
+@record_reader
+def agency_index(request):
+    return render(request, "agencies/agency_index.html", {"nodes": agency_tree()})
+
+
+@require_safe
+@record_reader
+def agency_detail(request, slug: str):
+    agency = get_object_or_404(Agency, slug=slug)
+    return render(
+        request,
+        "agencies/agency_detail.html",
+        {"profile": agency_profile(agency), "audiences": audiences_for(request.user)},
+    )
+
+
+@require_POST
+@record_reader
+def agency_brief(request, slug: str):
+    """A briefing on the agency, sub-agencies included: the same scope as the admin's action."""
+    agency = get_object_or_404(Agency, slug=slug)
+    back = reverse("agencies:agency_detail", args=[agency.slug])
+    return briefing_request_and_redirect(request, scope={"agencies": [agency.slug]}, back=back)

@@ -1,0 +1,143 @@
+"""/agencies/ as a tree and /agencies/<id>/ with the facts its briefing holds."""
+
+import pytest
+
+from agencies import models as m
+from agencies.explorer import TIMELINE_LIMIT, agency_profile
+from tests import factories as f
+from tests.explorer.conftest import user_with
+from tests.selector_factories import evidenced_claims, figures
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_need_a_reader(client, seeded, django_user_model):
+    assert client.get("/agencies/").status_code == 302
+    assert client.get("/agencies/uspis/").status_code == 302
+    client.force_login(user_with(django_user_model, "nobody"))
+    assert client.get("/agencies/").status_code == 403
+    assert client.get("/agencies/uspis/").status_code == 403
+
+
+def test_the_index_is_a_tree(client, seeded, reader):
+    client.force_login(reader)
+    response = client.get("/agencies/")
+    nodes = [
+        (node.agency.slug, node.depth, node.claims, node.outside_roles) for node in response.context["nodes"]
+    ]
+    assert nodes == [
+        ("dhs", 0, 6, 0),
+        ("ice", 1, 1, 0),
+        ("white-house", 0, 3, 0),
+        ("usps", 0, 0, 0),
+        ("uspis", 1, 4, 1),
+    ]
+    html = response.content.decode()
+    assert html.index("Department of Homeland Security") < html.index(
+        "U.S. Immigration and Customs Enforcement"
+    )
+    assert 'href="/claims/?agency=dhs"' in html
+
+
+def test_uspis_shows_its_stated_mission_against_the_reported_role(client, seeded, reader):
+    client.force_login(reader)
+    response = client.get("/agencies/uspis/")
+    html = response.content.decode()
+    profile = response.context["profile"]
+    (entry,) = profile.missions_and_roles
+    assert "investigates mail theft" in entry.current.text
+    (role,) = entry.roles
+    assert role.role.mission_fit == "outside"
+    assert [item.claim.slug for item in role.claims] == [
+        "uspis-enlisted",
+        "immigration-seeks-data",
+        "dhs-collaboration-key",
+    ]
+    mission = html.index("What it says its job is")
+    reported = html.index("What it is reported to be doing")
+    assert mission < html.index("investigates mail theft") < reported
+    assert reported < html.index("Assisting DHS with tracking, detaining and deporting immigrants.")
+    assert "Outside the stated mission" in html
+    assert [a.slug for a in profile.ancestors] == ["usps"]
+    assert [s.system.name for s in profile.systems] == [
+        "Credit card and financial information",
+        "IP addresses",
+        "Mail covers",
+        "Online account data",
+        "Package and mail tracking",
+    ]
+    assert {a.access.seeker.slug for s in profile.systems for a in s.accesses} == {"dhs"}
+    assert {s.status: s.count for s in profile.statuses}["unverified"] == 4
+
+
+def test_dhs_covers_ice_figures_timeline_and_the_open_comment_request(client, seeded, reader):
+    client.force_login(reader)
+    response = client.get("/agencies/dhs/")
+    profile = response.context["profile"]
+    html = response.content.decode()
+    assert [(a.slug, depth) for a, depth in profile.subtree] == [("dhs", 0), ("ice", 1)]
+    assert profile.claims == 7  # ICE's claim included
+    assert {s.status: s.count for s in profile.statuses} == {
+        "unverified": 6,
+        "disputed": 1,
+        "corroborated": 0,
+        "confirmed": 0,
+        "refuted": 0,
+        "retracted": 0,
+    }
+    assert 'href="/claims/?agency=dhs&amp;status=disputed"' in html
+    # Contested figures, as a table and as the briefing's own chart.
+    (pair,) = profile.contested
+    assert (pair.first.figure.slug, pair.second.figure.slug) == ("homan-139k", "ice-57k")
+    assert "<svg" in html and "139,000" in html and "57,000" in html
+    # USPIS plays its role for DHS; DHS seeks USPIS's data.
+    assert [r.role.slug for r in profile.partner_roles] == ["uspis-immigration-support"]
+    assert len(profile.sought) == 5
+    # Timeline with honest precision, and the comment request DHS has not answered.
+    whens = {(row.when, row.precision) for row in profile.timeline}
+    assert ("May 2025", "month") in whens and ("28 Apr 2025", "day") in whens and ("2025", "year") in whens
+    assert [r.document.slug for r in profile.open_requests] == ["db-postal-deportations"]
+    assert "No response by publication" in html
+
+
+def test_an_unknown_agency_is_404(client, seeded, reader):
+    client.force_login(reader)
+    assert client.get("/agencies/nowhere/").status_code == 404
+
+
+def test_a_long_timeline_shows_its_latest_events(db):
+    agency = f.AgencyFactory()
+    for year in range(1800, 1800 + TIMELINE_LIMIT + 20):
+        f.ClaimFactory(agencies=[agency], made=str(year))
+    profile = agency_profile(agency)
+    assert profile.timeline_total == TIMELINE_LIMIT + 20
+    assert len(profile.timeline) == TIMELINE_LIMIT
+    assert profile.timeline[-1].when == str(1800 + TIMELINE_LIMIT + 19)
+
+
+@pytest.mark.parametrize("n", [2, 8])
+def test_agency_page_queries_do_not_grow_with_the_record(client, reader, django_assert_num_queries, n):
+    root = f.AgencyFactory(slug="root")
+    for i in range(n):
+        agency = f.AgencyFactory(parent=root)
+        f.StatedMissionFactory(agency=agency, document=f.DocumentFactory())
+        role = f.ReportedRoleFactory(agency=agency, partner=root, first_reported="2025-05")
+        for position, claim in enumerate(evidenced_claims(2, agency, lines=2, hops=2)):
+            m.RoleClaim.objects.create(role=role, claim=claim, position=position)
+        system = m.DataSystem.objects.create(slug=f"system-{i}", agency=agency, name=f"System {i}")
+        access = m.DataAccess.objects.create(system=system, seeker=root)
+        m.DataAccessClaim.objects.create(access=access, claim=claim)
+        f.CommentRequestFactory(agency=agency, requested="2025-05")
+    figures(2 * n, root)
+    client.force_login(reader)
+    client.get("/agencies/root/")
+    # session, user, permissions (2) · the agency · every agency (the hierarchy) · missions · roles and
+    # their claims (2) · roles for it (2) · data systems, access and claims (3) · access it seeks (2) ·
+    # evidence (3) · statuses · then the selectors: contested figures (4), rates (4), timeline (7),
+    # open comment requests (2)
+    with django_assert_num_queries(35):
+        response = client.get("/agencies/root/")
+    assert len(response.context["profile"].missions_and_roles) == n + 1
+    with django_assert_num_queries(5):  # session, user, permissions (2), agencies with their counts
+        response = client.get("/agencies/")
+    assert len(response.context["nodes"]) == m.Agency.objects.count()

@@ -1,0 +1,161 @@
+"""The SQL conditions the filters use agree with the selectors that decide the same facts in Python.
+
+Random records (seeded, so a failure can be replayed) of lines, outlets, hops and figures; the
+database's answer and claim_evidence's / contested_figures' must be the same sets.
+"""
+
+import random
+
+import pytest
+
+from agencies import claim_conditions, selectors
+from agencies import models as m
+from agencies.filters import _independent_origins
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+UNITS = [
+    "people",
+    "people per month",
+    "a week",
+    "removals/day",
+    "monthly",
+    "per year",
+    "people a year",
+    "cases",
+]
+PERIODS = [
+    ("2025-01-20", "2025-04-28"),
+    ("2025-01-21", "2025-04-30"),
+    ("2025-01-17", "2025-04-25"),
+    ("2025-01", "2025-04"),
+    ("2025", "2025"),
+    ("2024-01", "2025-01"),
+    ("2025-02", "2025-02"),
+    ("2025-02-01", "2025-02-28"),
+    ("2025-03-05", "2025-02-01"),  # ends before it starts: never compared
+]
+
+
+def random_record(seed: int):
+    rng = random.Random(seed)
+    outlets = [f.OutletFactory() for _ in range(3)] + [None]
+    sources = [
+        f.AnonymousSourceFactory(),
+        f.SourceFactory(kind=m.SourceKind.OFFICIAL, name=""),
+        f.SourceFactory(),
+        f.SourceFactory(kind=m.SourceKind.DATASET, name=""),
+    ]
+    documents = [f.DocumentFactory(outlet=rng.choice(outlets)) for _ in range(8)]
+    for _ in range(30):
+        claim = f.ClaimFactory()
+        for position in range(rng.randint(0, 4)):
+            f.AttributionFactory(
+                claim=claim,
+                document=rng.choice(documents),
+                via=rng.sample(documents, rng.randint(0, 2)),
+                origin=rng.choice(sources),
+                stance=rng.choice(
+                    [m.Stance.SUPPORTS, m.Stance.SUPPORTS, m.Stance.DISPUTES, m.Stance.MENTIONS]
+                ),
+                position=position,
+            )
+        if rng.random() < 0.6:
+            start, end = rng.choice(PERIODS)
+            f.FigureFactory(
+                claim=claim,
+                metric=rng.choice(["removals", "arrests"]),
+                value=rng.choice([57000, 139000, 60000, 37660, 1000, 0, 52000, 171000]),
+                unit=rng.choice(UNITS),
+                period_start=start,
+                period_end=end,
+                geography=rng.choice(["", "", "United States", " united states ", "Texas"]),
+            )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_evidence_flags_agree_with_claim_evidence(seed):
+    random_record(seed)
+    evidence = {claim.pk: selectors.claim_evidence(claim) for claim in selectors.claims_with_evidence()}
+
+    in_sql = set(m.Claim.objects.filter(claim_conditions.anonymous_only()).values_list("pk", flat=True))
+    assert in_sql == {pk for pk, e in evidence.items() if e.anonymous_only}
+
+    in_sql = set(m.Claim.objects.filter(claim_conditions.single_outlet()).values_list("pk", flat=True))
+    assert in_sql == {pk for pk, e in evidence.items() if e.single_outlet}
+
+    counted = dict(m.Claim.objects.annotate(n=_independent_origins()).values_list("pk", "n"))
+    assert counted == {pk: e.independent_origins for pk, e in evidence.items()}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_contested_figures_agree_with_the_selector(seed):
+    random_record(seed)
+    pairs = selectors.contested_figures()
+    expected = {figure.pk for pair in pairs for figure in (pair.first.figure, pair.second.figure)}
+    assert set(claim_conditions.contested_figures().values_list("pk", flat=True)) == expected
+
+    disputed = set(m.Attribution.objects.filter(stance=m.Stance.DISPUTES).values_list("claim_id", flat=True))
+    figures = set(m.Figure.objects.filter(pk__in=expected).values_list("claim_id", flat=True))
+    assert set(m.Claim.objects.filter(claim_conditions.contested()).values_list("pk", flat=True)) == (
+        disputed | figures
+    )
+    annotated = m.Claim.objects.annotate(flag=claim_conditions.is_contested()).filter(flag=True)
+    assert set(annotated.values_list("pk", flat=True)) == disputed | figures
+
+
+def test_the_seed_pair_is_contested(db):
+    from django.core.management import call_command
+
+    call_command("load_seeds", verbosity=0)
+    slugs = set(claim_conditions.contested_figures().values_list("slug", flat=True))
+    assert slugs == {"homan-139k", "ice-57k"}
+
+
+@pytest.mark.parametrize(
+    ("unit", "days"),
+    [
+        ("people", None),
+        ("people per month", "30.4375"),
+        ("removals a week", "7"),
+        ("cases/day", "1"),
+        ("monthly", "30.4375"),
+        ("people per annum", "365.25"),
+        ("annual removals", "365.25"),
+        ("daily arrests", "1"),
+        ("per-monthly", "30.4375"),
+        ("daylight", None),
+        ("a monthly", "30.4375"),
+    ],
+)
+def test_rate_units_read_as_the_selectors_read_them(unit, days):
+    f.FigureFactory(unit=unit)
+    reading = claim_conditions.figure_readings().get()
+    python = selectors._rate_days(unit)
+    assert (None if python is None else str(python.normalize())) == (
+        None if reading.rate_days is None else str(reading.rate_days.normalize())
+    )
+    assert (python is None and days is None) or str(python.normalize()) == days
+
+
+def test_every_filter_at_once_runs_on_this_database():
+    """SQLite refuses deeply nested SQL: the heaviest selection, negated flags included, must run."""
+    import itertools
+
+    from django.http import QueryDict
+
+    from agencies.explorer import explorer_claims
+    from agencies.filters import ClaimFilter
+    from tests.explorer.conftest import bulk_record
+
+    bulk_record(30)
+    base = (
+        "agency=bulk-parent&agency=bulk-child&outlet=bulk-outlet-1&outlet=bulk-outlet-2&status=unverified"
+        "&status=disputed&kind=role&origin_kind=anonymous&origin_kind=person&made_after=2025-03"
+        "&made_before=2026&q=mail&sort=-origins"
+    )
+    for flags in itertools.product(["true", "false"], repeat=3):
+        query = base + "&anonymous_only={}&single_outlet={}&contested={}".format(*flags)
+        claims = explorer_claims(ClaimFilter(QueryDict(query), queryset=m.Claim.objects.all()).qs)
+        assert claims.count() == len(list(claims[:1000]))
