@@ -126,11 +126,7 @@ def overlap_lookups(field: str, after: dt.date | None = None, before: dt.date | 
         q &= models.Q(**{f"{field}__lte": before.isoformat()})
     if after is not None:
         iso = after.isoformat()
-        q &= (
-            models.Q(**{f"{field}__gte": iso})
-            | models.Q(**{field: iso[:7]})
-            | models.Q(**{field: iso[:4]})
-        )
+        q &= models.Q(**{f"{field}__gte": iso}) | models.Q(**{field: iso[:7]}) | models.Q(**{field: iso[:4]})
     return q
 
 
