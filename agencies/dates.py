@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -130,6 +131,25 @@ def overlap_lookups(field: str, after: dt.date | None = None, before: dt.date | 
     return q
 
 
+class PartialDateFormField(forms.CharField):
+    """'2025', '2025-05' or '2025-05-12' typed by a researcher, no more precise than they know."""
+
+    def prepare_value(self, value):
+        return value.isoformat() if isinstance(value, PartialDate) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return PartialDate.parse(value)
+        except PartialDateError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+    def run_validators(self, value):
+        super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)
+
+
 class PartialDateField(models.CharField):
     """A year, month or day, stored as its ISO prefix."""
 
@@ -177,23 +197,5 @@ class PartialDateField(models.CharField):
         return "" if value is None else value.isoformat()
 
     def formfield(self, **kwargs):
-        from django import forms
-
-        class PartialDateFormField(forms.CharField):
-            def prepare_value(self, value):
-                return value.isoformat() if isinstance(value, PartialDate) else value
-
-            def to_python(self, value):
-                value = super().to_python(value)
-                if not value:
-                    return None
-                try:
-                    return PartialDate.parse(value)
-                except PartialDateError as exc:
-                    raise ValidationError(str(exc), code="invalid") from exc
-
-            def run_validators(self, value):
-                super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)
-
         kwargs.setdefault("form_class", PartialDateFormField)
         return super().formfield(**kwargs)

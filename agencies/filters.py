@@ -17,7 +17,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from agencies import claim_conditions
-from agencies.dates import PartialDate, PartialDateError, overlap_lookups
+from agencies.dates import PartialDate, PartialDateFormField, overlap_lookups
 from agencies.models import (
     Agency,
     Attribution,
@@ -31,22 +31,6 @@ from agencies.models import (
     Stance,
 )
 from agencies.selectors import agency_subtree_ids
-
-
-class PartialDateFormField(forms.CharField):
-    """'2025', '2025-05' or '2025-05-12': a bound given with the precision the researcher has."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            return PartialDate.parse(value)
-        except PartialDateError as exc:
-            raise ValidationError(str(exc), code="invalid") from exc
-
-    def prepare_value(self, value):
-        return value.isoformat() if isinstance(value, PartialDate) else value
 
 
 class PartialDateFilter(django_filters.Filter):
