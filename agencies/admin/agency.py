@@ -25,6 +25,7 @@ from .common import (
     SHORT_TEXT,
     AtLeastOne,
     HistoryAdmin,
+    ListedOnly,
     StackedInline,
     TabularInline,
     add_link,
@@ -91,7 +92,7 @@ class DataSystemInline(TabularInline):
     extra = 0
 
 
-class SubAgencyInline(TabularInline):
+class SubAgencyInline(ListedOnly, TabularInline):
     """Sub-agencies are edited on their own page (their parent field): here they are only listed."""
 
     model = Agency
@@ -99,19 +100,8 @@ class SubAgencyInline(TabularInline):
     fields = ["name", "acronym", "kind"]
     readonly_fields = fields
     show_change_link = True
-    can_delete = False
-    extra = 0
     verbose_name = "sub-agency"
     verbose_name_plural = "sub-agencies"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Agency)

@@ -43,6 +43,22 @@ class StackedInline(admin.StackedInline):
     formfield_overrides = PARTIAL_DATES
 
 
+class ListedOnly:
+    """Inline mixin: rows shown for reading and linking, edited on their own pages."""
+
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AtLeastOne:
     """Inline mixin: at least one row, e.g. the claims a role rests on (never free text alone)."""
 

@@ -18,6 +18,7 @@ from agencies.models import (
 from .common import (
     PLAIN_ROWS,
     HistoryAdmin,
+    ListedOnly,
     StackedInline,
     TabularInline,
     count_of,
@@ -64,25 +65,14 @@ class CitationInline(TabularInline):
     verbose_name_plural = "documents it cites (in the order it gives them)"
 
 
-class CitedByInline(TabularInline):
+class CitedByInline(ListedOnly, TabularInline):
     model = Citation
     classes = PLAIN_ROWS
     fk_name = "cited"
     fields = ["citing"]
     readonly_fields = fields
-    can_delete = False
-    extra = 0
     verbose_name = "document citing it"
     verbose_name_plural = "documents citing it"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Document)

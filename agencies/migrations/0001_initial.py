@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,817 +17,2442 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Citation',
+            name="Citation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['citing', 'position', 'id'],
+                "ordering": ["citing", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('role', 'Role'), ('figure', 'Figure'), ('characterisation', 'Characterisation'), ('intent', 'Intent'), ('statement', 'Statement'), ('denial', 'Denial'), ('data_access', 'Data access')], max_length=20)),
-                ('text', models.TextField()),
-                ('made', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True, verbose_name='made on')),
-                ('status', models.CharField(choices=[('unverified', 'Unverified'), ('corroborated', 'Corroborated'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('refuted', 'Refuted'), ('retracted', 'Retracted')], default='unverified', max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("role", "Role"),
+                            ("figure", "Figure"),
+                            ("characterisation", "Characterisation"),
+                            ("intent", "Intent"),
+                            ("statement", "Statement"),
+                            ("denial", "Denial"),
+                            ("data_access", "Data access"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("text", models.TextField()),
+                (
+                    "made",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                        verbose_name="made on",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("corroborated", "Corroborated"),
+                            ("confirmed", "Confirmed"),
+                            ("disputed", "Disputed"),
+                            ("refuted", "Refuted"),
+                            ("retracted", "Retracted"),
+                        ],
+                        default="unverified",
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-made', 'slug'],
+                "ordering": ["-made", "slug"],
             },
         ),
         migrations.CreateModel(
-            name='Outlet',
+            name="Outlet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('news', 'News'), ('wire', 'Wire service'), ('government', 'Government'), ('academic', 'Academic'), ('ngo', 'NGO'), ('other', 'Other')], default='news', max_length=20)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("news", "News"),
+                            ("wire", "Wire service"),
+                            ("government", "Government"),
+                            ("academic", "Academic"),
+                            ("ngo", "NGO"),
+                            ("other", "Other"),
+                        ],
+                        default="news",
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('acronym', models.CharField(blank=True, max_length=30)),
-                ('kind', models.CharField(choices=[('executive_department', 'Executive department'), ('independent_agency', 'Independent agency'), ('component', 'Component'), ('law_enforcement', 'Law-enforcement arm'), ('executive_office', 'Executive office'), ('other', 'Other')], default='other', max_length=30)),
-                ('website', models.URLField(blank=True, max_length=1000)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='agencies.agency')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                ("acronym", models.CharField(blank=True, max_length=30)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("executive_department", "Executive department"),
+                            ("independent_agency", "Independent agency"),
+                            ("component", "Component"),
+                            ("law_enforcement", "Law-enforcement arm"),
+                            ("executive_office", "Executive office"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=30,
+                    ),
+                ),
+                ("website", models.URLField(blank=True, max_length=1000)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'agencies',
-                'ordering': ['name'],
+                "verbose_name_plural": "agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Attribution',
+            name="Attribution",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('stance', models.CharField(choices=[('supports', 'Supports'), ('disputes', 'Disputes'), ('mentions', 'Mentions')], default='supports', max_length=10)),
-                ('quote', models.TextField(blank=True, help_text='A short verbatim quote, where there is one.')),
-                ('locator', models.CharField(blank=True, help_text="e.g. 'para 2', 'p. 14'.", max_length=200)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attributions', to='agencies.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("supports", "Supports"),
+                            ("disputes", "Disputes"),
+                            ("mentions", "Mentions"),
+                        ],
+                        default="supports",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="A short verbatim quote, where there is one."),
+                ),
+                (
+                    "locator",
+                    models.CharField(blank=True, help_text="e.g. 'para 2', 'p. 14'.", max_length=200),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attributions",
+                        to="agencies.claim",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['claim', 'position', 'id'],
+                "ordering": ["claim", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimAgency',
+            name="ClaimAgency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='claim_agencies', to='agencies.agency')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claim_agencies', to='agencies.claim')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claim_agencies",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claim_agencies",
+                        to="agencies.claim",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'agency the claim is about',
-                'verbose_name_plural': 'agencies the claim is about',
-                'ordering': ['claim', 'position', 'id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='claim',
-            name='agencies',
-            field=models.ManyToManyField(related_name='claims', through='agencies.ClaimAgency', to='agencies.agency'),
-        ),
-        migrations.CreateModel(
-            name='DataAccess',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('status', models.CharField(choices=[('sought', 'Sought'), ('granted', 'Granted'), ('refused', 'Refused'), ('unknown', 'Unknown')], default='sought', max_length=10)),
-                ('seeker', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_accesses', to='agencies.agency')),
-            ],
-            options={
-                'verbose_name_plural': 'data access',
-                'ordering': ['system__agency__name', 'system__name', 'seeker__name'],
-            },
-        ),
-        migrations.CreateModel(
-            name='DataAccessClaim',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('access', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='access_claims', to='agencies.dataaccess')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='access_claims', to='agencies.claim')),
-            ],
-            options={
-                'ordering': ['access', 'position', 'id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='dataaccess',
-            name='claims',
-            field=models.ManyToManyField(related_name='data_accesses', through='agencies.DataAccessClaim', to='agencies.claim'),
-        ),
-        migrations.CreateModel(
-            name='DataSystem',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('description', models.TextField(blank=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_systems', to='agencies.agency')),
-            ],
-            options={
-                'ordering': ['agency__name', 'name'],
-            },
-        ),
-        migrations.AddField(
-            model_name='dataaccess',
-            name='system',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='accesses', to='agencies.datasystem'),
-        ),
-        migrations.CreateModel(
-            name='Document',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('article', 'Article'), ('report', 'Report'), ('press_release', 'Press release'), ('transcript', 'Transcript'), ('dataset', 'Data release'), ('webpage', 'Web page'), ('other', 'Other')], default='article', max_length=20)),
-                ('title', models.CharField(max_length=500)),
-                ('published', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('archived_url', models.URLField(blank=True, max_length=2000)),
-                ('authors', models.JSONField(blank=True, default=list, help_text='A list of names.')),
-                ('cites', models.ManyToManyField(blank=True, related_name='cited_by', through='agencies.Citation', to='agencies.document')),
-                ('outlet', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='documents', to='agencies.outlet')),
-            ],
-            options={
-                'ordering': ['-published', 'title'],
-            },
-        ),
-        migrations.CreateModel(
-            name='CommentRequest',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('requested', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('response', models.CharField(choices=[('none', 'No response by publication'), ('declined', 'Declined'), ('responded', 'Responded')], default='none', max_length=10)),
-                ('response_text', models.TextField(blank=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='comment_requests', to='agencies.agency')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='comment_requests', to='agencies.document')),
-            ],
-            options={
-                'ordering': ['document', 'agency'],
-            },
-        ),
-        migrations.AddField(
-            model_name='citation',
-            name='cited',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='citations_received', to='agencies.document'),
-        ),
-        migrations.AddField(
-            model_name='citation',
-            name='citing',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='citations', to='agencies.document'),
-        ),
-        migrations.CreateModel(
-            name='AttributionHop',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('attribution', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='hops', to='agencies.attribution')),
-                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attribution_hops', to='agencies.document')),
-            ],
-            options={
-                'verbose_name': 'via document',
-                'verbose_name_plural': 'via documents (in order)',
-                'ordering': ['attribution', 'position', 'id'],
-            },
-        ),
-        migrations.AddField(
-            model_name='attribution',
-            name='document',
-            field=models.ForeignKey(help_text='Where the claim appears.', on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='agencies.document'),
-        ),
-        migrations.CreateModel(
-            name='Figure',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('metric', models.SlugField(help_text='Figures compare only within a metric: removals, arrests...', max_length=60)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('unit', models.CharField(default='people', max_length=60)),
-                ('period_start', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('period_end', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('geography', models.CharField(blank=True, max_length=200)),
-                ('basis', models.CharField(blank=True, help_text="What it is computed from: 'ICE data'.", max_length=300)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='figures', to='agencies.claim')),
-            ],
-            options={
-                'ordering': ['metric', 'period_start', 'slug'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalAgency',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('acronym', models.CharField(blank=True, max_length=30)),
-                ('kind', models.CharField(choices=[('executive_department', 'Executive department'), ('independent_agency', 'Independent agency'), ('component', 'Component'), ('law_enforcement', 'Law-enforcement arm'), ('executive_office', 'Executive office'), ('other', 'Other')], default='other', max_length=30)),
-                ('website', models.URLField(blank=True, max_length=1000)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-            ],
-            options={
-                'verbose_name': 'historical agency',
-                'verbose_name_plural': 'historical agencies',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalAttributionHop',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('attribution', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.attribution')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical via document',
-                'verbose_name_plural': 'historical via documents (in order)',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCitation',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('cited', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('citing', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical citation',
-                'verbose_name_plural': 'historical citations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalClaim',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('role', 'Role'), ('figure', 'Figure'), ('characterisation', 'Characterisation'), ('intent', 'Intent'), ('statement', 'Statement'), ('denial', 'Denial'), ('data_access', 'Data access')], max_length=20)),
-                ('text', models.TextField()),
-                ('made', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True, verbose_name='made on')),
-                ('status', models.CharField(choices=[('unverified', 'Unverified'), ('corroborated', 'Corroborated'), ('confirmed', 'Confirmed'), ('disputed', 'Disputed'), ('refuted', 'Refuted'), ('retracted', 'Retracted')], default='unverified', max_length=20)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical claim',
-                'verbose_name_plural': 'historical claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalClaimAgency',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical agency the claim is about',
-                'verbose_name_plural': 'historical agencies the claim is about',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCommentRequest',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('requested', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('response', models.CharField(choices=[('none', 'No response by publication'), ('declined', 'Declined'), ('responded', 'Responded')], default='none', max_length=10)),
-                ('response_text', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical comment request',
-                'verbose_name_plural': 'historical comment requests',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalDataAccess',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('status', models.CharField(choices=[('sought', 'Sought'), ('granted', 'Granted'), ('refused', 'Refused'), ('unknown', 'Unknown')], default='sought', max_length=10)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('seeker', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('system', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.datasystem')),
-            ],
-            options={
-                'verbose_name': 'historical data access',
-                'verbose_name_plural': 'historical data access',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalDataAccessClaim',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('access', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.dataaccess')),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical data access claim',
-                'verbose_name_plural': 'historical data access claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalDataSystem',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('description', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical data system',
-                'verbose_name_plural': 'historical data systems',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalFigure',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('metric', models.SlugField(help_text='Figures compare only within a metric: removals, arrests...', max_length=60)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=20)),
-                ('unit', models.CharField(default='people', max_length=60)),
-                ('period_start', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('period_end', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('geography', models.CharField(blank=True, max_length=200)),
-                ('basis', models.CharField(blank=True, help_text="What it is computed from: 'ICE data'.", max_length=300)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical figure',
-                'verbose_name_plural': 'historical figures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalOutlet',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('name', models.CharField(max_length=300)),
-                ('kind', models.CharField(choices=[('news', 'News'), ('wire', 'Wire service'), ('government', 'Government'), ('academic', 'Academic'), ('ngo', 'NGO'), ('other', 'Other')], default='news', max_length=20)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical outlet',
-                'verbose_name_plural': 'historical outlets',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalReportedRole',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('summary', models.TextField()),
-                ('category', models.SlugField(help_text='e.g. immigration_enforcement, surveillance', max_length=60)),
-                ('status', models.CharField(choices=[('reported', 'Reported'), ('confirmed', 'Confirmed'), ('denied', 'Denied'), ('disputed', 'Disputed'), ('ended', 'Ended')], default='reported', max_length=20)),
-                ('first_reported', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('mission_fit', models.CharField(choices=[('within', 'Within the stated mission'), ('outside', 'Outside the stated mission'), ('unclear', 'Unclear')], default='unclear', max_length=10)),
-                ('rationale', models.CharField(blank=True, max_length=500)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-            ],
-            options={
-                'verbose_name': 'historical reported role',
-                'verbose_name_plural': 'historical reported roles',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalStatedMission',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('text', models.TextField()),
-                ('as_of', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True, verbose_name='stated or captured')),
-                ('position', models.PositiveIntegerField(default=0, help_text="Order in the agency's history; the highest is current.")),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, help_text='Where the agency states it: its website, a statute, a budget justification.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical stated mission',
-                'verbose_name_plural': 'historical stated missions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalSource',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('person', 'Named person'), ('official', 'Unnamed official'), ('anonymous', 'Anonymous'), ('agency', 'Agency, officially'), ('organisation', 'Organisation or researcher'), ('dataset', 'Data set'), ('outlet', "Outlet's own reporting")], max_length=20)),
-                ('description', models.CharField(blank=True, help_text="How the source is described: 'a senior DHS official'.", max_length=500)),
-                ('count', models.PositiveIntegerField(blank=True, help_text='Anonymous only: how many people.', null=True)),
-                ('reason', models.CharField(blank=True, help_text='Why anonymity was granted.', max_length=500)),
-                ('name', models.CharField(blank=True, help_text='The name, if public.', max_length=300)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('affiliation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('agency', models.ForeignKey(blank=True, db_constraint=False, help_text='Kind agency: the agency speaking officially.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.agency')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, help_text='Kind data set: the data release.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('granted_by', models.ForeignKey(blank=True, db_constraint=False, help_text='The document that granted anonymity.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('outlet', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.outlet')),
-            ],
-            options={
-                'verbose_name': 'historical source',
-                'verbose_name_plural': 'historical sources',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalDocument',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('slug', models.CharField(db_index=True, help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('article', 'Article'), ('report', 'Report'), ('press_release', 'Press release'), ('transcript', 'Transcript'), ('dataset', 'Data release'), ('webpage', 'Web page'), ('other', 'Other')], default='article', max_length=20)),
-                ('title', models.CharField(max_length=500)),
-                ('published', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('archived_url', models.URLField(blank=True, max_length=2000)),
-                ('authors', models.JSONField(blank=True, default=list, help_text='A list of names.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('outlet', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.outlet')),
-            ],
-            options={
-                'verbose_name': 'historical document',
-                'verbose_name_plural': 'historical documents',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='ReportedRole',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('summary', models.TextField()),
-                ('category', models.SlugField(help_text='e.g. immigration_enforcement, surveillance', max_length=60)),
-                ('status', models.CharField(choices=[('reported', 'Reported'), ('confirmed', 'Confirmed'), ('denied', 'Denied'), ('disputed', 'Disputed'), ('ended', 'Ended')], default='reported', max_length=20)),
-                ('first_reported', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True)),
-                ('mission_fit', models.CharField(choices=[('within', 'Within the stated mission'), ('outside', 'Outside the stated mission'), ('unclear', 'Unclear')], default='unclear', max_length=10)),
-                ('rationale', models.CharField(blank=True, max_length=500)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='roles', to='agencies.agency')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='partner_roles', to='agencies.agency')),
-            ],
-            options={
-                'ordering': ['agency__name', 'slug'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalRoleClaim',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.claim')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('role', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.reportedrole')),
-            ],
-            options={
-                'verbose_name': 'historical role claim',
-                'verbose_name_plural': 'historical role claims',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='RoleClaim',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_claims', to='agencies.claim')),
-                ('role', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_claims', to='agencies.reportedrole')),
-            ],
-            options={
-                'ordering': ['role', 'position', 'id'],
+                "verbose_name": "agency the claim is about",
+                "verbose_name_plural": "agencies the claim is about",
+                "ordering": ["claim", "position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='reportedrole',
-            name='claims',
-            field=models.ManyToManyField(related_name='roles', through='agencies.RoleClaim', to='agencies.claim'),
+            model_name="claim",
+            name="agencies",
+            field=models.ManyToManyField(
+                related_name="claims", through="agencies.ClaimAgency", to="agencies.agency"
+            ),
         ),
         migrations.CreateModel(
-            name='Source',
+            name="DataAccess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('slug', models.CharField(help_text='The dossier id: a-z, 0-9 and hyphens.', max_length=100, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9][a-z0-9-]*\\Z', 'Use lower-case letters, digits and hyphens, starting with a letter or digit.')], verbose_name='id')),
-                ('kind', models.CharField(choices=[('person', 'Named person'), ('official', 'Unnamed official'), ('anonymous', 'Anonymous'), ('agency', 'Agency, officially'), ('organisation', 'Organisation or researcher'), ('dataset', 'Data set'), ('outlet', "Outlet's own reporting")], max_length=20)),
-                ('description', models.CharField(blank=True, help_text="How the source is described: 'a senior DHS official'.", max_length=500)),
-                ('count', models.PositiveIntegerField(blank=True, help_text='Anonymous only: how many people.', null=True)),
-                ('reason', models.CharField(blank=True, help_text='Why anonymity was granted.', max_length=500)),
-                ('name', models.CharField(blank=True, help_text='The name, if public.', max_length=300)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('affiliation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='affiliated_sources', to='agencies.agency')),
-                ('agency', models.ForeignKey(blank=True, help_text='Kind agency: the agency speaking officially.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='official_sources', to='agencies.agency')),
-                ('document', models.ForeignKey(blank=True, help_text='Kind data set: the data release.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='dataset_sources', to='agencies.document')),
-                ('granted_by', models.ForeignKey(blank=True, help_text='The document that granted anonymity.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='anonymity_grants', to='agencies.document')),
-                ('outlet', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='own_reporting_sources', to='agencies.outlet')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sought", "Sought"),
+                            ("granted", "Granted"),
+                            ("refused", "Refused"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="sought",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="data_accesses",
+                        to="agencies.agency",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['slug'],
+                "verbose_name_plural": "data access",
+                "ordering": ["system__agency__name", "system__name", "seeker__name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalSourceConfidentialNote',
+            name="DataAccessClaim",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('notes', models.TextField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "access",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="access_claims",
+                        to="agencies.dataaccess",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="access_claims",
+                        to="agencies.claim",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical source confidential note',
-                'verbose_name_plural': 'historical source confidential notes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "ordering": ["access", "position", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="dataaccess",
+            name="claims",
+            field=models.ManyToManyField(
+                related_name="data_accesses", through="agencies.DataAccessClaim", to="agencies.claim"
+            ),
+        ),
+        migrations.CreateModel(
+            name="DataSystem",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="data_systems",
+                        to="agencies.agency",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["agency__name", "name"],
+            },
+        ),
+        migrations.AddField(
+            model_name="dataaccess",
+            name="system",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="accesses", to="agencies.datasystem"
+            ),
+        ),
+        migrations.CreateModel(
+            name="Document",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("report", "Report"),
+                            ("press_release", "Press release"),
+                            ("transcript", "Transcript"),
+                            ("dataset", "Data release"),
+                            ("webpage", "Web page"),
+                            ("other", "Other"),
+                        ],
+                        default="article",
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                (
+                    "published",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                ("archived_url", models.URLField(blank=True, max_length=2000)),
+                ("authors", models.JSONField(blank=True, default=list, help_text="A list of names.")),
+                (
+                    "cites",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="cited_by",
+                        through="agencies.Citation",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="documents",
+                        to="agencies.outlet",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["-published", "title"],
+            },
+        ),
+        migrations.CreateModel(
+            name="CommentRequest",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "requested",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "response",
+                    models.CharField(
+                        choices=[
+                            ("none", "No response by publication"),
+                            ("declined", "Declined"),
+                            ("responded", "Responded"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("response_text", models.TextField(blank=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="comment_requests",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="comment_requests",
+                        to="agencies.document",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["document", "agency"],
+            },
+        ),
+        migrations.AddField(
+            model_name="citation",
+            name="cited",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="citations_received",
+                to="agencies.document",
+            ),
+        ),
+        migrations.AddField(
+            model_name="citation",
+            name="citing",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="citations", to="agencies.document"
+            ),
+        ),
+        migrations.CreateModel(
+            name="AttributionHop",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "attribution",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="hops",
+                        to="agencies.attribution",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attribution_hops",
+                        to="agencies.document",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "via document",
+                "verbose_name_plural": "via documents (in order)",
+                "ordering": ["attribution", "position", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="attribution",
+            name="document",
+            field=models.ForeignKey(
+                help_text="Where the claim appears.",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attributions",
+                to="agencies.document",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Figure",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "metric",
+                    models.SlugField(
+                        help_text="Figures compare only within a metric: removals, arrests...", max_length=60
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("unit", models.CharField(default="people", max_length=60)),
+                (
+                    "period_start",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "period_end",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                ("geography", models.CharField(blank=True, max_length=200)),
+                (
+                    "basis",
+                    models.CharField(
+                        blank=True, help_text="What it is computed from: 'ICE data'.", max_length=300
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="figures",
+                        to="agencies.claim",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["metric", "period_start", "slug"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalAgency",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                ("acronym", models.CharField(blank=True, max_length=30)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("executive_department", "Executive department"),
+                            ("independent_agency", "Independent agency"),
+                            ("component", "Component"),
+                            ("law_enforcement", "Law-enforcement arm"),
+                            ("executive_office", "Executive office"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=30,
+                    ),
+                ),
+                ("website", models.URLField(blank=True, max_length=1000)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical agency",
+                "verbose_name_plural": "historical agencies",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalAttribution',
+            name="HistoricalAttributionHop",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('stance', models.CharField(choices=[('supports', 'Supports'), ('disputes', 'Disputes'), ('mentions', 'Mentions')], default='supports', max_length=10)),
-                ('quote', models.TextField(blank=True, help_text='A short verbatim quote, where there is one.')),
-                ('locator', models.CharField(blank=True, help_text="e.g. 'para 2', 'p. 14'.", max_length=200)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('claim', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.claim')),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, help_text='Where the claim appears.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.document')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('origin', models.ForeignKey(blank=True, db_constraint=False, help_text='Who the claim ultimately comes from.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='agencies.source')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "attribution",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.attribution",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical attribution',
-                'verbose_name_plural': 'historical attributions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical via document",
+                "verbose_name_plural": "historical via documents (in order)",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalCitation",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "cited",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "citing",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical citation",
+                "verbose_name_plural": "historical citations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalClaim",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("role", "Role"),
+                            ("figure", "Figure"),
+                            ("characterisation", "Characterisation"),
+                            ("intent", "Intent"),
+                            ("statement", "Statement"),
+                            ("denial", "Denial"),
+                            ("data_access", "Data access"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("text", models.TextField()),
+                (
+                    "made",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                        verbose_name="made on",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unverified", "Unverified"),
+                            ("corroborated", "Corroborated"),
+                            ("confirmed", "Confirmed"),
+                            ("disputed", "Disputed"),
+                            ("refuted", "Refuted"),
+                            ("retracted", "Retracted"),
+                        ],
+                        default="unverified",
+                        max_length=20,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical claim",
+                "verbose_name_plural": "historical claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalClaimAgency",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical agency the claim is about",
+                "verbose_name_plural": "historical agencies the claim is about",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalCommentRequest",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "requested",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "response",
+                    models.CharField(
+                        choices=[
+                            ("none", "No response by publication"),
+                            ("declined", "Declined"),
+                            ("responded", "Responded"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("response_text", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical comment request",
+                "verbose_name_plural": "historical comment requests",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalDataAccess",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sought", "Sought"),
+                            ("granted", "Granted"),
+                            ("refused", "Refused"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="sought",
+                        max_length=10,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "seeker",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "system",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.datasystem",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical data access",
+                "verbose_name_plural": "historical data access",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalDataAccessClaim",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "access",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.dataaccess",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical data access claim",
+                "verbose_name_plural": "historical data access claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalDataSystem",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                ("description", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical data system",
+                "verbose_name_plural": "historical data systems",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalFigure",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "metric",
+                    models.SlugField(
+                        help_text="Figures compare only within a metric: removals, arrests...", max_length=60
+                    ),
+                ),
+                ("value", models.DecimalField(decimal_places=4, max_digits=20)),
+                ("unit", models.CharField(default="people", max_length=60)),
+                (
+                    "period_start",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "period_end",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                ("geography", models.CharField(blank=True, max_length=200)),
+                (
+                    "basis",
+                    models.CharField(
+                        blank=True, help_text="What it is computed from: 'ICE data'.", max_length=300
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical figure",
+                "verbose_name_plural": "historical figures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalOutlet",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("news", "News"),
+                            ("wire", "Wire service"),
+                            ("government", "Government"),
+                            ("academic", "Academic"),
+                            ("ngo", "NGO"),
+                            ("other", "Other"),
+                        ],
+                        default="news",
+                        max_length=20,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical outlet",
+                "verbose_name_plural": "historical outlets",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalReportedRole",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("summary", models.TextField()),
+                (
+                    "category",
+                    models.SlugField(help_text="e.g. immigration_enforcement, surveillance", max_length=60),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("confirmed", "Confirmed"),
+                            ("denied", "Denied"),
+                            ("disputed", "Disputed"),
+                            ("ended", "Ended"),
+                        ],
+                        default="reported",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "first_reported",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "mission_fit",
+                    models.CharField(
+                        choices=[
+                            ("within", "Within the stated mission"),
+                            ("outside", "Outside the stated mission"),
+                            ("unclear", "Unclear"),
+                        ],
+                        default="unclear",
+                        max_length=10,
+                    ),
+                ),
+                ("rationale", models.CharField(blank=True, max_length=500)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical reported role",
+                "verbose_name_plural": "historical reported roles",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalStatedMission",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("text", models.TextField()),
+                (
+                    "as_of",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                        verbose_name="stated or captured",
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Order in the agency's history; the highest is current."
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Where the agency states it: its website, a statute, a budget justification.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical stated mission",
+                "verbose_name_plural": "historical stated missions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalSource",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("person", "Named person"),
+                            ("official", "Unnamed official"),
+                            ("anonymous", "Anonymous"),
+                            ("agency", "Agency, officially"),
+                            ("organisation", "Organisation or researcher"),
+                            ("dataset", "Data set"),
+                            ("outlet", "Outlet's own reporting"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "description",
+                    models.CharField(
+                        blank=True,
+                        help_text="How the source is described: 'a senior DHS official'.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Anonymous only: how many people.", null=True
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(blank=True, help_text="Why anonymity was granted.", max_length=500),
+                ),
+                ("name", models.CharField(blank=True, help_text="The name, if public.", max_length=300)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "affiliation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Kind agency: the agency speaking officially.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Kind data set: the data release.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The document that granted anonymity.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.outlet",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical source",
+                "verbose_name_plural": "historical sources",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalDocument",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "slug",
+                    models.CharField(
+                        db_index=True,
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("article", "Article"),
+                            ("report", "Report"),
+                            ("press_release", "Press release"),
+                            ("transcript", "Transcript"),
+                            ("dataset", "Data release"),
+                            ("webpage", "Web page"),
+                            ("other", "Other"),
+                        ],
+                        default="article",
+                        max_length=20,
+                    ),
+                ),
+                ("title", models.CharField(max_length=500)),
+                (
+                    "published",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                ("archived_url", models.URLField(blank=True, max_length=2000)),
+                ("authors", models.JSONField(blank=True, default=list, help_text="A list of names.")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.outlet",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical document",
+                "verbose_name_plural": "historical documents",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="ReportedRole",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                ("summary", models.TextField()),
+                (
+                    "category",
+                    models.SlugField(help_text="e.g. immigration_enforcement, surveillance", max_length=60),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("confirmed", "Confirmed"),
+                            ("denied", "Denied"),
+                            ("disputed", "Disputed"),
+                            ("ended", "Ended"),
+                        ],
+                        default="reported",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "first_reported",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "mission_fit",
+                    models.CharField(
+                        choices=[
+                            ("within", "Within the stated mission"),
+                            ("outside", "Outside the stated mission"),
+                            ("unclear", "Unclear"),
+                        ],
+                        default="unclear",
+                        max_length=10,
+                    ),
+                ),
+                ("rationale", models.CharField(blank=True, max_length=500)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="roles",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="partner_roles",
+                        to="agencies.agency",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["agency__name", "slug"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalRoleClaim",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.reportedrole",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical role claim",
+                "verbose_name_plural": "historical role claims",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="RoleClaim",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_claims",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "role",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_claims",
+                        to="agencies.reportedrole",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["role", "position", "id"],
+            },
+        ),
+        migrations.AddField(
+            model_name="reportedrole",
+            name="claims",
+            field=models.ManyToManyField(
+                related_name="roles", through="agencies.RoleClaim", to="agencies.claim"
+            ),
+        ),
+        migrations.CreateModel(
+            name="Source",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "slug",
+                    models.CharField(
+                        help_text="The dossier id: a-z, 0-9 and hyphens.",
+                        max_length=100,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z0-9][a-z0-9-]*\\Z",
+                                "Use lower-case letters, digits and hyphens, starting with a letter or digit.",
+                            )
+                        ],
+                        verbose_name="id",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("person", "Named person"),
+                            ("official", "Unnamed official"),
+                            ("anonymous", "Anonymous"),
+                            ("agency", "Agency, officially"),
+                            ("organisation", "Organisation or researcher"),
+                            ("dataset", "Data set"),
+                            ("outlet", "Outlet's own reporting"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "description",
+                    models.CharField(
+                        blank=True,
+                        help_text="How the source is described: 'a senior DHS official'.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "count",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Anonymous only: how many people.", null=True
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(blank=True, help_text="Why anonymity was granted.", max_length=500),
+                ),
+                ("name", models.CharField(blank=True, help_text="The name, if public.", max_length=300)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                (
+                    "affiliation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="affiliated_sources",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Kind agency: the agency speaking officially.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="official_sources",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Kind data set: the data release.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dataset_sources",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The document that granted anonymity.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="anonymity_grants",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "outlet",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="own_reporting_sources",
+                        to="agencies.outlet",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["slug"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalSourceConfidentialNote",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("notes", models.TextField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.source",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical source confidential note",
+                "verbose_name_plural": "historical source confidential notes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalAttribution",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                (
+                    "stance",
+                    models.CharField(
+                        choices=[
+                            ("supports", "Supports"),
+                            ("disputes", "Disputes"),
+                            ("mentions", "Mentions"),
+                        ],
+                        default="supports",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "quote",
+                    models.TextField(blank=True, help_text="A short verbatim quote, where there is one."),
+                ),
+                (
+                    "locator",
+                    models.CharField(blank=True, help_text="e.g. 'para 2', 'p. 14'.", max_length=200),
+                ),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.claim",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Where the claim appears.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.document",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "origin",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Who the claim ultimately comes from.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="agencies.source",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical attribution",
+                "verbose_name_plural": "historical attributions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='attribution',
-            name='origin',
-            field=models.ForeignKey(help_text='Who the claim ultimately comes from.', on_delete=django.db.models.deletion.PROTECT, related_name='attributions', to='agencies.source'),
+            model_name="attribution",
+            name="origin",
+            field=models.ForeignKey(
+                help_text="Who the claim ultimately comes from.",
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="attributions",
+                to="agencies.source",
+            ),
         ),
         migrations.CreateModel(
-            name='SourceConfidentialNote',
+            name="SourceConfidentialNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('notes', models.TextField()),
-                ('source', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='confidential_note', to='agencies.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("notes", models.TextField()),
+                (
+                    "source",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="confidential_note",
+                        to="agencies.source",
+                    ),
+                ),
             ],
             options={
-                'permissions': [('view_confidential', 'Can see who confidential sources are')],
+                "permissions": [("view_confidential", "Can see who confidential sources are")],
             },
         ),
         migrations.CreateModel(
-            name='StatedMission',
+            name="StatedMission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('text', models.TextField()),
-                ('as_of', agencies.dates.PartialDateField(blank=True, help_text='YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.', null=True, verbose_name='stated or captured')),
-                ('position', models.PositiveIntegerField(default=0, help_text="Order in the agency's history; the highest is current.")),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='missions', to='agencies.agency')),
-                ('document', models.ForeignKey(blank=True, help_text='Where the agency states it: its website, a statute, a budget justification.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='missions', to='agencies.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("text", models.TextField()),
+                (
+                    "as_of",
+                    agencies.dates.PartialDateField(
+                        blank=True,
+                        help_text="YYYY, YYYY-MM or YYYY-MM-DD: no more precise than reported.",
+                        null=True,
+                        verbose_name="stated or captured",
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Order in the agency's history; the highest is current."
+                    ),
+                ),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="missions",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Where the agency states it: its website, a statute, a budget justification.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="missions",
+                        to="agencies.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agency', 'position', 'id'],
+                "ordering": ["agency", "position", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='agency',
-            index=models.Index(fields=['acronym'], name='agencies_ag_acronym_a094b5_idx'),
+            model_name="agency",
+            index=models.Index(fields=["acronym"], name="agencies_ag_acronym_a094b5_idx"),
         ),
         migrations.AddConstraint(
-            model_name='claimagency',
-            constraint=models.UniqueConstraint(fields=('claim', 'agency'), name='claim_agency_once'),
+            model_name="claimagency",
+            constraint=models.UniqueConstraint(fields=("claim", "agency"), name="claim_agency_once"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['status'], name='agencies_cl_status_debdc8_idx'),
+            model_name="claim",
+            index=models.Index(fields=["status"], name="agencies_cl_status_debdc8_idx"),
         ),
         migrations.AddIndex(
-            model_name='claim',
-            index=models.Index(fields=['made'], name='agencies_cl_made_730554_idx'),
+            model_name="claim",
+            index=models.Index(fields=["made"], name="agencies_cl_made_730554_idx"),
         ),
         migrations.AddConstraint(
-            model_name='dataaccessclaim',
-            constraint=models.UniqueConstraint(fields=('access', 'claim'), name='access_claim_once'),
+            model_name="dataaccessclaim",
+            constraint=models.UniqueConstraint(fields=("access", "claim"), name="access_claim_once"),
         ),
         migrations.AddConstraint(
-            model_name='dataaccess',
-            constraint=models.UniqueConstraint(fields=('system', 'seeker'), name='data_access_once'),
+            model_name="dataaccess",
+            constraint=models.UniqueConstraint(fields=("system", "seeker"), name="data_access_once"),
         ),
         migrations.AddConstraint(
-            model_name='commentrequest',
-            constraint=models.UniqueConstraint(fields=('document', 'agency'), name='comment_request_once'),
+            model_name="commentrequest",
+            constraint=models.UniqueConstraint(fields=("document", "agency"), name="comment_request_once"),
         ),
         migrations.AddConstraint(
-            model_name='citation',
-            constraint=models.UniqueConstraint(fields=('citing', 'cited'), name='citation_once'),
+            model_name="citation",
+            constraint=models.UniqueConstraint(fields=("citing", "cited"), name="citation_once"),
         ),
         migrations.AddConstraint(
-            model_name='citation',
-            constraint=models.CheckConstraint(condition=models.Q(('citing', models.F('cited')), _negated=True), name='citation_not_self'),
+            model_name="citation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("citing", models.F("cited")), _negated=True), name="citation_not_self"
+            ),
         ),
         migrations.AddIndex(
-            model_name='figure',
-            index=models.Index(fields=['metric', 'period_start'], name='agencies_fi_metric_64ab5b_idx'),
+            model_name="figure",
+            index=models.Index(fields=["metric", "period_start"], name="agencies_fi_metric_64ab5b_idx"),
         ),
         migrations.AddConstraint(
-            model_name='roleclaim',
-            constraint=models.UniqueConstraint(fields=('role', 'claim'), name='role_claim_once'),
+            model_name="roleclaim",
+            constraint=models.UniqueConstraint(fields=("role", "claim"), name="role_claim_once"),
         ),
         migrations.AddConstraint(
-            model_name='source',
-            constraint=models.CheckConstraint(condition=models.Q(('count__isnull', True), ('kind', 'anonymous'), _connector='OR'), name='source_count_anonymous_only'),
+            model_name="source",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("count__isnull", True), ("kind", "anonymous"), _connector="OR"),
+                name="source_count_anonymous_only",
+            ),
         ),
     ]

@@ -10,84 +10,271 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
+        ("agencies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalBriefing',
+            name="HistoricalBriefing",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('scope', models.JSONField(help_text='{"agencies": [slugs]} or {"filter": "<claims query string>"}.')),
-                ('scope_key', models.CharField(editable=False, help_text='SHA-256 of the normalised scope: finds an equal request.', max_length=64)),
-                ('audience', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal (may carry confidential notes)')], default='public', max_length=10)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('stage', models.CharField(blank=True, default='queued', max_length=100)),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)])),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3)),
-                ('published_at', models.DateTimeField(blank=True, help_text='When it was last handed to the worker queue.', null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, help_text='The worker process of the last attempt.', max_length=200)),
-                ('file', models.TextField(blank=True, max_length=300)),
-                ('page_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('size', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='size (bytes)')),
-                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
-                ('fingerprint', models.CharField(blank=True, help_text='SHA-256 of the data the briefing was built from.', max_length=64)),
-                ('error', models.TextField(blank=True, help_text='Why it failed; never holds confidential text.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(blank=True, db_constraint=False, help_text='Empty when asked for from the command line.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "scope",
+                    models.JSONField(
+                        help_text='{"agencies": [slugs]} or {"filter": "<claims query string>"}.'
+                    ),
+                ),
+                (
+                    "scope_key",
+                    models.CharField(
+                        editable=False,
+                        help_text="SHA-256 of the normalised scope: finds an equal request.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("internal", "Internal (may carry confidential notes)"),
+                        ],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, default="queued", max_length=100)),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(100)]
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=3)),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When it was last handed to the worker queue.", null=True
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "worker",
+                    models.CharField(
+                        blank=True, help_text="The worker process of the last attempt.", max_length=200
+                    ),
+                ),
+                ("file", models.TextField(blank=True, max_length=300)),
+                ("page_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("size", models.PositiveBigIntegerField(blank=True, null=True, verbose_name="size (bytes)")),
+                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
+                (
+                    "fingerprint",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of the data the briefing was built from.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why it failed; never holds confidential text."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Empty when asked for from the command line.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical briefing',
-                'verbose_name_plural': 'historical briefings',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical briefing",
+                "verbose_name_plural": "historical briefings",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Briefing',
+            name="Briefing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.JSONField(help_text='{"agencies": [slugs]} or {"filter": "<claims query string>"}.')),
-                ('scope_key', models.CharField(editable=False, help_text='SHA-256 of the normalised scope: finds an equal request.', max_length=64)),
-                ('audience', models.CharField(choices=[('public', 'Public'), ('internal', 'Internal (may carry confidential notes)')], default='public', max_length=10)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('stage', models.CharField(blank=True, default='queued', max_length=100)),
-                ('progress', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(100)])),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3)),
-                ('published_at', models.DateTimeField(blank=True, help_text='When it was last handed to the worker queue.', null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, help_text='The worker process of the last attempt.', max_length=200)),
-                ('file', models.FileField(blank=True, max_length=300, upload_to=agencies.models.briefing.briefing_upload_to)),
-                ('page_count', models.PositiveIntegerField(blank=True, null=True)),
-                ('size', models.PositiveBigIntegerField(blank=True, null=True, verbose_name='size (bytes)')),
-                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='SHA-256')),
-                ('fingerprint', models.CharField(blank=True, help_text='SHA-256 of the data the briefing was built from.', max_length=64)),
-                ('error', models.TextField(blank=True, help_text='Why it failed; never holds confidential text.')),
-                ('requested_by', models.ForeignKey(blank=True, help_text='Empty when asked for from the command line.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='briefings', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.JSONField(
+                        help_text='{"agencies": [slugs]} or {"filter": "<claims query string>"}.'
+                    ),
+                ),
+                (
+                    "scope_key",
+                    models.CharField(
+                        editable=False,
+                        help_text="SHA-256 of the normalised scope: finds an equal request.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("public", "Public"),
+                            ("internal", "Internal (may carry confidential notes)"),
+                        ],
+                        default="public",
+                        max_length=10,
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=300)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, default="queued", max_length=100)),
+                (
+                    "progress",
+                    models.PositiveSmallIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(100)]
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=3)),
+                (
+                    "published_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When it was last handed to the worker queue.", null=True
+                    ),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "worker",
+                    models.CharField(
+                        blank=True, help_text="The worker process of the last attempt.", max_length=200
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=300, upload_to=agencies.models.briefing.briefing_upload_to
+                    ),
+                ),
+                ("page_count", models.PositiveIntegerField(blank=True, null=True)),
+                ("size", models.PositiveBigIntegerField(blank=True, null=True, verbose_name="size (bytes)")),
+                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="SHA-256")),
+                (
+                    "fingerprint",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of the data the briefing was built from.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why it failed; never holds confidential text."),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty when asked for from the command line.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="briefings",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
-                'indexes': [models.Index(fields=['scope_key', 'audience', 'fingerprint'], name='briefing_reuse'), models.Index(fields=['status', 'heartbeat_at'], name='briefing_sweep')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='briefing_progress_le_100'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'failed'])), name='briefing_status_valid'), models.CheckConstraint(condition=models.Q(('audience__in', ['public', 'internal'])), name='briefing_audience_valid'), models.CheckConstraint(condition=models.Q(models.Q(('status', 'succeeded'), _negated=True), models.Q(('file', ''), _negated=True), _connector='OR'), name='briefing_succeeded_has_file')],
+                "ordering": ["-requested_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["scope_key", "audience", "fingerprint"], name="briefing_reuse"),
+                    models.Index(fields=["status", "heartbeat_at"], name="briefing_sweep"),
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="briefing_progress_le_100"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["queued", "running", "succeeded", "failed"])),
+                        name="briefing_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("audience__in", ["public", "internal"])),
+                        name="briefing_audience_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("status", "succeeded"), _negated=True),
+                            models.Q(("file", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="briefing_succeeded_has_file",
+                    ),
+                ],
             },
         ),
     ]

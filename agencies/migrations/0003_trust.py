@@ -49,26 +49,32 @@ def create_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0002_briefing'),
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("agencies", "0002_briefing"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='sourceconfidentialnote',
-            options={'permissions': [('view_confidential', 'Can see who confidential sources are, and ask for internal briefings and exports')]},
+            name="sourceconfidentialnote",
+            options={
+                "permissions": [
+                    (
+                        "view_confidential",
+                        "Can see who confidential sources are, and ask for internal briefings and exports",
+                    )
+                ]
+            },
         ),
         migrations.AlterField(
-            model_name='historicalsourceconfidentialnote',
-            name='notes',
+            model_name="historicalsourceconfidentialnote",
+            name="notes",
             field=agencies.fields.EncryptedTextField(),
         ),
         migrations.AlterField(
-            model_name='sourceconfidentialnote',
-            name='notes',
+            model_name="sourceconfidentialnote",
+            name="notes",
             field=agencies.fields.EncryptedTextField(),
         ),
         migrations.RunPython(encrypt_notes, decrypt_notes),
