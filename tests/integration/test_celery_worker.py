@@ -23,12 +23,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from agencies import permissions, services
 from agencies.briefings import jobs
 from agencies.briefings.render import briefing_render
 from agencies.models import Briefing, BriefingStatus
 from agencies.tasks import briefing_build_task
 from tests.briefings.job_support import agency_with_claim, celery_broker
 from tests.conftest import require_service
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -226,6 +228,14 @@ def stored_files(cluster: Cluster, briefing: Briefing) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 
 
+def confidential_editor() -> str:
+    """A user the command line may ask internal briefings for; returns the username."""
+    permissions.roles_sync()  # transactional tests flush the groups the migration made
+    user = UserFactory(username="ed")
+    services.user_set_role(user=user, role="editor", confidential=True)
+    return user.username
+
+
 # --- the tests -------------------------------------------------------------------------------------
 
 
@@ -253,7 +263,9 @@ def test_a_queued_briefing_is_built_by_a_worker(cluster):
     # The command line through the same worker: queue, wait, write the PDF.
     output = cluster.folder / "internal.pdf"
     result = cluster.manage(
-        "request_briefing", "--agency", "USPIS", "--audience", "internal", "--wait", "--output", str(output)
+        "request_briefing",
+        *("--agency", "USPIS", "--audience", "internal", "--user", confidential_editor()),
+        *("--wait", "--output", str(output)),
     )
     assert result.returncode == 0, result.stderr
     internal = Briefing.objects.get(pk=int(result.stdout.strip()))
@@ -341,7 +353,9 @@ def test_redis_down_at_request_time_leaves_a_queued_briefing_that_completes_once
     assert time.monotonic() - started < 10
     assert (published, briefing.status, briefing.published_at) == (False, BriefingStatus.QUEUED, None)
 
-    result = cluster.manage("request_briefing", "--agency", "USPIS", "--audience", "internal")
+    result = cluster.manage(
+        "request_briefing", "--agency", "USPIS", "--audience", "internal", "--user", confidential_editor()
+    )
     assert result.returncode == 0, result.stderr
     assert "the worker queue is unreachable; it will start when it is back" in result.stderr
     internal = Briefing.objects.get(pk=int(result.stdout.strip()))
