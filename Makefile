@@ -11,10 +11,10 @@ STAMP := $(VENV)/.installed
 # the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
 
-.PHONY: help system-deps install run migrate seeds login worker beat test test-fast lint format check clean
+.PHONY: help system-deps install run migrate seeds login worker beat bench test lint format check clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 system-deps: ## Install the Debian packages Oversight needs (as root)
 	apt-get update -qq
@@ -50,6 +50,10 @@ worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKE
 
 beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
 	$(PY) -m celery -A oversight beat --loglevel=INFO
+
+SCALE ?= 1000000
+bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a million): bench/results.json
+	$(PY) -m bench.run --scale $(SCALE)
 
 test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest
