@@ -203,8 +203,17 @@ def agency_subtree_ids(agency: Agency | int) -> list[int]:
     return [root, *sorted(ids - {root})]
 
 
-def _scope(agency: Agency | int | None) -> list[int] | None:
-    return None if agency is None else agency_subtree_ids(agency)
+# A scope: None (the whole record), an agency or its id (it and its sub-agencies), or a collection of
+# agency ids taken as they are (a briefing's agencies and those connected to them).
+Scope = Agency | int | set[int] | frozenset[int] | list[int] | tuple[int, ...] | None
+
+
+def _scope(agency: Scope) -> list[int] | None:
+    if agency is None:
+        return None
+    if isinstance(agency, set | frozenset | list | tuple):
+        return sorted(agency)
+    return agency_subtree_ids(agency)
 
 
 def _claims_about(ids: list[int]) -> QuerySet[ClaimAgency]:
@@ -224,7 +233,7 @@ class MissionDrift:
     roles: list[DriftingRole]  # its roles whose mission fit is "outside"
 
 
-def mission_drift(agency: Agency | int | None = None) -> list[MissionDrift]:
+def mission_drift(agency: Scope = None) -> list[MissionDrift]:
     """Per agency, the reported roles outside its stated mission and the claims they rest on."""
     ids = _scope(agency)
     roles = (
@@ -272,7 +281,7 @@ def mission_drift(agency: Agency | int | None = None) -> list[MissionDrift]:
     ]
 
 
-def open_comment_requests(agency: Agency | int | None = None) -> QuerySet[CommentRequest]:
+def open_comment_requests(agency: Scope = None) -> QuerySet[CommentRequest]:
     """Agencies asked for comment that have not (yet) answered, oldest request first."""
     ids = _scope(agency)
     qs = CommentRequest.objects.filter(response=CommentResponse.NONE).select_related(
@@ -438,7 +447,7 @@ def _same_period(a: FigureReading, b: FigureReading) -> bool:
     )
 
 
-def _readings_by_metric(agency: Agency | int | None) -> dict[str, list[tuple[FigureReading, bool]]]:
+def _readings_by_metric(agency: Scope) -> dict[str, list[tuple[FigureReading, bool]]]:
     """Figures on every metric the scope has a figure for, each with whether it is in scope itself,
     sorted by period start. A pair is shown when either side is in scope: a briefing on ICE shows
     ICE's figure contested by one only the White House is said to have given."""
@@ -459,7 +468,7 @@ def _readings_by_metric(agency: Agency | int | None) -> dict[str, list[tuple[Fig
     return grouped
 
 
-def contested_figures(agency: Agency | int | None = None) -> list[ContestedFigures]:
+def contested_figures(agency: Scope = None) -> list[ContestedFigures]:
     """Same metric, both period ends within PERIOD_TOLERANCE_DAYS, values more than VALUE_TOLERANCE
     apart relative to the larger. Counts compare as counts; if either is a rate, both compare per month."""
     pairs = []
@@ -488,7 +497,7 @@ def contested_figures(agency: Agency | int | None = None) -> list[ContestedFigur
     return pairs
 
 
-def comparable_rates(agency: Agency | int | None = None) -> list[ComparableRates]:
+def comparable_rates(agency: Scope = None) -> list[ComparableRates]:
     """Every pair on one metric over different periods, each side as a monthly and daily rate: a count
     over a period is value / days (inclusive) * 365.25 / 12; a unit per day/week/month/year is a rate."""
     pairs = []
@@ -547,7 +556,7 @@ def _document_text(document: Document) -> str:
     return f"{document.outlet.name}: {document.title}" if document.outlet_id else document.title
 
 
-def timeline(agency: Agency | int | None = None) -> list[TimelineEvent]:
+def timeline(agency: Scope = None) -> list[TimelineEvent]:
     """Dated events in order: claims made, roles first reported, figure periods, documents published,
     missions stated, comment requests. In scope: what is about the agencies (roles: as performer or
     partner), and the documents those claims, missions and requests appear in."""

@@ -188,3 +188,10 @@ def test_timeline_of_an_agency_covers_its_sub_agencies_and_their_documents(dated
         ("2025-05-12", "document"),  # the document it came through
     ]
     assert "Elsewhere." not in {e.text for e in events}
+
+
+def test_a_collection_of_agency_ids_is_a_scope_taken_as_it_is(drift_record):
+    """A briefing passes its agencies (and those connected to them): no sub-agency is added."""
+    assert mission_drift({drift_record["dhs"].pk}) == []
+    results = mission_drift({drift_record["dhs"].pk, drift_record["uspis"].pk})
+    assert [d.agency for d in results] == [drift_record["uspis"]]

@@ -703,18 +703,22 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     # Derived answers, from the selectors, narrowed to what concerns this briefing.
     drift = [
         entry
-        for entry in selectors.mission_drift()
+        for entry in selectors.mission_drift(set(section_ids))
         if entry.agency.pk in section_ids
         and (
             resolved.claim_filter is None
             or any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
         )
     ]
-    contested_pairs = selectors.contested_figures()
-    rate_pairs = [pair for pair in selectors.comparable_rates() if pair.differs]
+    # The selectors pair figures with at least one side about an involved agency: never the whole record.
+    contested_pairs = selectors.contested_figures(involved)
+    rate_pairs = [pair for pair in selectors.comparable_rates(involved) if pair.differs]
+    paired_claims = {
+        r.claim.pk for pair in [*contested_pairs, *rate_pairs] for r in (pair.first, pair.second)
+    }
     about: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for link in (
-        ClaimAgency.objects.filter(claim_id__in=Figure.objects.values("claim_id"))
+        ClaimAgency.objects.filter(claim_id__in=paired_claims)
         .select_related("agency")
         .order_by("claim_id", "position", "id")
     ):
@@ -728,7 +732,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
 
     contested_pairs = [pair for pair in contested_pairs if concerns_briefing(pair)]
     rate_pairs = [pair for pair in rate_pairs if concerns_briefing(pair)]
-    requests = [r for r in selectors.open_comment_requests() if r.agency_id in involved]
+    requests = list(selectors.open_comment_requests(involved))
 
     if resolved.claim_filter is None:
         events, seen = [], set()
@@ -755,7 +759,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             "mission": lambda obj: obj.agency_id in section_ids,
             "comment_request": lambda obj: obj.agency_id in section_ids,
         }
-        events = [event for event in selectors.timeline() if keep[event.kind](event.obj)]
+        events = [event for event in selectors.timeline(involved) if keep[event.kind](event.obj)]
 
     # Confidential notes: read for an internal briefing only, and only for the sources it prints.
     if audience == INTERNAL:
