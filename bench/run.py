@@ -1,0 +1,541 @@
+"""`make bench`: load synthetic records into PostgreSQL, measure Oversight at SCALE claims, write
+bench/results.json and print the table.
+
+    python -m bench.run [--scale N] [--runs R] [--database-url URL] [--reuse] [--output PATH]
+
+Three databases, named after DATABASE_URL's (default postgres://postgres@127.0.0.1:5432/oversight_bench):
+NAME holds SCALE claims, NAME_small 1,000 (the base of every "at SCALE over at 1,000" ratio, and
+the record the worker builds its 100 briefings from), NAME_import starts empty for the import
+figures. Each is dropped, created, migrated and loaded by `manage.py generate_synthetic` unless
+--reuse finds it already loaded with the same size and seed. Only databases whose name contains
+"bench" are ever dropped: a DATABASE_URL naming another database gives that name plus "_bench".
+
+Each section of the bench runs in its own process (bench.measure), under a time limit: one that
+fails or runs out of time leaves its figures empty with a note, and the others still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.stats import (
+    HIGHER,
+    LOWER,
+    Figure,
+    format_table,
+    median,
+    median_ratio,
+    percentile,
+    ratio,
+    results_document,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/oversight_bench"
+SMALL = 1_000
+# Seconds a section may take before it is stopped (its figures are then left empty, with a note).
+SECTION_LIMITS = {"pages": 3600, "search": 1800, "import": 3600, "briefing": 5400, "worker": 3600}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Database:
+    url: str
+    name: str
+    claims: int  # 0: migrated, left empty
+
+    @property
+    def comment(self) -> str:
+        return f"oversight-bench claims={self.claims}"
+
+
+def _with_name(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def databases(url: str, scale: int) -> dict[str, Database]:
+    """The bench's three databases. Their names always contain "bench": a DATABASE_URL naming
+    another database (the project's own) gives its name plus "_bench", never that database."""
+    name = urlsplit(url).path.lstrip("/") or "oversight"
+    if "bench" not in name:
+        name = f"{name}_bench"
+        url = _with_name(url, name)
+    return {
+        "large": Database(url, name, scale),
+        "small": Database(_with_name(url, f"{name}_small"), f"{name}_small", SMALL),
+        "import": Database(_with_name(url, f"{name}_import"), f"{name}_import", 0),
+    }
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.folder = Path(tempfile.mkdtemp(prefix="oversight-bench-"))
+        self.env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("CELERY_", "BRIEFING_", "DJANGO_", "DATABASE_"))
+        }
+        self.env.update(
+            {
+                # The test settings give throwaway keys and plain HTTP; DEBUG stays off.
+                "DJANGO_SETTINGS_MODULE": "oversight.test_settings",
+                "DJANGO_DEBUG": "0",
+                "DJANGO_HTTPS": "0",
+                "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+                "DJANGO_ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+                "DJANGO_LOG_LEVEL": "WARNING",
+                "OVERSIGHT_VAR_DIR": str(self.folder / "var"),
+                "DJANGO_MEDIA_ROOT": str(self.folder / "media"),
+                "PYTHONPATH": str(BASE_DIR),
+            }
+        )
+        self.dbs = databases(args.database_url, args.scale)
+        self.raw: dict[str, dict] = {}
+        self.problems: dict[str, str] = {}
+        self.load_seconds: float | None = None
+
+    # --- databases -----------------------------------------------------------------------------------
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(_with_name(self.args.database_url, "postgres"), autocommit=True)
+
+    def _loaded(self, db: Database) -> bool:
+        with self._admin() as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [db.name]
+            ).fetchone()
+        return row is not None and row[0] == f"{db.comment} seed={self.args.seed}"
+
+    def _manage(self, db: Database, *command: str, timeout: float | None = None) -> float:
+        started = time.monotonic()
+        subprocess.run(  # noqa: S603 - this interpreter and the project's manage.py
+            [sys.executable, "manage.py", *command],
+            cwd=BASE_DIR,
+            env={**self.env, "DATABASE_URL": db.url},
+            check=True,
+            timeout=timeout,
+        )
+        return time.monotonic() - started
+
+    def prepare(self, db: Database) -> None:
+        if self.args.reuse and self._loaded(db):
+            log(f"{db.name}: already holds {db.claims:,} claims (seed {self.args.seed}), kept")
+            return
+        from psycopg import sql
+
+        log(f"{db.name}: recreating")
+        with self._admin() as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db.name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
+        self._manage(db, "migrate", "--no-input", "-v0")
+        if db.claims:
+            log(f"{db.name}: generating {db.claims:,} claims")
+            seconds = self._manage(
+                db, "generate_synthetic", "--claims", str(db.claims), "--seed", str(self.args.seed)
+            )
+            if db is self.dbs["large"]:
+                self.load_seconds = seconds
+            log(f"{db.name}: loaded in {seconds:.0f} s")
+        with self._admin() as conn:
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(db.name), sql.Literal(f"{db.comment} seed={self.args.seed}")
+                )
+            )
+
+    # --- sections ------------------------------------------------------------------------------------
+
+    def measure(
+        self, key: str, section: str, db: Database, *extra: str, env: dict | None = None
+    ) -> dict | None:
+        out = self.folder / f"{key}.json"
+        limit = SECTION_LIMITS[section]
+        log(f"{key}: measuring on {db.name} (at most {limit // 60} min)")
+        command = [
+            sys.executable,
+            "-m",
+            "bench.measure",
+            section,
+            "--out",
+            str(out),
+            "--runs",
+            str(self.args.runs),
+            "--budget",
+            str(self.args.budget),
+            "--seed",
+            str(self.args.seed),
+            *extra,
+        ]
+        started = time.monotonic()
+        memory = int(self.args.memory_gb * 2**30)
+
+        def bounded() -> None:
+            # A section that would take the machine's memory fails alone, with MemoryError.
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+        try:
+            subprocess.run(  # noqa: S603 - this interpreter, the bench's own module
+                command,
+                cwd=BASE_DIR,
+                env={**self.env, "DATABASE_URL": db.url, **(env or {})},
+                check=True,
+                timeout=limit,
+                preexec_fn=bounded,  # this process starts no threads: preexec_fn is safe
+            )
+        except subprocess.TimeoutExpired:
+            self.problems[key] = f"stopped after {limit // 60} minutes without finishing"
+        except subprocess.CalledProcessError as exc:
+            self.problems[key] = f"failed (exit status {exc.returncode}; its traceback is above)"
+        else:
+            self.raw[key] = json.loads(out.read_text())
+            log(f"{key}: done in {time.monotonic() - started:.0f} s")
+            return self.raw[key]
+        log(f"{key}: {self.problems[key]}")
+        return None
+
+    def run(self) -> dict:
+        args = self.args
+        for db in self.dbs.values():
+            self.prepare(db)
+        small, large = self.dbs["small"], self.dbs["large"]
+        sections = set(args.only or ["pages", "search", "import", "briefing", "worker"])
+        if "pages" in sections:
+            self.measure("pages_small", "pages", small)
+            self.measure("pages_large", "pages", large)
+        if "search" in sections:
+            self.measure("search", "search", large)
+        if "import" in sections:
+            self.measure("import", "import", self.dbs["import"], "--import-claims", str(args.import_claims))
+        if "briefing" in sections:
+            limits = ["--render-limit", str(args.render_limit), "--max-html-mb", str(args.max_html_mb)]
+            self.measure("briefing", "briefing", large, *limits)
+            if _missing(self.raw, self.problems, "briefing"):
+                # Still a figure for the briefing machinery itself, on a record it can brief on.
+                self.measure("briefing_small", "briefing", small, *limits)
+        if "worker" in sections:
+            self.measure("worker", "worker", small, "--worker-briefings", str(args.worker_briefings))
+        figures = build_figures(self.raw, self.problems, scale=args.scale, load_seconds=self.load_seconds)
+        meta = {
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "runs": args.runs,
+            "seed": args.seed,
+            "small_scale": SMALL,
+            "cpus": os.cpu_count(),
+            "postgres": self._server_version(),
+            "details": details(self.raw),
+        }
+        return results_document(args.scale, figures, meta)
+
+    def _server_version(self) -> str:
+        with self._admin() as conn:
+            return conn.execute("SHOW server_version").fetchone()[0]
+
+
+# --- figures from the raw numbers --------------------------------------------------------------------
+
+
+def _missing(raw: dict, problems: dict, key: str) -> str | None:
+    """Why the section `key` gave no numbers, or None when it did."""
+    if key in problems:
+        return f"not measured: the {key} section {problems[key]}"
+    if key not in raw:
+        return f"not measured: the {key} section did not run"
+    if "missing" in raw[key]:
+        return f"not measured: {raw[key]['missing']}"
+    return None
+
+
+def _page_figures(name: str, raw: dict, problems: dict, scale: int) -> list[Figure]:
+    why = _missing(raw, problems, "pages_small") or _missing(raw, problems, "pages_large")
+    small = raw.get("pages_small", {}).get(name)
+    large = raw.get("pages_large", {}).get(name)
+    if why is None and (small is None or large is None or "missing" in small or "missing" in large):
+        why = "not measured: " + (
+            (small or {}).get("missing") or (large or {}).get("missing") or "no numbers"
+        )
+    if why is not None:
+        return [
+            Figure(f"{name}.queries_ratio", None, "ratio", 1.0, LOWER, note=why),
+            Figure(f"{name}.ms_1000", None, "ms", note=why),
+            Figure(f"{name}.ms", None, "ms", note=why),
+        ]
+    small_ms, large_ms = median(small["ms"]), median(large["ms"])
+    return [
+        Figure(
+            f"{name}.queries_ratio",
+            ratio(large["queries"], small["queries"]),
+            "ratio",
+            1.0,
+            LOWER,
+            note=f"{large['queries']} queries at {scale:,} claims, {small['queries']} at {SMALL:,}",
+        ),
+        Figure(f"{name}.ms_1000", small_ms, "ms", runs=len(small["ms"]), note=f"median at {SMALL:,} claims"),
+        Figure(
+            f"{name}.ms",
+            large_ms,
+            "ms",
+            1.5 * small_ms,
+            LOWER,
+            runs=len(large["ms"]),
+            note=f"median at {scale:,} claims; target 1.5 x the time at {SMALL:,}",
+        ),
+    ]
+
+
+def _briefing_figures(
+    raw: dict, problems: dict, key: str, suffix: str, claims_in_record: int
+) -> list[Figure]:
+    why = _missing(raw, problems, key)
+    where = f" in a record of {claims_in_record:,} claims"
+    if why is not None:
+        why = f"at {claims_in_record:,} claims, {why}"
+        return [
+            Figure(f"briefing.ratio_to_weasyprint{suffix}", None, "ratio", 1.2, LOWER, note=why),
+            Figure(f"briefing.linearity{suffix}", None, "ratio", 1.3, LOWER, note=why),
+        ]
+    data = raw[key]
+    runs = len(data["request_ms"])
+    claims = data["claims"]
+    return [
+        Figure(
+            f"briefing.ratio_to_weasyprint{suffix}",
+            median_ratio(zip(data["request_ms"], data["weasyprint_ms"], strict=True)),
+            "ratio",
+            1.2,
+            LOWER,
+            runs=runs,
+            note=f"{claims['whole']} claims{where}, {data.get('pages')} pages: request to stored PDF "
+            f"{median(data['request_ms']):,.0f} ms, "
+            f"WeasyPrint alone {median(data['weasyprint_ms']):,.0f} ms",
+        ),
+        Figure(
+            f"briefing.linearity{suffix}",
+            median_ratio(zip(data["whole_ms"], data["years_ms"], strict=True)),
+            "ratio",
+            1.3,
+            LOWER,
+            runs=runs,
+            note=f"one briefing of {claims['whole']} claims ({median(data['whole_ms']):,.0f} ms) "
+            f"over ten of a year each ({'+'.join(str(n) for n in claims['years'])} claims, "
+            f"{median(data['years_ms']):,.0f} ms in all)",
+        ),
+    ]
+
+
+def build_figures(raw: dict, problems: dict, *, scale: int, load_seconds: float | None) -> list[Figure]:
+    figures: list[Figure] = []
+    if load_seconds is not None:
+        figures.append(
+            Figure(
+                "generate.claims_per_s",
+                scale / load_seconds,
+                "claims/s",
+                note=f"generate_synthetic loaded {scale:,} claims in {load_seconds:.0f} s "
+                "(COPY, then ANALYZE)",
+            )
+        )
+
+    figures += _page_figures("changelist", raw, problems, scale)
+    why = _missing(raw, problems, "pages_large")
+    if why is None:
+        large = raw["pages_large"]
+        pairs = list(zip(large["changelist"]["ms"], large["stock"]["ms"], strict=False))
+        figures.append(
+            Figure(
+                "changelist.vs_stock",
+                median_ratio(pairs),
+                "ratio",
+                1.0,
+                LOWER,
+                runs=len(pairs),
+                note=f"Oversight's claim changelist over a stock ModelAdmin's at {scale:,} claims "
+                f"(stock: {median(large['stock']['ms']):.0f} ms, {large['stock']['queries']} queries)",
+            )
+        )
+    else:
+        figures.append(Figure("changelist.vs_stock", None, "ratio", 1.0, LOWER, note=why))
+    figures += _page_figures("explorer", raw, problems, scale)
+
+    why = _missing(raw, problems, "search")
+    if why is None:
+        search = raw["search"]
+        indexes = sorted(
+            {index for plan in search["plans"] for index in plan["indexes"] if "search" in index}
+        )
+        scans = sorted({table for plan in search["plans"] for table in plan["seq_scans"]})
+        used = ", ".join(indexes) or "no search index"
+        note = f"'{search['term']}' ({search['matches']} claims); the plans use {used}"
+        if scans:
+            note += f"; sequential scans on {', '.join(scans)}"
+        figures.append(
+            Figure(
+                "search.ms",
+                percentile(search["ms"], 50),
+                "ms",
+                100.0,
+                LOWER,
+                runs=len(search["ms"]),
+                note=note,
+            )
+        )
+    else:
+        figures.append(Figure("search.ms", None, "ms", 100.0, LOWER, note=why))
+
+    why = _missing(raw, problems, "import")
+    if why is None:
+        data = raw["import"]
+        speeds = {
+            name: [
+                records / (ms / 1000)
+                for records, ms in zip(data[name]["records"], data[name]["ms"], strict=True)
+            ]
+            for name in ("importer", "loaddata", "copy")
+        }
+        runs = len(speeds["importer"])
+        note = f"{data['records']:,} rows ({data['claims']:,} claims), into an empty record"
+        figures += [
+            Figure("import.records_per_s", median(speeds["importer"]), "records/s", runs=runs, note=note),
+            Figure(
+                "import.vs_loaddata",
+                median_ratio(zip(speeds["importer"], speeds["loaddata"], strict=True)),
+                "ratio",
+                20.0,
+                HIGHER,
+                runs=runs,
+                note=f"loaddata: {median(speeds['loaddata']):,.0f} records/s",
+            ),
+            Figure(
+                "import.vs_copy",
+                median_ratio(zip(speeds["importer"], speeds["copy"], strict=True)),
+                "ratio",
+                0.2,
+                HIGHER,
+                runs=runs,
+                note=f"COPY: {median(speeds['copy']):,.0f} records/s",
+            ),
+        ]
+    else:
+        figures += [
+            Figure("import.records_per_s", None, "records/s", note=why),
+            Figure("import.vs_loaddata", None, "ratio", 20.0, HIGHER, note=why),
+            Figure("import.vs_copy", None, "ratio", 0.2, HIGHER, note=why),
+        ]
+
+    figures += _briefing_figures(raw, problems, "briefing", "", scale)
+    if "briefing_small" in raw or "briefing_small" in problems:
+        figures += _briefing_figures(raw, problems, "briefing_small", "_1000", SMALL)
+
+    why = _missing(raw, problems, "worker")
+    if why is None:
+        data = raw["worker"]
+        rss = data["rss_kib"]
+        last = str(data["briefings"])
+        recycle = str(data.get("recycle_every"))
+        recycled = (
+            f"; `make worker` (prefork) recycles its child every {recycle} tasks, so a child stays under "
+            f"the RSS after {recycle} ({int(rss[recycle]) / 1024:.0f} MiB, {rss[recycle] / rss['1']:.2f} x)"
+            if recycle in rss
+            else ""
+        )
+        figures.append(
+            Figure(
+                f"worker.memory_ratio_{last}_to_1",
+                ratio(rss[last], rss["1"]),
+                "ratio",
+                1.2,
+                LOWER,
+                runs=1,
+                note="a real `celery -A oversight worker --pool=solo` on the "
+                f"{data['claims_in_record']:,}-claim record: RSS {rss['1'] / 1024:.0f} MiB after 1 briefing, "
+                + ", ".join(f"{int(v) / 1024:.0f} MiB after {k}" for k, v in rss.items() if k != "1")
+                + recycled
+                + (f"; {data['failed']} failed" if data["failed"] else ""),
+            )
+        )
+    else:
+        figures.append(Figure("worker.memory_ratio_100_to_1", None, "ratio", 1.2, LOWER, note=why))
+    return figures
+
+
+def details(raw: dict) -> dict:
+    """What explains the figures: the slowest queries of each page, the search plans, scopes, RSS."""
+    out: dict = {}
+    for key in ("pages_small", "pages_large"):
+        if key in raw:
+            out[key] = {
+                name: {"queries": page["queries"], "slowest": page["slowest"], "ms": page["ms"]}
+                for name, page in raw[key].items()
+                if isinstance(page, dict) and "queries" in page
+            }
+    if "search" in raw and "plans" in raw["search"]:
+        out["search_plans"] = [plan["plan"] for plan in raw["search"]["plans"]]
+    if "briefing" in raw:
+        out["briefing"] = {
+            k: raw["briefing"][k]
+            for k in ("scope", "claims", "claims_in_record", "pages")
+            if k in raw["briefing"]
+        }
+    if "worker" in raw and "rss_kib" in raw["worker"]:
+        kept = ("rss_kib", "failed", "briefings", "pool", "recycle_every")
+        out["worker"] = {k: raw["worker"][k] for k in kept if k in raw["worker"]}
+        out["worker"]["median_ms"] = median(raw["worker"]["ms"]) if raw["worker"]["ms"] else None
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--scale", type=int, default=1_000_000, help="Claims in the record measured (default a million)."
+    )
+    parser.add_argument("--runs", type=int, default=5, help="Runs each figure is the median of (default 5).")
+    parser.add_argument(
+        "--budget", type=float, default=300.0, help="Seconds after which a measurement stops repeating."
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument("--output", default=str(BASE_DIR / "bench" / "results.json"))
+    parser.add_argument(
+        "--reuse", action="store_true", help="Keep databases already loaded with the same size and seed."
+    )
+    parser.add_argument("--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker"])
+    parser.add_argument("--import-claims", type=int, default=2000)
+    parser.add_argument("--worker-briefings", type=int, default=100)
+    parser.add_argument("--render-limit", type=float, default=900.0, help="Seconds one briefing may take.")
+    parser.add_argument(
+        "--max-html-mb", type=float, default=5.0, help="No PDF of a briefing whose HTML is larger (MB)."
+    )
+    parser.add_argument(
+        "--memory-gb", type=float, default=8.0, help="Memory each measuring process may use (GiB)."
+    )
+    args = parser.parse_args(argv)
+    if args.scale < SMALL:
+        parser.error(f"--scale must be at least {SMALL:,}: ratios compare it with {SMALL:,} claims")
+    started = time.monotonic()
+    document = Bench(args).run()
+    document["meta"]["seconds"] = round(time.monotonic() - started)
+    Path(args.output).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(format_table(document))
+    log(f"wrote {args.output} in {document['meta']['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

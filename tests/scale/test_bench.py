@@ -1,0 +1,257 @@
+"""The bench's pure parts (medians, ratios, figures, results.json, the table) and its Django-side helpers
+on a small synthetic record."""
+
+import json
+import time
+from types import SimpleNamespace
+
+import pytest
+from django.test.utils import override_settings
+
+from bench import measure
+from bench.run import build_figures, databases
+from bench.stats import (
+    HIGHER,
+    LOWER,
+    Figure,
+    format_table,
+    median,
+    median_ratio,
+    percentile,
+    ratio,
+    results_document,
+    validate_results,
+)
+
+# --- arithmetic ------------------------------------------------------------------------------------------
+
+
+def test_median_of_odd_and_even_counts():
+    assert median([5, 1, 3]) == 3
+    assert median([4, 1, 3, 2]) == 2.5
+    with pytest.raises(ValueError):
+        median([])
+
+
+def test_percentile_interpolates_and_p50_is_the_median():
+    values = [10, 20, 30, 40]
+    assert percentile(values, 50) == median(values) == 25
+    assert percentile(values, 0) == 10 and percentile(values, 100) == 40
+    assert percentile(values, 90) == pytest.approx(37)
+    with pytest.raises(ValueError):
+        percentile(values, 101)
+
+
+def test_ratio_and_the_median_of_ratios_within_runs():
+    assert ratio(3, 2) == 1.5
+    assert ratio(None, 2) is None and ratio(3, 0) is None
+    # Run-to-run drift cancels inside each pair: the machine got twice as slow in the second run.
+    assert median_ratio([(100, 50), (200, 100), (330, 100)]) == 2.0
+    assert median_ratio([(1, 0)]) is None
+
+
+def test_a_figure_against_its_target():
+    assert Figure("a", 0.9, "ratio", 1.0, LOWER).verdict == "ok"
+    missed = Figure("a", 1.5, "ratio", 1.0, LOWER)
+    assert missed.verdict == "MISS" and missed.off_by == 1.5
+    assert Figure("b", 25, "ratio", 20, HIGHER).verdict == "ok"
+    low = Figure("b", 5, "ratio", 20, HIGHER)
+    assert low.verdict == "MISS" and low.off_by == 4
+    assert Figure("c", 12.0, "ms").verdict == ""
+    assert Figure("d", None, "ms", 100.0, note="not measured").verdict == "n/a"
+    with pytest.raises(ValueError):
+        Figure("e", 1, "ms", 1, better="sideways")
+
+
+# --- results.json and the table ---------------------------------------------------------------------------
+
+
+def figures():
+    return [
+        Figure("changelist.queries_ratio", 1.0, "ratio", 1.0, LOWER, note="9 queries at both sizes"),
+        Figure("search.ms", 140.123456, "ms", 100.0, LOWER, runs=11),
+        Figure("import.vs_loaddata", 5.2, "ratio", 20.0, HIGHER, runs=5),
+        Figure("import.records_per_s", 7717.3, "records/s"),
+        Figure("explorer.ms", None, "ms", 150.0, LOWER, note="not measured: no /claims/ page"),
+    ]
+
+
+def test_results_have_the_shape_the_issue_gives():
+    document = results_document(1_000_000, figures(), {"runs": 5})
+    assert document["scale"] == 1_000_000
+    assert set(document["figures"]) == {f.name for f in figures()}
+    for figure in document["figures"].values():
+        assert {"value", "unit", "target"} <= set(figure)
+    assert document["figures"]["search.ms"] == {
+        "value": 140.1,
+        "unit": "ms",
+        "target": 100.0,
+        "better": "lower",
+        "runs": 11,
+    }
+    assert document["figures"]["import.records_per_s"]["target"] is None
+    assert json.loads(json.dumps(document)) == document
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ({"figures": {"a": {"value": 1, "unit": "ms", "target": None}}}, "scale"),
+        ({"scale": 10, "figures": {}}, "non-empty"),
+        ({"scale": 10, "figures": {"a": {"value": 1, "unit": "ms"}}}, "lacks target"),
+        ({"scale": 10, "figures": {"a": {"value": "1", "unit": "ms", "target": None}}}, "number"),
+        ({"scale": 10, "figures": {"a": {"value": 1, "unit": "ms", "target": 2}}}, "better"),
+        ({"scale": 10, "figures": {"a": {"value": None, "unit": "ms", "target": None}}}, "note"),
+        ({"scale": 10, "figures": {"a": {"value": 1, "unit": "", "target": None}}}, "unit"),
+    ],
+)
+def test_results_of_the_wrong_shape_are_refused(broken, message):
+    with pytest.raises(ValueError, match=message):
+        validate_results(broken)
+
+
+def test_a_figure_named_twice_is_refused():
+    with pytest.raises(ValueError, match="twice"):
+        results_document(10, [Figure("a", 1, "ms"), Figure("a", 2, "ms")])
+
+
+def test_the_table_shows_values_targets_verdicts_and_notes():
+    table = format_table(results_document(20_000, figures()))
+    lines = table.splitlines()
+    assert lines[0] == "Oversight bench at 20,000 claims"
+    search = next(line for line in lines if line.startswith("search.ms"))
+    assert "140" in search and "≤ 100" in search and search.endswith("MISS")
+    assert next(line for line in lines if line.startswith("import.vs_loaddata")).endswith("MISS")
+    assert "≥ 20" in table
+    assert next(line for line in lines if line.startswith("changelist.queries_ratio")).endswith("ok")
+    assert next(line for line in lines if line.startswith("explorer.ms")).endswith("n/a")
+    assert "  explorer.ms: not measured: no /claims/ page" in lines
+
+
+# --- figures from raw section numbers ---------------------------------------------------------------------
+
+
+def raw_sections():
+    page = {"queries": 9, "ms": [50, 60, 55], "slowest": []}
+    return {
+        "pages_small": {"changelist": page, "stock": page, "explorer": {**page, "queries": 10}},
+        "pages_large": {
+            "changelist": {**page, "ms": [80, 90, 100]},
+            "stock": {**page, "queries": 5, "ms": [40, 90, 50]},
+            "explorer": {"missing": "there is no /claims/ page in this checkout"},
+        },
+        "search": {"term": "Kestorine", "matches": 3, "ms": [90, 110, 95], "plans": []},
+        "import": {
+            "claims": 100,
+            "records": 1000,
+            "importer": {"ms": [1000, 500], "records": [1000, 1000]},
+            "loaddata": {"ms": [4000, 3000], "records": [1000, 1000]},
+            "copy": {"ms": [100, 100], "records": [1000, 1000]},
+        },
+        "briefing": {"missing": "MemoryError: "},
+        "worker": {
+            "claims_in_record": 1000,
+            "briefings": 100,
+            "rss_kib": {"1": 200_000, "10": 210_000, "50": 230_000, "100": 260_000},
+            "recycle_every": 50,
+            "failed": 0,
+            "ms": [1000],
+        },
+    }
+
+
+def test_figures_are_built_from_the_sections_numbers():
+    built = {f.name: f for f in build_figures(raw_sections(), {}, scale=1_000_000, load_seconds=100.0)}
+    assert built["generate.claims_per_s"].value == 10_000
+    assert built["changelist.queries_ratio"].value == 1.0
+    assert built["changelist.ms"].value == 90 and built["changelist.ms"].target == 1.5 * 55
+    assert built["changelist.vs_stock"].value == 2.0  # per run: 80/40, 90/90, 100/50
+    assert built["explorer.ms"].value is None and "no /claims/ page" in built["explorer.ms"].note
+    assert built["search.ms"].value == 95 and built["search.ms"].runs == 3
+    assert built["import.vs_loaddata"].value == pytest.approx(5.0)  # (4 + 6) / 2
+    assert built["import.vs_copy"].value == pytest.approx(0.15)  # (0.1 + 0.2) / 2
+    assert built["briefing.ratio_to_weasyprint"].value is None
+    assert "MemoryError" in built["briefing.linearity"].note
+    worker = built["worker.memory_ratio_100_to_1"]
+    assert worker.value == 1.3 and "every 50 tasks" in worker.note
+    results_document(1_000_000, list(built.values()))  # valid as a whole
+
+
+def test_a_section_that_failed_leaves_its_figures_empty_with_the_reason():
+    raw = raw_sections()
+    del raw["import"]
+    built = {
+        f.name: f
+        for f in build_figures(raw, {"import": "stopped after 60 minutes"}, scale=10_000, load_seconds=None)
+    }
+    assert "generate.claims_per_s" not in built
+    assert built["import.vs_copy"].value is None
+    assert "stopped after 60 minutes" in built["import.vs_copy"].note
+
+
+def test_only_bench_databases_are_ever_recreated():
+    named = databases("postgres://u@h:5432/oversight_bench", 20_000)
+    assert [db.name for db in named.values()] == [
+        "oversight_bench",
+        "oversight_bench_small",
+        "oversight_bench_import",
+    ]
+    assert named["small"].url == "postgres://u@h:5432/oversight_bench_small"
+    # The project's own database is never the bench's: the bench uses a name of its own.
+    own = databases("postgres://u@h:5432/oversight", 20_000)
+    assert [db.name for db in own.values()] == [
+        "oversight_bench",
+        "oversight_bench_small",
+        "oversight_bench_import",
+    ]
+    assert own["large"].url == "postgres://u@h:5432/oversight_bench"
+
+
+# --- measuring helpers ------------------------------------------------------------------------------------
+
+
+def test_repeat_stops_once_the_budget_is_spent():
+    assert len(measure.repeat(lambda: None, 4, budget=10)) == 4
+    assert len(measure.repeat(lambda: time.sleep(0.02), 10, budget=0.01)) == 1
+
+
+def test_a_time_limit_interrupts_a_block():
+    with pytest.raises(measure.TimeLimit), measure.time_limit(0.05):
+        time.sleep(1)
+    with measure.time_limit(5):
+        pass
+
+
+@pytest.fixture
+def small_record(db):
+    from agencies.synthetic import record_load
+
+    record_load(claims=400, seed=3, progress_stream=None)
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_pages_section_reads_the_changelist_the_stock_admin_and_the_explorer(small_record):
+    result = {}
+    measure.section_pages(SimpleNamespace(runs=2, budget=60), result)
+    assert result["claims"] == 400
+    for name in ("changelist", "stock"):
+        assert result[name]["queries"] > 0 and len(result[name]["ms"]) == 2
+    assert "explorer" in result  # measured, or missing with the reason
+
+
+def test_briefing_scopes_are_ten_disjoint_years_adding_up_to_the_whole(small_record):
+    whole, years, counts = measure.briefing_scopes(60)
+    assert "made_after=2016&made_before=2025" in whole
+    assert len(years) == 10 and all(query.startswith(whole.split("&made_after")[0]) for query in years)
+    assert sum(counts["years"]) == counts["whole"] > 0
+
+
+def test_a_failure_names_the_projects_line_it_stopped_on():
+    from agencies.dates import PartialDate
+
+    try:
+        PartialDate.parse("May 2025")
+    except ValueError as exc:
+        note = measure._failure(exc, 3.2)
+    assert note.startswith("PartialDateError: expected a date")
+    assert "after 3 s in agencies/dates.py:" in note and "(parse)" in note
