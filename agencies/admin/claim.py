@@ -215,7 +215,8 @@ class ClaimAdmin(HistoryAdmin):
         "independent_origins",
         "flags",
     ]
-    list_filter = ["status", "kind", EvidenceFlagFilter, ("agencies", admin.RelatedOnlyFieldListFilter)]
+    # Every agency, not only those with claims: finding "those with claims" scans every claim's link.
+    list_filter = ["status", "kind", EvidenceFlagFilter, ("agencies", admin.RelatedFieldListFilter)]
     search_fields = ["slug", "text"]
     readonly_fields = ["evidence"]
     inlines = [ClaimAgencyInline, AttributionInline, FigureInline]
