@@ -223,6 +223,8 @@ def contested() -> Q:
 # --- Full-text search -----------------------------------------------------------------------------
 
 SEARCH_CONFIG = "english"
+# Up to this many matching claims, a search filters by their ids (text_search).
+MATCHES_LISTED = 5_000
 
 
 class _TextMatch(Func):
@@ -286,20 +288,20 @@ def text_search(term: str, *, using: str = "default") -> Q:
     claims, quotes, documents, sources = (_full_text if uses_full_text(using) else _substring)(term)
     documents, sources = documents.order_by().values("pk"), sources.order_by().values("pk")
     ids = (
-        claims.order_by()
-        .values("pk")
+        claims.using(using)
+        .order_by()
+        .values_list("pk", flat=True)
         .union(
-            quotes.order_by().values("claim_id"),
-            Attribution.objects.filter(document__in=documents).order_by().values("claim_id"),
-            Attribution.objects.filter(origin__in=sources).order_by().values("claim_id"),
-            AttributionHop.objects.filter(document__in=documents).order_by().values("attribution__claim_id"),
+            quotes.order_by().values_list("claim_id", flat=True),
+            Attribution.objects.filter(document__in=documents).order_by().values_list("claim_id", flat=True),
+            Attribution.objects.filter(origin__in=sources).order_by().values_list("claim_id", flat=True),
+            AttributionHop.objects.filter(document__in=documents)
+            .order_by()
+            .values_list("attribution__claim_id", flat=True),
         )
     )
-    return Q(pk__in=ids)
-
-
-def is_contested() -> ExpressionWrapper:
-    """`contested()` for the rows of one page: correlated, so only those rows' figures are compared."""
-    disputed = Exists(Attribution.objects.filter(claim=OuterRef("pk"), stance=Stance.DISPUTES))
-    figure = Exists(contested_figures().filter(claim=OuterRef("pk")))
-    return ExpressionWrapper(Q(disputed) | Q(figure), output_field=BooleanField())
+    # The planner cannot tell how many claims a term finds (a rare word gets the estimate of a common
+    # one) and would scan every claim to join them. Read the matches first: a selective search then
+    # filters by a short list of ids; only a term matching very many claims stays a subquery.
+    matched = list(ids[: MATCHES_LISTED + 1])
+    return Q(pk__in=matched if len(matched) <= MATCHES_LISTED else ids)

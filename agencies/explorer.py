@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -22,7 +23,6 @@ from django.utils.safestring import SafeString
 from agencies import selectors
 from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import ClaimRef, ContestedView, FigureSide
-from agencies.claim_conditions import is_contested
 from agencies.models import (
     Agency,
     Claim,
@@ -76,33 +76,33 @@ class ClaimRow:
 
 
 def explorer_claims(qs: QuerySet[Claim]) -> QuerySet[Claim]:
-    """Claims with what a row shows: evidence, agencies, figures and whether they are contested.
-    Prefetches run once per evaluation (per page, or per chunk of an export)."""
-    return (
-        claims_with_evidence(qs)
-        .annotate(contested=is_contested())
-        .prefetch_related(
-            Prefetch(
-                "claim_agencies",
-                queryset=ClaimAgency.objects.select_related("agency").order_by("position", "id"),
-            ),
-            Prefetch("figures", queryset=Figure.objects.order_by("metric", "period_start", "slug")),
-        )
+    """Claims with what a row shows: evidence, agencies and figures (claim_rows adds whether they are
+    contested). Prefetches run once per evaluation (per page, or per chunk of an export)."""
+    return claims_with_evidence(qs).prefetch_related(
+        Prefetch(
+            "claim_agencies",
+            queryset=ClaimAgency.objects.select_related("agency").order_by("position", "id"),
+        ),
+        Prefetch("figures", queryset=Figure.objects.order_by("metric", "period_start", "slug")),
     )
 
 
-def claim_row(claim: Claim) -> ClaimRow:
+def claim_row(claim: Claim, *, contested: bool) -> ClaimRow:
     return ClaimRow(
         claim=claim,
         evidence=claim_evidence(claim),
         agencies=[link.agency for link in claim.claim_agencies.all()],
         figures=list(claim.figures.all()),
-        contested=bool(getattr(claim, "contested", False)),
+        contested=contested,
     )
 
 
 def claim_rows(claims: Iterable[Claim]) -> list[ClaimRow]:
-    return [claim_row(claim) for claim in claims]
+    """Rows for claims read through explorer_claims. Whether each is contested is decided for these
+    rows alone (selectors.contested_claim_ids), never by pairing every figure of the record."""
+    claims = list(claims)
+    contested = selectors.contested_claim_ids(claims)
+    return [claim_row(claim, contested=claim.pk in contested) for claim in claims]
 
 
 # --- Exports --------------------------------------------------------------------------------------
@@ -184,10 +184,17 @@ def export_record(row: ClaimRow) -> dict:
     }
 
 
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
+
+
 def export_records(qs: QuerySet[Claim]) -> Iterator[dict]:
     """Every claim of `qs`, in its order, read EXPORT_CHUNK at a time (never all in memory)."""
-    for claim in explorer_claims(qs).iterator(chunk_size=EXPORT_CHUNK):
-        yield export_record(claim_row(claim))
+    for chunk in _batches(explorer_claims(qs).iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+        for row in claim_rows(chunk):
+            yield export_record(row)
 
 
 def spreadsheet_safe(value: str) -> str:
@@ -253,8 +260,8 @@ def json_stream(records: Iterable[dict], *, header: dict) -> Iterator[str]:
 class AgencyNode:
     agency: Agency
     depth: int
-    claims: int  # claims about this agency itself
-    outside_roles: int  # its reported roles outside its stated mission
+    claims: int | None  # claims about this agency itself (None: not counted)
+    outside_roles: int | None  # its reported roles outside its stated mission
 
 
 def _tree(agencies: list[Agency], roots: list[Agency]) -> list[tuple[Agency, int]]:
@@ -281,21 +288,30 @@ def _count(qs: QuerySet, field_name: str):
     return Coalesce(Subquery(counted[:1]), Value(0))
 
 
-def agency_tree() -> list[AgencyNode]:
-    """Every agency, depth-first under its parent, with how many claims are about it. One query."""
-    agencies = list(
-        Agency.objects.annotate(
+def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
+    """Every agency, depth-first under its parent, with how many claims are about it. One query.
+
+    Without `counts` (the explorer's agency filter, which shows none) the claims are not counted:
+    at a million claims that count costs more than the rest of the page."""
+    agencies = Agency.objects.all()
+    if counts:
+        agencies = agencies.annotate(
             claim_count=_count(ClaimAgency.objects.filter(agency=OuterRef("pk")), "agency_id"),
             outside_count=_count(
                 ReportedRole.objects.filter(agency=OuterRef("pk"), mission_fit=MissionFit.OUTSIDE),
                 "agency_id",
             ),
         )
-    )
+    agencies = list(agencies)
     ids = {agency.pk for agency in agencies}
     roots = [agency for agency in agencies if agency.parent_id not in ids]
     return [
-        AgencyNode(agency=agency, depth=depth, claims=agency.claim_count, outside_roles=agency.outside_count)
+        AgencyNode(
+            agency=agency,
+            depth=depth,
+            claims=getattr(agency, "claim_count", None),
+            outside_roles=getattr(agency, "outside_count", None),
+        )
         for agency, depth in _tree(agencies, roots)
     ]
 

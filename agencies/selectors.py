@@ -233,8 +233,9 @@ class MissionDrift:
     roles: list[DriftingRole]  # its roles whose mission fit is "outside"
 
 
-def mission_drift(agency: Scope = None) -> list[MissionDrift]:
-    """Per agency, the reported roles outside its stated mission and the claims they rest on."""
+def mission_drift(agency: Scope = None, *, resting_on: Iterable[int] | None = None) -> list[MissionDrift]:
+    """Per agency, the reported roles outside its stated mission and the claims they rest on; with
+    `resting_on` (claim ids), only the roles that rest on one of those claims."""
     ids = _scope(agency)
     roles = (
         ReportedRole.objects.filter(mission_fit=MissionFit.OUTSIDE)
@@ -249,6 +250,8 @@ def mission_drift(agency: Scope = None) -> list[MissionDrift]:
     )
     if ids is not None:
         roles = roles.filter(agency_id__in=ids)
+    if resting_on is not None:
+        roles = roles.filter(pk__in=RoleClaim.objects.filter(claim_id__in=list(resting_on)).values("role_id"))
     by_agency: dict[int, list[ReportedRole]] = defaultdict(list)
     for role in roles:
         by_agency[role.agency_id].append(role)
@@ -400,7 +403,21 @@ class ComparableRates:
     differs: bool  # the rates differ by more than VALUE_TOLERANCE
 
 
-def _reading(figure: Figure) -> FigureReading | None:
+@dataclass(frozen=True)
+class _Measure:
+    """A figure's period resolved to days and its value as a rate: all that comparing two needs."""
+
+    start: dt.date
+    end: dt.date
+    days: int
+    is_rate: bool
+    monthly_rate: Decimal
+    daily_rate: Decimal
+    value: Decimal
+    geography: str
+
+
+def _measure(figure: Figure) -> _Measure | None:
     if figure.period_start is None or figure.period_end is None:
         return None
     start, end = figure.period_start.start, figure.period_end.end
@@ -410,10 +427,7 @@ def _reading(figure: Figure) -> FigureReading | None:
     rate_days = _rate_days(figure.unit)
     # A count spreads over its period's days; a rate is already per day/week/month/year.
     per_days = Decimal(days) if rate_days is None else rate_days
-    return FigureReading(
-        figure=figure,
-        claim=figure.claim,
-        evidence=claim_evidence(figure.claim),
+    return _Measure(
         start=start,
         end=end,
         days=days,
@@ -421,6 +435,25 @@ def _reading(figure: Figure) -> FigureReading | None:
         # Multiply before dividing so that 57,000 a month stays exactly 57,000.
         monthly_rate=figure.value * DAYS_PER_MONTH / per_days,
         daily_rate=figure.value / per_days,
+        value=figure.value,
+        geography=figure.geography,
+    )
+
+
+def _reading(figure: Figure) -> FigureReading | None:
+    measure = _measure(figure)
+    if measure is None:
+        return None
+    return FigureReading(
+        figure=figure,
+        claim=figure.claim,
+        evidence=claim_evidence(figure.claim),
+        start=measure.start,
+        end=measure.end,
+        days=measure.days,
+        is_rate=measure.is_rate,
+        monthly_rate=measure.monthly_rate,
+        daily_rate=measure.daily_rate,
     )
 
 
@@ -447,13 +480,27 @@ def _same_period(a: FigureReading, b: FigureReading) -> bool:
     )
 
 
-def _readings_by_metric(agency: Scope) -> dict[str, list[tuple[FigureReading, bool]]]:
+def _readings_by_metric(
+    agency: Scope, claims: Iterable[int] | None = None
+) -> dict[str, list[tuple[FigureReading, bool]]]:
     """Figures on every metric the scope has a figure for, each with whether it is in scope itself,
     sorted by period start. A pair is shown when either side is in scope: a briefing on ICE shows
-    ICE's figure contested by one only the White House is said to have given."""
+    ICE's figure contested by one only the White House is said to have given.
+
+    With `claims` (ids), the scope is those claims' figures, and beside them only the figures of
+    the same metric whose period starts near theirs (_near_in_time): what can contest them."""
     ids = _scope(agency)
     figures = Figure.objects.select_related("claim").prefetch_related(*_evidence_prefetches("claim__"))
-    if ids is not None:
+    if claims is not None:
+        claims = list(claims)
+        own = Figure.objects.filter(claim_id__in=claims).only(
+            "pk", "claim_id", "metric", "value", "unit", "period_start", "period_end", "geography"
+        )
+        measured = [(figure, measure) for figure in own if (measure := _measure(figure)) is not None]
+        figures = figures.filter(Q(claim_id__in=claims) | _near_in_time(measured)).annotate(
+            in_scope=Exists(Claim.objects.filter(pk=OuterRef("claim_id"), pk__in=claims))
+        )
+    elif ids is not None:
         in_scope = Q(claim__in=_claims_about(ids))
         figures = figures.filter(metric__in=Figure.objects.filter(in_scope).values("metric")).annotate(
             in_scope=Exists(_claims_about(ids).filter(claim_id=OuterRef("claim_id")))
@@ -468,22 +515,33 @@ def _readings_by_metric(agency: Scope) -> dict[str, list[tuple[FigureReading, bo
     return grouped
 
 
-def contested_figures(agency: Scope = None) -> list[ContestedFigures]:
+def _contest(a, b) -> tuple[bool, Decimal, Decimal] | None:
+    """Whether two figures on one metric contest each other (FigureReadings or _Measures): the same
+    period and place, values apart. Returns (compared as counts, value a, value b), else None."""
+    if not _same_period(a, b) or not _same_geography(a, b):
+        return None
+    as_count = not a.is_rate and not b.is_rate
+    va, vb = (a.value, b.value) if as_count else (a.monthly_rate, b.monthly_rate)
+    return (as_count, va, vb) if _apart(va, vb) else None
+
+
+def contested_figures(agency: Scope = None, *, claims: Iterable[int] | None = None) -> list[ContestedFigures]:
     """Same metric, both period ends within PERIOD_TOLERANCE_DAYS, values more than VALUE_TOLERANCE
-    apart relative to the larger. Counts compare as counts; if either is a rate, both compare per month."""
+    apart relative to the larger. Counts compare as counts; if either is a rate, both compare per month.
+    With `claims` (ids): the pairs in which one side is a figure of those claims."""
     pairs = []
-    for metric, readings in sorted(_readings_by_metric(agency).items()):
+    for metric, readings in sorted(_readings_by_metric(agency, claims).items()):
         # Sweep: sorted by start, so the partners of a figure are the next ones starting within tolerance.
         for i, (a, a_in) in enumerate(readings):
             for b, b_in in readings[i + 1 :]:
                 if (b.start - a.start).days > PERIOD_TOLERANCE_DAYS:
                     break
-                if not (a_in or b_in) or not _same_period(a, b) or not _same_geography(a, b):
+                if not (a_in or b_in):
                     continue
-                as_count = not a.is_rate and not b.is_rate
-                va, vb = (a.value, b.value) if as_count else (a.monthly_rate, b.monthly_rate)
-                if not _apart(va, vb):
+                compared = _contest(a, b)
+                if compared is None:
                     continue
+                as_count, va, vb = compared
                 first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
                 pairs.append(
                     ContestedFigures(
@@ -497,11 +555,12 @@ def contested_figures(agency: Scope = None) -> list[ContestedFigures]:
     return pairs
 
 
-def comparable_rates(agency: Scope = None) -> list[ComparableRates]:
+def comparable_rates(agency: Scope = None, *, claims: Iterable[int] | None = None) -> list[ComparableRates]:
     """Every pair on one metric over different periods, each side as a monthly and daily rate: a count
-    over a period is value / days (inclusive) * 365.25 / 12; a unit per day/week/month/year is a rate."""
+    over a period is value / days (inclusive) * 365.25 / 12; a unit per day/week/month/year is a rate.
+    With `claims` (ids): pairs of those claims' figures, and of them with figures starting near them."""
     pairs = []
-    for metric, readings in sorted(_readings_by_metric(agency).items()):
+    for metric, readings in sorted(_readings_by_metric(agency, claims).items()):
         # Every different-period pair is an answer, so the output itself is quadratic in the figures.
         for i, (a, a_in) in enumerate(readings):
             for b, b_in in readings[i + 1 :]:
@@ -521,6 +580,61 @@ def comparable_rates(agency: Scope = None) -> list[ComparableRates]:
                     )
                 )
     return pairs
+
+
+def _near_in_time(figures: Iterable[tuple[Figure, _Measure]]) -> Q:
+    """Figures that may share a period with these, found by the (metric, period_start) index.
+
+    period_start holds an ISO prefix ("2025", "2025-05", "2025-05-12"), and a prefix sorts before
+    every longer text it starts: a figure whose period starts within PERIOD_TOLERANCE_DAYS of a day D
+    has a period_start between the year of D - tolerance and D + tolerance, as text."""
+    tolerance = dt.timedelta(days=PERIOD_TOLERANCE_DAYS)
+    near = Q(pk__in=[])
+    for figure, measure in figures:
+        low, high = measure.start - tolerance, measure.start + tolerance
+        near |= Q(
+            metric=figure.metric, period_start__gte=f"{low.year:04d}", period_start__lte=high.isoformat()
+        )
+    return near
+
+
+def contested_claim_ids(claims: Iterable[Claim]) -> set[int]:
+    """Which of these claims are contested: a line disputes the claim, or a figure it asserts is
+    contested by another figure anywhere in the record (contested_figures' rules).
+
+    For the rows of one page or one export chunk: two queries whatever the record's size, comparing
+    the rows' figures only with those of the same metric near in time. The claims' figures must be
+    prefetched (`prefetch_related("figures")`)."""
+    claims = list(claims)
+    contested = set(
+        Attribution.objects.filter(claim__in=[claim.pk for claim in claims], stance=Stance.DISPUTES)
+        .order_by()
+        .values_list("claim_id", flat=True)
+        .distinct()
+    )
+    own = [
+        (figure, measure)
+        for claim in claims
+        if claim.pk not in contested
+        for figure in claim.figures.all()
+        if (measure := _measure(figure)) is not None
+    ]
+    if not own:
+        return contested
+    others: dict[str, list[tuple[int, _Measure]]] = defaultdict(list)
+    near = Figure.objects.filter(_near_in_time(own)).only(
+        "pk", "metric", "value", "unit", "period_start", "period_end", "geography"
+    )
+    for other in near.order_by():
+        measure = _measure(other)
+        if measure is not None:
+            others[other.metric].append((other.pk, measure))
+    for figure, measure in own:
+        if figure.claim_id in contested:
+            continue
+        if any(pk != figure.pk and _contest(measure, theirs) for pk, theirs in others[figure.metric]):
+            contested.add(figure.claim_id)
+    return contested
 
 
 # --- Timeline -------------------------------------------------------------------------------------
@@ -582,6 +696,30 @@ def timeline(agency: Scope = None) -> list[TimelineEvent]:
             | Q(pk__in=StatedMission.objects.filter(agency_id__in=ids).values("document_id"))
             | Q(pk__in=CommentRequest.objects.filter(agency_id__in=ids).values("document_id"))
         )
+    return _timeline_events(claims, roles, figures, documents, missions, requests)
+
+
+def timeline_of(
+    *, claims: Iterable[int], documents: Iterable[int], roles: Iterable[int], agencies: Iterable[int]
+) -> list[TimelineEvent]:
+    """Dated events of exactly these claims (and their figures), documents and roles, and the
+    missions stated by these agencies: a briefing on a selection of claims, however large the record."""
+    claims, documents, agencies = list(claims), list(documents), list(agencies)
+    return _timeline_events(
+        Claim.objects.filter(made__isnull=False, pk__in=claims),
+        ReportedRole.objects.filter(first_reported__isnull=False, pk__in=list(roles)).select_related(
+            "agency", "partner"
+        ),
+        Figure.objects.filter(period_start__isnull=False, claim_id__in=claims).select_related("claim"),
+        Document.objects.filter(published__isnull=False, pk__in=documents).select_related("outlet"),
+        StatedMission.objects.filter(as_of__isnull=False, agency_id__in=agencies).select_related("agency"),
+        CommentRequest.objects.filter(requested__isnull=False, document_id__in=documents).select_related(
+            "agency", "document__outlet"
+        ),
+    )
+
+
+def _timeline_events(claims, roles, figures, documents, missions, requests) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     events += [TimelineEvent(c.made, "claim", c.text, c) for c in claims]
     events += [TimelineEvent(r.first_reported, "role", f"{r.agency.label}: {r.summary}", r) for r in roles]

@@ -98,8 +98,19 @@ def _get(client, url: str):
     return response
 
 
+def _plan(sql: str) -> str:
+    """The planner's plan for `sql` (not run; lines cut short): where a slow query's time goes."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0][:240] for row in cursor.fetchall())
+
+
 def _queries(client, url: str) -> tuple[int, list[dict]]:
-    """How many queries one GET runs, and the three slowest (time in ms, start of the SQL)."""
+    """How many queries one GET runs, and the three slowest (ms, start of the SQL; the slowest's plan)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -107,7 +118,10 @@ def _queries(client, url: str) -> tuple[int, list[dict]]:
         _get(client, url)
     queries = list(captured.captured_queries)
     slowest = sorted(queries, key=lambda q: -float(q["time"]))[:3]
-    return len(queries), [{"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:400]} for q in slowest]
+    described = [{"ms": round(float(q["time"]) * 1000, 1), "sql": q["sql"][:400]} for q in slowest]
+    if described:
+        described[0]["plan"] = _plan(slowest[0]["sql"])
+    return len(queries), described
 
 
 def explorer_url() -> str | None:
@@ -614,6 +628,7 @@ def section_worker(args, result: dict) -> None:
             worker.wait(10)
         log.close()
     _delete_briefings()
+    shutil.rmtree(folder, ignore_errors=True)  # kept only when the section failed: its log says why
 
 
 def _failure(exc: BaseException, seconds: float) -> str:
@@ -623,10 +638,12 @@ def _failure(exc: BaseException, seconds: float) -> str:
         for frame in traceback.extract_tb(exc.__traceback__)
         if frame.filename.startswith(str(BASE_DIR / "agencies"))
     ]
-    where = ""
-    if project:
-        frame = project[-1]
-        where = f" in {Path(frame.filename).relative_to(BASE_DIR)}:{frame.lineno} ({frame.name})"
+    # The last few of the project's frames: where it was, and what it was building there.
+    where = " < ".join(
+        f"{Path(frame.filename).relative_to(BASE_DIR)}:{frame.lineno} ({frame.name})"
+        for frame in reversed(project[-3:])
+    )
+    where = f" in {where}" if where else ""
     if isinstance(exc, MemoryError):
         import resource
 

@@ -21,6 +21,7 @@ import json
 import os
 import resource
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -232,17 +233,24 @@ class Bench:
                 self.measure("briefing_small", "briefing", small, *limits)
         if "worker" in sections:
             self.measure("worker", "worker", small, "--worker-briefings", str(args.worker_briefings))
-        figures = build_figures(self.raw, self.problems, scale=args.scale, load_seconds=self.load_seconds)
-        meta = {
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "runs": args.runs,
-            "seed": args.seed,
-            "small_scale": SMALL,
-            "cpus": os.cpu_count(),
-            "postgres": self._server_version(),
-            "details": details(self.raw),
+        run = {
+            "scale": args.scale,
+            "raw": self.raw,
+            "problems": self.problems,
+            "load_seconds": self.load_seconds,
+            "meta": {
+                "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "runs": args.runs,
+                "seed": args.seed,
+                "small_scale": SMALL,
+                "cpus": os.cpu_count(),
+                "postgres": self._server_version(),
+                **_checkout(),
+            },
         }
-        return results_document(args.scale, figures, meta)
+        # Everything measured, kept so that the report can be rebuilt without measuring again.
+        (self.folder / "raw.json").write_text(json.dumps(run), encoding="utf-8")
+        return report(run)
 
     def _server_version(self) -> str:
         with self._admin() as conn:
@@ -475,6 +483,34 @@ def build_figures(raw: dict, problems: dict, *, scale: int, load_seconds: float 
     return figures
 
 
+def _checkout() -> dict:
+    """Which code was measured: the commit, and the files changed since (other work in the tree)."""
+    try:
+        commit = subprocess.run(  # noqa: S603 - a fixed git command line
+            ["git", "rev-parse", "HEAD"],  # noqa: S607 - git from PATH, as make does
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,  # noqa: S607
+        ).stdout.strip()
+        changed = subprocess.run(  # noqa: S603
+            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            cwd=BASE_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return {"commit": commit, "changed_files": sorted(line[3:] for line in changed)}
+
+
+def report(run: dict) -> dict:
+    """results.json from a run's raw numbers (what Bench.run measured, or a raw.json it kept)."""
+    figures = build_figures(run["raw"], run["problems"], scale=run["scale"], load_seconds=run["load_seconds"])
+    return results_document(run["scale"], figures, {**run["meta"], "details": details(run["raw"])})
+
+
 def details(raw: dict) -> dict:
     """What explains the figures: the slowest queries of each page, the search plans, scopes, RSS."""
     out: dict = {}
@@ -487,12 +523,10 @@ def details(raw: dict) -> dict:
             }
     if "search" in raw and "plans" in raw["search"]:
         out["search_plans"] = [plan["plan"] for plan in raw["search"]["plans"]]
-    if "briefing" in raw:
-        out["briefing"] = {
-            k: raw["briefing"][k]
-            for k in ("scope", "claims", "claims_in_record", "pages")
-            if k in raw["briefing"]
-        }
+    for key in ("briefing", "briefing_small"):
+        if key in raw:
+            kept = ("scope", "claims", "claims_in_record", "pages", "probe", "missing")
+            out[key] = {k: raw[key][k] for k in kept if k in raw[key]}
     if "worker" in raw and "rss_kib" in raw["worker"]:
         kept = ("rss_kib", "failed", "briefings", "pool", "recycle_every")
         out["worker"] = {k: raw["worker"][k] for k in kept if k in raw["worker"]}
@@ -525,15 +559,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-gb", type=float, default=8.0, help="Memory each measuring process may use (GiB)."
     )
+    parser.add_argument(
+        "--rebuild",
+        metavar="RAW_JSON",
+        help="Write results.json and the table from the raw.json an earlier run kept; measure nothing.",
+    )
     args = parser.parse_args(argv)
+    if args.rebuild:
+        run = json.loads(Path(args.rebuild).read_text(encoding="utf-8"))
+        document = report(run)
+        Path(args.output).write_text(
+            json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        print(format_table(document))
+        return 0
     if args.scale < SMALL:
         parser.error(f"--scale must be at least {SMALL:,}: ratios compare it with {SMALL:,} claims")
     started = time.monotonic()
-    document = Bench(args).run()
-    document["meta"]["seconds"] = round(time.monotonic() - started)
-    Path(args.output).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    bench = Bench(args)
+    try:
+        document = bench.run()
+        document["meta"]["seconds"] = round(time.monotonic() - started)
+        output = Path(args.output)
+        output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        # The raw numbers next to it (git-ignored): `--rebuild` makes the report again from them.
+        raw = json.loads((bench.folder / "raw.json").read_text(encoding="utf-8"))
+        raw["meta"]["seconds"] = document["meta"]["seconds"]
+        output.with_name(f"{output.stem}-raw.json").write_text(json.dumps(raw), encoding="utf-8")
+    finally:
+        shutil.rmtree(bench.folder, ignore_errors=True)
     print(format_table(document))
-    log(f"wrote {args.output} in {document['meta']['seconds']} s")
+    log(f"wrote {output} in {document['meta']['seconds']} s")
     return 0
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from agencies import models as m
+from agencies import selectors
 from agencies.dates import PartialDate
 from agencies.selectors import comparable_rates, contested_figures
 from tests import factories as f
@@ -158,3 +159,24 @@ def test_an_agency_sees_pairs_where_either_side_is_about_it():
     # Only the 57,000 is about ICE: its pair with the 37,660 is shown, the White House's pair is not.
     (rates,) = comparable_rates(dhs)
     assert {rates.first.value, rates.second.value} == {Decimal(57000), Decimal(37660)}
+
+
+@pytest.mark.parametrize(
+    ("start", "partner_start", "contested"),
+    [
+        ("2025-04-28", "2025-05", True),  # 1 May is 3 days on: a month-precise start is found
+        ("2025-04-27", "2025-05", False),  # 4 days: too far
+        ("2025-12-30", "2026", True),  # across a year, by a year-precise start
+        ("2026-01-03", "2025-12-31", True),  # a day-precise start in the year before
+        ("2025-05-04", "2025-05", True),  # 1 May is 3 days back
+        ("2025-05-05", "2025-05", False),
+    ],
+)
+def test_a_page_finds_the_figures_that_contest_its_own_near_in_time(start, partner_start, contested):
+    mine = figure(139000, start, "2026-06")
+    figure(57000, partner_start, "2026-06")
+    figure(1, "2025-05-01", "2026-06", metric="arrests")  # another metric never contests
+    claims = list(m.Claim.objects.filter(pk=mine.claim_id).prefetch_related("figures"))
+
+    assert selectors.contested_claim_ids(claims) == ({mine.claim_id} if contested else set())
+    assert bool(contested_figures()) == contested  # the same rule as over the whole record

@@ -2,17 +2,15 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.db import connections, models
-from django.db.models import QuerySet
+from django.db import models
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
 from agencies.dates import PartialDateField
+from agencies.pagination import EstimatedCountPaginator
 
 PARTIAL_DATES = {
     PartialDateField: {
@@ -31,31 +29,6 @@ def https_formfield(db_field, **kwargs):
     if isinstance(db_field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return db_field.formfield(**kwargs)
-
-
-# Below this many rows a count is exact and cheap; above it, an unfiltered list shows the estimate.
-ESTIMATE_ABOVE = 100_000
-
-
-class EstimatedCountPaginator(Paginator):
-    """Counting a million claims on every page view costs more than the page: on PostgreSQL an
-    unfiltered changelist of a large table shows the planner's row estimate instead."""
-
-    @cached_property
-    def count(self):
-        queryset = self.object_list
-        if isinstance(queryset, QuerySet) and not queryset.query.where:
-            connection = connections[queryset.db]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                        [connection.ops.quote_name(queryset.model._meta.db_table)],
-                    )
-                    row = cursor.fetchone()
-                if row and row[0] > ESTIMATE_ABOVE:
-                    return row[0]
-        return super().count
 
 
 class HistoryAdmin(SimpleHistoryAdmin):

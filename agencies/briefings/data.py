@@ -551,7 +551,15 @@ def _tree_order(agencies: dict[int, Agency], roots: Iterable[int]) -> list[tuple
     return ordered
 
 
-def _agencies_with_profile(ids: Iterable[int]):
+def _agencies_with_profile(ids: Iterable[int], claims: set[int] | None = None):
+    """Agencies with their missions, roles, data systems and accesses; with `claims` (ids: a
+    briefing on a selection), only the roles and accesses that rest on one of those claims."""
+    roles, accesses = ReportedRole.objects.all(), DataAccess.objects.all()
+    if claims is not None:
+        roles = roles.filter(pk__in=RoleClaim.objects.filter(claim_id__in=claims).values("role_id"))
+        accesses = accesses.filter(
+            pk__in=DataAccessClaim.objects.filter(claim_id__in=claims).values("access_id")
+        )
     return (
         Agency.objects.filter(pk__in=list(ids))
         .select_related("parent")
@@ -560,7 +568,7 @@ def _agencies_with_profile(ids: Iterable[int]):
             _missions(),
             Prefetch(
                 "roles",
-                queryset=ReportedRole.objects.select_related("partner")
+                queryset=roles.select_related("partner")
                 .prefetch_related(
                     Prefetch(
                         "role_claims",
@@ -574,7 +582,7 @@ def _agencies_with_profile(ids: Iterable[int]):
                 queryset=DataSystem.objects.prefetch_related(
                     Prefetch(
                         "accesses",
-                        queryset=DataAccess.objects.select_related("seeker")
+                        queryset=accesses.select_related("seeker")
                         .prefetch_related(_access_claims())
                         .order_by("seeker__name", "id"),
                     )
@@ -582,7 +590,7 @@ def _agencies_with_profile(ids: Iterable[int]):
             ),
             Prefetch(
                 "data_accesses",
-                queryset=DataAccess.objects.select_related("system__agency")
+                queryset=accesses.select_related("system__agency")
                 .prefetch_related(_access_claims())
                 .order_by("system__agency__name", "system__name", "id"),
             ),
@@ -648,7 +656,8 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         root_ids = None
     selected = {claim.pk for claim in claims}
 
-    agencies = {agency.pk: agency for agency in _agencies_with_profile(section_ids)}
+    by_selection = None if resolved.claim_filter is None else selected
+    agencies = {agency.pk: agency for agency in _agencies_with_profile(section_ids, by_selection)}
     if root_ids is None:
         root_ids = sorted(
             (pk for pk, a in agencies.items() if a.parent_id not in agencies),
@@ -703,16 +712,21 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     # Derived answers, from the selectors, narrowed to what concerns this briefing.
     drift = [
         entry
-        for entry in selectors.mission_drift(set(section_ids))
+        for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
         if entry.agency.pk in section_ids
         and (
             resolved.claim_filter is None
             or any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
         )
     ]
-    # The selectors pair figures with at least one side about an involved agency: never the whole record.
-    contested_pairs = selectors.contested_figures(involved)
-    rate_pairs = [pair for pair in selectors.comparable_rates(involved) if pair.differs]
+    # The selectors pair figures with at least one side about an involved agency, or for a selection
+    # with one side among its claims' figures: never the whole record.
+    if by_selection is None:
+        contested_pairs = selectors.contested_figures(involved)
+        rate_pairs = [pair for pair in selectors.comparable_rates(involved) if pair.differs]
+    else:
+        contested_pairs = selectors.contested_figures(claims=by_selection)
+        rate_pairs = [pair for pair in selectors.comparable_rates(claims=by_selection) if pair.differs]
     paired_claims = {
         r.claim.pk for pair in [*contested_pairs, *rate_pairs] for r in (pair.first, pair.second)
     }
@@ -732,7 +746,16 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
 
     contested_pairs = [pair for pair in contested_pairs if concerns_briefing(pair)]
     rate_pairs = [pair for pair in rate_pairs if concerns_briefing(pair)]
-    requests = list(selectors.open_comment_requests(involved))
+    cited = {
+        document.pk
+        for claim in claims
+        for attribution in claim.attributions.all()
+        for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
+    }
+    requests = selectors.open_comment_requests(involved)
+    if by_selection is not None:  # a selection: the requests made for the documents it cites
+        requests = requests.filter(document_id__in=cited)
+    requests = list(requests)
 
     if resolved.claim_filter is None:
         events, seen = [], set()
@@ -744,22 +767,12 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
                     events.append(event)
         events.sort(key=lambda e: e.date.isoformat())  # stable: each root's order within a day kept
     else:
-        cited = {
-            document.pk
-            for claim in claims
-            for attribution in claim.attributions.all()
-            for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
-        }
-        role_ids = {role.pk for agency, _ in ordered for role in shown_roles(agency)}
-        keep = {
-            "claim": lambda obj: obj.pk in selected,
-            "figure": lambda obj: obj.claim_id in selected,
-            "document": lambda obj: obj.pk in cited,
-            "role": lambda obj: obj.pk in role_ids,
-            "mission": lambda obj: obj.agency_id in section_ids,
-            "comment_request": lambda obj: obj.agency_id in section_ids,
-        }
-        events = [event for event in selectors.timeline(involved) if keep[event.kind](event.obj)]
+        events = selectors.timeline_of(
+            claims=selected,
+            documents=cited,
+            roles={role.pk for agency, _ in ordered for role in shown_roles(agency)},
+            agencies=section_ids,
+        )
 
     # Confidential notes: read for an internal briefing only, and only for the sources it prints.
     if audience == INTERNAL:

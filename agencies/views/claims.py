@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from agencies.explorer import (
 )
 from agencies.filters import DEFAULT_SORT, SORTS, ClaimFilter
 from agencies.models import Claim, ClaimKind, ClaimStatus, Outlet, SourceKind
+from agencies.pagination import EstimatedCountPaginator
 
 from .briefing_pages import audiences_for, briefing_request_and_redirect
 from .common import record_reader
@@ -127,7 +127,7 @@ def claims_explorer(request):
     page_size = _page_size(request.GET.get("per_page"))
     page = rows = None
     if valid:
-        paginator = Paginator(explorer_claims(claim_filter.qs), page_size)
+        paginator = EstimatedCountPaginator(explorer_claims(claim_filter.qs), page_size)
         page = paginator.get_page(request.GET.get("page"))
         rows = claim_rows(page.object_list)
     selection = claim_filter.querystring()
@@ -153,7 +153,8 @@ def claims_explorer(request):
         "sorts": [(key, label) for key, (label, _) in SORTS.items()],
         "current_sort": (claim_filter.form.cleaned_data.get("sort") if valid else None) or DEFAULT_SORT,
         "agencies": [
-            {"node": node, "checked": node.agency.slug in selected["agency"]} for node in agency_tree()
+            {"node": node, "checked": node.agency.slug in selected["agency"]}
+            for node in agency_tree(counts=False)
         ],
         "outlets": [
             {"outlet": outlet, "checked": outlet.slug in selected["outlet"]}

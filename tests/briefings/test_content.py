@@ -105,6 +105,28 @@ def test_a_filter_scope_briefs_on_the_selected_claims(postal):
     assert all("Immigration officials" not in e.text for e in data.timeline)
 
 
+def test_a_selection_briefing_reads_what_its_claims_touch_not_the_record_around_them(postal):
+    scope = {"filter": "status=disputed"}
+    before = briefing_data(scope=scope, audience="public")
+    with CaptureQueriesContext(connection) as small:
+        briefing_data(scope=scope, audience="public")
+
+    # The record grows around the selection: figures, claims, roles and requests about its agencies.
+    figures(24, postal.ice, metric="deportations")
+    evidenced_claims(5, postal.dhs)
+    role = f.ReportedRoleFactory(agency=postal.dhs, mission_fit=m.MissionFit.OUTSIDE)
+    m.RoleClaim.objects.create(role=role, claim=evidenced_claims(1, postal.dhs)[0])
+    f.CommentRequestFactory(agency=postal.dhs, requested="2025-05")  # for a document it does not cite
+    with CaptureQueriesContext(connection) as large:
+        after = briefing_data(scope=scope, audience="public")
+
+    assert len(large) == len(small)
+    assert after.contested == before.contested and after.rates == before.rates
+    assert after.comment_requests == before.comment_requests
+    assert [e.text for e in after.timeline] == [e.text for e in before.timeline]
+    assert after.findings == before.findings and after.agencies == before.agencies
+
+
 def test_the_timeline_keeps_the_precision_reported(postal):
     data = briefing_data(scope=USPIS, audience="public")
 

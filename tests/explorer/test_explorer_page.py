@@ -3,9 +3,13 @@
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agencies import models as m
+from agencies import pagination
+from tests import factories as f
 from tests.explorer.conftest import bulk_record, user_with
 
 pytestmark = pytest.mark.django_db
@@ -148,12 +152,13 @@ def test_query_count_does_not_grow_with_claims_or_page_size(client, reader, djan
     bulk_record(size)
     client.force_login(reader)
     client.get(URL)  # the session and permissions are cached after the first request
-    # session, user, permissions (user's, groups') · count · page rows · attributions · hops ·
-    # agencies of the claims · figures · the form's agency tree and outlets
-    with django_assert_num_queries(12):
+    # session, user, permissions (user's, groups') · the search's matches · count · page rows ·
+    # attributions · hops · agencies of the claims · figures · disputing lines · figures near the
+    # rows' figures · the form's agency tree and outlets
+    with django_assert_num_queries(15):
         response = client.get(URL, {"per_page": 200, "q": "mail"})
     assert len(response.context["rows"]) == min(size, 200)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(15):
         response = client.get(URL, {"per_page": 25, "q": "mail"})
     assert len(response.context["rows"]) == min(size, 25)
     # With every kind of filter on: agency and outlet validation, the agency's subtree, chips' parents.
@@ -170,7 +175,7 @@ def test_query_count_does_not_grow_with_claims_or_page_size(client, reader, djan
         "q": "mail",
         "sort": "-origins",
     }
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         response = client.get(URL, query)
     assert response.context["page"].paginator.count > 0
 
@@ -217,3 +222,25 @@ def test_the_csp_finder_finds_inline_code():
         ["p style=", "p onclick=", "inline <script>", "<style>", "a javascript: URL"]
     )
     assert inline_code('<script src="/static/x.js"></script><svg><rect fill="#000"/></svg>') == []
+
+
+@pytest.mark.integration
+def test_the_unfiltered_explorer_says_about_how_many_claims_without_counting(
+    postgres, reader, client, monkeypatch
+):
+    for _ in range(7):
+        f.ClaimFactory()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE agencies_claim")
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 3)
+    client.force_login(reader)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/claims/")
+    assert not any('COUNT(*) AS "__count" FROM "agencies_claim"' in q["sql"] for q in queries)
+    assert page.context["page"].paginator.estimated
+    assert "About <strong>7</strong> claims" in page.content.decode()
+
+    page = client.get("/claims/", {"status": "unverified"})  # a selection is counted exactly
+    assert not page.context["page"].paginator.estimated
+    assert "About <strong>" not in page.content.decode()

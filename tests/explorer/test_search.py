@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
+from agencies import claim_conditions
 from agencies import models as m
 from agencies.filters import ClaimFilter
 from tests import factories as f
@@ -61,7 +62,8 @@ def test_search_is_stemmed_and_takes_web_search_syntax(postgres):
     assert selected("q=the") == []  # only a stop word: nothing to look for
 
 
-def test_each_branch_of_the_search_uses_its_index(postgres):
+def test_each_branch_of_the_search_uses_its_index(postgres, monkeypatch):
+    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", 0)  # the search stays a subquery
     f.ClaimFactory(text="Mail covers")
     chosen = ClaimFilter(QueryDict("q=mail+covers"), queryset=m.Claim.objects.all())
     found = plan(chosen.qs)
@@ -74,3 +76,17 @@ def test_a_page_in_the_default_order_is_read_from_an_index(postgres):
     chosen = ClaimFilter(QueryDict(""), queryset=m.Claim.objects.all())
     found = plan(chosen.qs[:50])
     assert "Index Scan using claim_newest_first" in found and "Sort" not in found, found
+
+
+@pytest.mark.parametrize("listed", [0, 2, 3, 100])
+def test_a_selective_search_filters_by_the_ids_it_found(postgres, monkeypatch, listed):
+    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", listed)
+    for n in range(3):
+        f.ClaimFactory(slug=f"covers-{n}", text="Officials want access to mail covers.")
+    f.ClaimFactory(slug="other", text="Package tracking data.")
+    chosen = ClaimFilter(QueryDict("q=mail+covers"), queryset=m.Claim.objects.all())
+    assert chosen.is_valid()
+    sql = str(chosen.qs.query)
+    # Up to MATCHES_LISTED matches the filter is their ids; past it, the search itself.
+    assert ("to_tsvector" in sql) == (listed < 3)
+    assert sorted(chosen.qs.values_list("slug", flat=True)) == ["covers-0", "covers-1", "covers-2"]

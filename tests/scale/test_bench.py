@@ -6,10 +6,11 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test.utils import override_settings
 
 from bench import measure
-from bench.run import build_figures, databases
+from bench.run import build_figures, databases, main, report
 from bench.stats import (
     HIGHER,
     LOWER,
@@ -189,6 +190,25 @@ def test_a_section_that_failed_leaves_its_figures_empty_with_the_reason():
     assert "stopped after 60 minutes" in built["import.vs_copy"].note
 
 
+def test_the_report_is_rebuilt_from_a_runs_raw_numbers(tmp_path, capsys):
+    run = {
+        "scale": 1_000_000,
+        "raw": raw_sections(),
+        "problems": {},
+        "load_seconds": 125.0,
+        "meta": {"runs": 3},
+    }
+    document = report(run)
+    assert document["meta"]["runs"] == 3
+    assert document["meta"]["details"]["worker"]["rss_kib"]["100"] == 260_000
+    assert document["meta"]["details"]["briefing"] == {"missing": "MemoryError: "}
+    (tmp_path / "raw.json").write_text(json.dumps(run))
+    output = tmp_path / "results.json"
+    assert main(["--rebuild", str(tmp_path / "raw.json"), "--output", str(output)]) == 0
+    assert json.loads(output.read_text()) == document
+    assert "Oversight bench at 1,000,000 claims" in capsys.readouterr().out
+
+
 def test_only_bench_databases_are_ever_recreated():
     named = databases("postgres://u@h:5432/oversight_bench", 20_000)
     assert [db.name for db in named.values()] == [
@@ -236,6 +256,8 @@ def test_the_pages_section_reads_the_changelist_the_stock_admin_and_the_explorer
     assert result["claims"] == 400
     for name in ("changelist", "stock"):
         assert result[name]["queries"] > 0 and len(result[name]["ms"]) == 2
+        plan = result[name]["slowest"][0]["plan"]  # the planner's word on the slowest query
+        assert ("Scan" in plan) if connection.vendor == "postgresql" else plan == ""
     assert "explorer" in result  # measured, or missing with the reason
 
 

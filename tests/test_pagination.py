@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agencies.admin import common
+from agencies import pagination
 from agencies.models import Claim
 from tests import factories as f
 
@@ -13,7 +13,7 @@ def test_a_large_unfiltered_changelist_shows_the_estimate_not_a_count(postgres, 
         f.ClaimFactory()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE agencies_claim")
-    monkeypatch.setattr(common, "ESTIMATE_ABOVE", 3)
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 3)
 
     with CaptureQueriesContext(connection) as queries:
         page = admin_client.get("/admin/agencies/claim/")
@@ -28,6 +28,6 @@ def test_a_large_unfiltered_changelist_shows_the_estimate_not_a_count(postgres, 
 
 
 def test_a_small_table_is_counted_exactly(db):
-    paginator = common.EstimatedCountPaginator(Claim.objects.all(), 10)
+    paginator = pagination.EstimatedCountPaginator(Claim.objects.all(), 10)
     f.ClaimFactory()
     assert paginator.count == 1
