@@ -7,9 +7,9 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-# Debian packages: WeasyPrint's text layout (pango), PDF pages as pictures in tests (poppler-utils),
+# Debian packages: WeasyPrint's text layout (pango) and font subsetting (harfbuzz-subset), PDF pages as pictures in tests (poppler-utils),
 # the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
-DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
 
 .PHONY: help system-deps install run migrate seeds login worker beat bench test lint format check clean
 

@@ -582,6 +582,30 @@ def comparable_rates(agency: Scope = None, *, claims: Iterable[int] | None = Non
     return pairs
 
 
+def contested_figure_claim_ids() -> set[int]:
+    """Claims asserting a figure that another figure contests, over the whole record: one query
+    reading only what comparing needs, then the sweep of contested_figures. For the explorer's
+    "contested" filter; the planner could not pair a million claims' figures in SQL in time."""
+    by_metric: dict[str, list[tuple[_Measure, int]]] = defaultdict(list)
+    figures = Figure.objects.filter(period_start__isnull=False, period_end__isnull=False).only(
+        "claim_id", "metric", "value", "unit", "period_start", "period_end", "geography"
+    )
+    for figure in figures.order_by().iterator(chunk_size=10_000):
+        measure = _measure(figure)
+        if measure is not None:
+            by_metric[figure.metric].append((measure, figure.claim_id))
+    found: set[int] = set()
+    for readings in by_metric.values():
+        readings.sort(key=lambda pair: pair[0].start)
+        for i, (a, a_claim) in enumerate(readings):
+            for b, b_claim in readings[i + 1 :]:
+                if (b.start - a.start).days > PERIOD_TOLERANCE_DAYS:
+                    break
+                if _contest(a, b) is not None:
+                    found.update((a_claim, b_claim))
+    return found
+
+
 def _near_in_time(figures: Iterable[tuple[Figure, _Measure]]) -> Q:
     """Figures that may share a period with these, found by the (metric, period_start) index.
 

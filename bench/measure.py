@@ -530,6 +530,40 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while being read
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    """The process's proportional set size: its own pages, and its share of those it shares."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no Pss for process {pid}")
+
+
+def tree_memory_kib(pid: int) -> int:
+    """Memory a worker uses: the PSS of its main process and of its pool's processes (PSS, so that
+    pages a forked child still shares with its parent count once)."""
+    total = 0
+    for process in [pid, *_children(pid)]:
+        try:
+            total += _pss_kib(process)
+        except (OSError, RuntimeError):  # a child that was just replaced
+            continue
+    return total
+
+
 def worker_scopes(n: int) -> list[str]:
     """`n` different claims filters (one agency, one year; then one kind too), largest first."""
     from django.db.models import Count
@@ -555,8 +589,10 @@ def worker_scopes(n: int) -> list[str]:
 
 
 def section_worker(args, result: dict) -> None:
-    """A real `celery -A oversight worker` (solo pool: the process measured is the one rendering)
-    builds `--worker-briefings` briefings one after the other; its RSS after the first and the last."""
+    """A real `celery -A oversight worker`, as `make worker` runs it (the prefork pool, its child
+    replaced after CELERY_WORKER_MAX_TASKS_PER_CHILD tasks) with one child, builds
+    `--worker-briefings` briefings one after the other; the memory of the worker (main process and
+    child) after each, kept at a few points and at its peak."""
     from django.conf import settings
 
     from agencies.briefings.jobs import briefing_request
@@ -574,7 +610,7 @@ def section_worker(args, result: dict) -> None:
         "-A",
         "oversight",
         "worker",
-        "--pool=solo",
+        "--pool=prefork",
         "--concurrency=1",
         "--loglevel=WARNING",
         "--without-gossip",
@@ -589,9 +625,10 @@ def section_worker(args, result: dict) -> None:
     result.update(
         {
             "claims_in_record": Claim.objects.count(),
-            "pool": "solo",
+            "pool": "prefork",
             "briefings": len(scopes),
-            "rss_kib": {},
+            "memory_kib": {},
+            "peak": None,
             "failed": 0,
             "ms": [],
             "recycle_every": recycle,
@@ -617,8 +654,11 @@ def section_worker(args, result: dict) -> None:
                 time.sleep(0.05)
             result["ms"].append((time.perf_counter() - t0) * 1000)
             result["failed"] += status == BriefingStatus.FAILED
+            used = tree_memory_kib(worker.pid)
             if number in (1, 10, 50, recycle, len(scopes)):
-                result["rss_kib"][str(number)] = rss_kib(worker.pid)
+                result["memory_kib"][str(number)] = used
+            if result["peak"] is None or used > result["peak"]["kib"]:
+                result["peak"] = {"after": number, "kib": used}
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -276,8 +276,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# WeasyPrint's memory grows with big documents: recycle the child process.
-CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=50)
+# WeasyPrint keeps some memory of every document it renders (about 1 MiB with the bundled fonts,
+# outside Python): a child process is replaced after this many briefings, or above this size.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD", default=20)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
 
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
