@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -515,6 +515,16 @@ def _readings_by_metric(
     return grouped
 
 
+def _starting_together(items: list[tuple]) -> Iterator[tuple[tuple, tuple]]:
+    """The sweep: `items` ((reading, anything) pairs) sorted by start, each paired with the next
+    ones whose start is within PERIOD_TOLERANCE_DAYS, and no others."""
+    for i, first in enumerate(items):
+        for second in items[i + 1 :]:
+            if (second[0].start - first[0].start).days > PERIOD_TOLERANCE_DAYS:
+                break
+            yield first, second
+
+
 def _contest(a, b) -> tuple[bool, Decimal, Decimal] | None:
     """Whether two figures on one metric contest each other (FigureReadings or _Measures): the same
     period and place, values apart. Returns (compared as counts, value a, value b), else None."""
@@ -531,27 +541,23 @@ def contested_figures(agency: Scope = None, *, claims: Iterable[int] | None = No
     With `claims` (ids): the pairs in which one side is a figure of those claims."""
     pairs = []
     for metric, readings in sorted(_readings_by_metric(agency, claims).items()):
-        # Sweep: sorted by start, so the partners of a figure are the next ones starting within tolerance.
-        for i, (a, a_in) in enumerate(readings):
-            for b, b_in in readings[i + 1 :]:
-                if (b.start - a.start).days > PERIOD_TOLERANCE_DAYS:
-                    break
-                if not (a_in or b_in):
-                    continue
-                compared = _contest(a, b)
-                if compared is None:
-                    continue
-                as_count, va, vb = compared
-                first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
-                pairs.append(
-                    ContestedFigures(
-                        metric=metric,
-                        first=first,
-                        second=second,
-                        ratio=_ratio(va, vb),
-                        compared_as="count" if as_count else "per month",
-                    )
+        for (a, a_in), (b, b_in) in _starting_together(readings):
+            if not (a_in or b_in):
+                continue
+            compared = _contest(a, b)
+            if compared is None:
+                continue
+            as_count, va, vb = compared
+            first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
+            pairs.append(
+                ContestedFigures(
+                    metric=metric,
+                    first=first,
+                    second=second,
+                    ratio=_ratio(va, vb),
+                    compared_as="count" if as_count else "per month",
                 )
+            )
     return pairs
 
 
@@ -597,12 +603,9 @@ def contested_figure_claim_ids() -> set[int]:
     found: set[int] = set()
     for readings in by_metric.values():
         readings.sort(key=lambda pair: pair[0].start)
-        for i, (a, a_claim) in enumerate(readings):
-            for b, b_claim in readings[i + 1 :]:
-                if (b.start - a.start).days > PERIOD_TOLERANCE_DAYS:
-                    break
-                if _contest(a, b) is not None:
-                    found.update((a_claim, b_claim))
+        for (a, a_claim), (b, b_claim) in _starting_together(readings):
+            if _contest(a, b) is not None:
+                found.update((a_claim, b_claim))
     return found
 
 
