@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString
 
 from agencies import selectors
 from agencies.briefings.charts import contested_chart
-from agencies.briefings.data import ClaimRef, ContestedView, FigureSide
+from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.models import (
     Agency,
     Claim,
@@ -410,28 +410,9 @@ def _ratio(value: Decimal | None) -> str:
 
 
 def _side(reading: selectors.FigureReading, per_month: bool) -> FigureSide:
-    who = []
-    for chain in reading.evidence.supporting:
-        if chain.origin_label not in who:
-            who.append(chain.origin_label)
-    return FigureSide(
-        value=f"{reading.value.normalize():,f}",
-        amount=float(reading.monthly_rate if per_month else reading.value),
-        unit=reading.unit,
-        period=reading.period_display,
-        basis=reading.basis,
-        geography=reading.geography,
-        who="; ".join(who),
-        claim=ClaimRef(
-            number=None,
-            text=reading.claim.text,
-            status=reading.claim.status,
-            status_label=reading.claim.get_status_display(),
-        ),
-        concerns=[],
-        monthly=f"{reading.monthly_rate.quantize(Decimal(1)):,}",
-        lines=[],
-    )
+    claim = reading.claim
+    ref = ClaimRef(number=None, text=claim.text, status=claim.status, status_label=claim.get_status_display())
+    return figure_side(reading, per_month=per_month, claim=ref)
 
 
 def contested_svg(pairs: list[selectors.ContestedFigures]) -> SafeString:

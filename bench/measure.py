@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from bench.redis_server import RedisServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench"
@@ -474,55 +475,6 @@ def section_briefing(args, result: dict) -> None:
 # --- a real worker -----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Redis:
-    """A throwaway redis-server on a free port: never the machine's own."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while not self.answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                self.stop()
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.1)
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
 def _children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -717,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {}
     if args.section == "worker":
         folder = Path(tempfile.mkdtemp(prefix="oversight-bench-worker-"))
-        redis = Redis(folder)
+        redis = RedisServer(folder)
+        redis.start()
         # Set before Django reads its settings: this process publishes to the worker's Redis.
         os.environ["CELERY_BROKER_URL"] = redis.url
         os.environ["BENCH_WORKER_DIR"] = str(folder)

@@ -69,29 +69,8 @@ class BriefingAdmin(SimpleHistoryAdmin):
             {"fields": ["title", "download_link", "page_count", "shown_size", "sha256", "fingerprint"]},
         ),
     ]
-    readonly_fields = [
-        "scope_label",
-        "audience",
-        "requested_by",
-        "requested_at",
-        "status",
-        "stage",
-        "shown_progress",
-        "error",
-        "attempts",
-        "max_attempts",
-        "worker",
-        "published_at",
-        "started_at",
-        "heartbeat_at",
-        "finished_at",
-        "title",
-        "download_link",
-        "page_count",
-        "shown_size",
-        "sha256",
-        "fingerprint",
-    ]
+    # Every field is read-only: a briefing is changed by its job, never by hand.
+    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
 
     def get_queryset(self, request):
         return briefing_visible_to(user=request.user)

@@ -511,23 +511,41 @@ class _Builder:
     # Figures ----------------------------------------------------------------------------------------
 
     def side(self, reading: selectors.FigureReading, concerns: list[str], per_month: bool) -> FigureSide:
-        who = []
-        for chain in reading.evidence.supporting:
-            if chain.origin_label not in who:
-                who.append(chain.origin_label)
-        return FigureSide(
-            value=_number(reading.value),
-            amount=float(reading.monthly_rate if per_month else reading.value),
-            unit=reading.unit,
-            period=reading.period_display,
-            basis=reading.basis,
-            geography=reading.geography,
-            who="; ".join(who),
+        return figure_side(
+            reading,
+            per_month=per_month,
             claim=self.claim_ref(reading.claim),
             concerns=concerns,
-            monthly=_whole(reading.monthly_rate),
             lines=self.chains(reading.claim, reading.evidence),
         )
+
+
+def figure_side(
+    reading: selectors.FigureReading,
+    *,
+    per_month: bool,
+    claim: ClaimRef,
+    concerns: list[str] | None = None,
+    lines: list[ChainView] | None = None,
+) -> FigureSide:
+    """One side of a figures comparison as printed: the briefing's tables and the agency page's."""
+    who = []
+    for chain in reading.evidence.supporting:
+        if chain.origin_label not in who:
+            who.append(chain.origin_label)
+    return FigureSide(
+        value=_number(reading.value),
+        amount=float(reading.monthly_rate if per_month else reading.value),
+        unit=reading.unit,
+        period=reading.period_display,
+        basis=reading.basis,
+        geography=reading.geography,
+        who="; ".join(who),
+        claim=claim,
+        concerns=concerns or [],
+        monthly=_whole(reading.monthly_rate),
+        lines=lines or [],
+    )
 
 
 def _tree_order(agencies: dict[int, Agency], roots: Iterable[int]) -> list[tuple[Agency, int]]:

@@ -213,13 +213,7 @@ def _briefing_claim(*, briefing_id: int, worker: str) -> Briefing | None:
     with transaction.atomic():
         if seen.attempts >= seen.max_attempts:
             # A job that keeps killing its worker ends here instead of looping.
-            if fenced.update(
-                status=BriefingStatus.FAILED,
-                stage="failed",
-                finished_at=now,
-                error=_exhausted_message(seen)[:ERROR_MAX_LENGTH],
-            ):
-                _briefing_record(briefing_id, "gave up: too many attempts")
+            _briefing_give_up(fenced, seen, now)
             return None
         if not fenced.update(
             status=BriefingStatus.RUNNING,
@@ -233,6 +227,19 @@ def _briefing_claim(*, briefing_id: int, worker: str) -> Briefing | None:
         ):
             return None
         return _briefing_record(briefing_id, f"attempt {seen.attempts + 1} started by {worker}")
+
+
+def _briefing_give_up(fenced: QuerySet, seen: Briefing, now: datetime) -> bool:
+    """Fail a briefing whose attempts are used up, if `fenced` still matches it; say so in history."""
+    if not fenced.update(
+        status=BriefingStatus.FAILED,
+        stage="failed",
+        finished_at=now,
+        error=_exhausted_message(seen)[:ERROR_MAX_LENGTH],
+    ):
+        return False
+    _briefing_record(seen.pk, "gave up: too many attempts")
+    return True
 
 
 def _briefing_record(briefing_id: int, reason: str) -> Briefing:
@@ -412,14 +419,7 @@ def briefing_sweep() -> SweepResult:
         )
         with transaction.atomic():
             if seen.attempts >= seen.max_attempts:
-                if fenced.update(
-                    status=BriefingStatus.FAILED,
-                    stage="failed",
-                    finished_at=now,
-                    error=_exhausted_message(seen)[:ERROR_MAX_LENGTH],
-                ):
-                    _briefing_record(seen.pk, "gave up: too many attempts")
-                    failed += 1
+                failed += _briefing_give_up(fenced, seen, now)
             elif fenced.update(
                 status=BriefingStatus.QUEUED,
                 stage="queued",

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from agencies.briefings import jobs
 from agencies.briefings.render import briefing_render
 from agencies.models import Briefing, BriefingStatus
 from agencies.tasks import briefing_build_task
+from bench.redis_server import RedisServer
 from tests.briefings.job_support import agency_with_claim, celery_broker
 from tests.conftest import require_service
 from tests.factories import UserFactory
@@ -60,60 +60,6 @@ def render_killing_its_process(*, scope, audience, progress=None):
 
 
 # --- services --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A throwaway redis-server: no persistence, its own port, stopped and started at will."""
-
-    def __init__(self, folder: Path):
-        self.port = free_port()
-        self.folder = folder
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            cwd=self.folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.answers, 10, "redis-server to answer")
-
-    def answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-        self.process = None
-
-    def messages(self, queue: str = "celery") -> list[dict]:
-        import redis
-
-        return [json.loads(raw) for raw in redis.Redis.from_url(self.url).lrange(queue, 0, -1)]
 
 
 class Cluster:
