@@ -80,6 +80,15 @@ class Steps:
 
         return self.wait.until(ready.presence_of_element_located((By.CSS_SELECTOR, selector)))
 
+    def leave(self, act) -> None:
+        """Do `act` (a click, a submit) and wait until the next page has replaced this one: a lookup
+        right after a click could otherwise find its element on the page being left."""
+        from selenium.webdriver.support import expected_conditions as ready
+
+        page = self.css("html")
+        act()
+        self.wait.until(ready.staleness_of(page))
+
     def choose(self, select_id: str, typed: str) -> None:
         """Pick a value in one of the admin's autocomplete (select2) fields, as a person does."""
         from selenium.webdriver.common.keys import Keys
@@ -147,7 +156,7 @@ def test_a_researcher_finds_a_new_claim_and_briefs_it(
     path.get("/claims/")
     path.css("input[name=agency][value=uspis]").click()
     path.css("#f-after").send_keys("2025-06")
-    path.css("#claim-filter button[type=submit]").click()
+    path.leave(path.css("#claim-filter button[type=submit]").click)
     row = path.css("#claim-uspis-parcel-photographs")
     assert "made_after=2025-06" in browser.current_url and "agency=uspis" in browser.current_url
     assert "sort=" not in browser.current_url  # defaults are not sent
@@ -161,15 +170,15 @@ def test_a_researcher_finds_a_new_claim_and_briefs_it(
     path.shot("explorer-by-filter")
 
     # 4. And by a search, from a cleared explorer.
-    browser.find_element(By.CSS_SELECTOR, ".chips__clear").click()
-    path.css("#f-q").send_keys("immigration hearings\n")
+    path.leave(browser.find_element(By.CSS_SELECTOR, ".chips__clear").click)
+    path.leave(lambda: path.css("#f-q").send_keys("immigration hearings\n"))
     path.css("#claim-uspis-parcel-photographs")
     rows = browser.find_elements(By.CSS_SELECTOR, ".claims-table tbody tr")
     assert [r.get_attribute("id") for r in rows] == ["claim-uspis-parcel-photographs"]
     path.shot("explorer-by-search")
 
     # 5. Brief this selection and wait for the briefing.
-    path.css("#brief-selection").click()
+    path.leave(path.css("#brief-selection").click)
     path.css("#briefing-state")
     deadline = time.monotonic() + 120
     while (state := path.css("#briefing-state").get_attribute("textContent").strip()) != "Succeeded":
