@@ -40,7 +40,8 @@ def _digest(rows: Sequence[models.QuerySet]) -> str:
     for queryset in rows:
         digest.update(queryset.model._meta.label.encode())
         for values in queryset.order_by("pk").values_list():
-            digest.update(repr(values).encode())
+            # str, not repr: a value's repr may name where it lives in memory.
+            digest.update("\x1f".join(map(str, values)).encode() + b"\x1e")
     return digest.hexdigest()
 
 

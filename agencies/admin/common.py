@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -158,12 +157,9 @@ class WritesThroughServices:
 
     form = RecordForm
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or any("version" in flatten_fieldsets([fieldset]) for fieldset in fieldsets):
-            return fieldsets
-        (name, options), *rest = fieldsets
-        return [(name, {**options, "fields": [*options["fields"], "version"]}), *rest]
+    def get_fields(self, request, obj=None):
+        # The version travels as a hidden input of the form itself (admin/agencies/change_form.html).
+        return [name for name in super().get_fields(request, obj) if name != "version"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
