@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from agencies import permissions, rules
+from agencies.fields import encrypted_fields
 from agencies.models import (
     Agency,
     Attribution,
@@ -436,6 +437,28 @@ def records_delete(*, actor: Actor, instances: Iterable[models.Model], reason: s
         record_delete(actor=actor, instance=instance, reason=reason)
         count += 1
     return count
+
+
+# Keys
+
+
+@transaction.atomic
+def encrypted_values_rotate(*, batch: int = 500) -> int:
+    """Re-encrypt every encrypted value (history included) with the newest key; how many were.
+
+    The step between putting a new key first and dropping the old ones. Reading decrypts with
+    whichever key opens a value; writing encrypts with the first. bulk_update sends no signals:
+    a rotation adds no history row and no new updated_at, since the record did not change.
+    """
+    total = 0
+    for model, field in encrypted_fields():
+        manager = model._base_manager
+        pks = list(manager.filter(**{f"{field.attname}__isnull": False}).values_list("pk", flat=True))
+        for start in range(0, len(pks), batch):
+            rows = list(manager.filter(pk__in=pks[start : start + batch]).only("pk", field.attname))
+            manager.bulk_update(rows, [field.attname])
+            total += len(rows)
+    return total
 
 
 # Users
