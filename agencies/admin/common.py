@@ -104,6 +104,22 @@ class RecordFormsetForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["version"]
+        position = self.fields.get("position")
+        if position is not None and self.instance.pk is None:
+            # Left blank, a new row goes after the last one (services.record_save, or the list's service).
+            position.required = False
+            self.initial["position"] = None
+            position.help_text = "Blank: after the last one."
+
+    def _post_clean(self):
+        if (
+            "position" in self.fields
+            and self.instance.pk is None
+            and self.cleaned_data.get("position") is None
+        ):
+            # Not the model's default 0, which would sort a new row first.
+            self.instance.position = None
+        super()._post_clean()
 
 
 def _ordered_targets(formset, target: str) -> list[models.Model]:
