@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from agencies import claim_conditions, permissions, services
+from agencies.claim_history import claim_line_changes
 from agencies.models import (
     Attribution,
     AttributionHop,
@@ -225,6 +226,14 @@ class ClaimAdmin(HistoryAdmin):
         return claims_with_evidence(super().get_queryset(request)).prefetch_related(
             Prefetch("claim_agencies", queryset=agencies, to_attr="agency_links")
         )
+
+    object_history_template = "admin/agencies/claim/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The claim's own rows alone would hide the lines added and removed on its page.
+        claim_id = int(object_id) if str(object_id).isdigit() else None
+        lines = claim_line_changes(claim_id) if claim_id is not None else []
+        return super().history_view(request, object_id, {**(extra_context or {}), "line_changes": lines})
 
     def version_rows(self, request, obj):
         # The via documents are edited on the claim's page too, inside its attributions.

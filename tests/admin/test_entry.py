@@ -69,3 +69,29 @@ def test_a_new_stated_mission_goes_last_and_so_is_current(client, researcher):
     response = client.post(url, data)
     assert response.status_code == 302, all_errors(response)
     assert agency.missions.order_by("-position").first().text == "The newest mission."
+
+
+def test_a_claims_history_shows_the_lines_added_and_removed(client, researcher, world):  # noqa: F811
+    client.force_login(researcher)
+    claim = f.ClaimFactory(agencies=[world["ice"]])
+    f.AttributionFactory(claim=claim, document=world["beast"], origin=world["people"])
+    url = reverse("admin:agencies_claim_change", args=[claim.pk])
+    data = form_data(client.get(url))
+    data["attributions-TOTAL_FORMS"] = "2"
+    data.update(
+        {
+            "attributions-1-document": world["post"].pk,
+            "attributions-1-origin": world["people"].pk,
+            "attributions-1-stance": "disputes",
+            "attributions-1-via": [world["wire"].pk],
+            "attributions-0-DELETE": "on",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, all_errors(response)
+    page = client.get(reverse("admin:agencies_claim_history", args=[claim.pk])).content.decode()
+    history = page[page.index('id="line-history"') :]
+    assert "disputes · wapo-report from wapo-two-people" in history
+    assert "removed" in history and "supports · db-article from wapo-two-people" in history
+    assert "via document" in history and "reuters-wire" in history
+    assert researcher.username in history
