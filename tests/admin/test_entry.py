@@ -95,3 +95,26 @@ def test_a_claims_history_shows_the_lines_added_and_removed(client, researcher, 
     assert "removed" in history and "supports · db-article from wapo-two-people" in history
     assert "via document" in history and "reuters-wire" in history
     assert researcher.username in history
+
+
+def test_every_reference_is_chosen_by_autocomplete_never_a_typed_id(rf, researcher):
+    from django import forms
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteMixin
+
+    request = rf.get("/")
+    request.user = researcher
+    plain = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "agencies" or not model_admin.has_add_permission(request):
+            continue
+        forms_ = [model_admin.get_form(request)]
+        forms_ += [inline.get_formset(request).form for inline in model_admin.get_inline_instances(request)]
+        for form in forms_:
+            for name, field in form.base_fields.items():
+                if not isinstance(field, forms.ModelChoiceField):
+                    continue
+                widget = getattr(field.widget, "widget", field.widget)  # the admin wraps it for + and ✎
+                if not isinstance(widget, AutocompleteMixin) and not field.disabled:
+                    plain.append(f"{form._meta.model.__name__}.{name}")
+    assert plain == []
