@@ -2,7 +2,6 @@
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
@@ -28,6 +27,7 @@ from .common import (
     SHORT_TEXT,
     AtLeastOne,
     HistoryAdmin,
+    KnownAutocompleteSelectMultiple,
     RecordForm,
     RecordFormsetForm,
     StackedInline,
@@ -38,7 +38,7 @@ from .common import (
 )
 
 
-class OrderedAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+class OrderedAutocompleteSelectMultiple(KnownAutocompleteSelectMultiple):
     """The admin's autocomplete for several documents, shown in the order they were chosen."""
 
     def optgroups(self, name, value, attr=None):
@@ -128,7 +128,10 @@ class AttributionInlineForm(RecordFormsetForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.initial["via"] = [hop.document_id for hop in self.instance.hops.all()]
+            hops = list(self.instance.hops.all())
+            self.initial["via"] = [hop.document_id for hop in hops]
+            widget = self.fields["via"].widget
+            getattr(widget, "widget", widget).known = {str(hop.document_id): hop.document for hop in hops}
 
     def clean(self):
         cleaned = super().clean()
