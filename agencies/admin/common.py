@@ -65,6 +65,9 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         if request.method not in SAFE_METHODS:
             return HttpResponseNotAllowed(SAFE_METHODS)
+        # Refused before the lookup: 403 for one id and 404 for another would tell which exist.
+        if not self.has_view_history_or_change_history_permission(request):
+            raise PermissionDenied
         return super().history_view(request, object_id, extra_context)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
@@ -77,6 +80,8 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in SAFE_METHODS:
             return HttpResponseNotAllowed(SAFE_METHODS)
+        if not self.has_view_history_or_change_history_permission(request):
+            raise PermissionDenied
         request.current_app = self.admin_site.name
         opts = self.model._meta
         object_id = unquote(object_id)

@@ -248,3 +248,14 @@ def test_autocomplete_and_search_do_not_tell_which_sources_have_notes(client, ma
             assert response.status_code in (403, 404), model_name
     search = client.get(reverse("admin:agencies_source_changelist"), {"q": "Jane"})
     assert search.context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("case", [(None, False), ("viewer", False), ("editor", False)], ids=case_id)
+def test_note_history_pages_do_not_tell_which_notes_exist(client, make_user, noted, case):
+    client.force_login(make_user(*case))
+    note = noted[0].confidential_note
+    version = note.history.earliest("history_id").history_id
+    for pk, history_id in ((note.pk, version), (note.pk + 100, version + 100)):
+        for name, args in (("history", [pk]), ("simple_history", [pk, history_id])):
+            url = reverse(f"admin:agencies_sourceconfidentialnote_{name}", args=args)
+            assert client.get(url).status_code == 403, url
