@@ -59,6 +59,9 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
     def revert_disabled(self, request, obj=None):
         return True
 
+    def history_view_title(self, request, obj):
+        return f"History: {_label(obj)}"
+
     def has_change_history_permission(self, request, obj=None):
         return False
 
@@ -110,7 +113,7 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{capfirst(opts.verbose_name)} as it was: {obj}",
+            "title": f"{capfirst(opts.verbose_name)} as it was: {_label(obj)}",
             "opts": opts,
             "original": obj,
             "version": version,
@@ -122,6 +125,14 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
             **(extra_context or {}),
         }
         return TemplateResponse(request, self.object_history_form_template, context)
+
+
+def _label(obj: models.Model) -> str:
+    """A (historical) instance's name; by its id when the name needs a related row since deleted."""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{capfirst(obj._meta.verbose_name)} #{obj.pk}"
 
 
 def _shown(obj: models.Model, field: models.Field) -> str:

@@ -259,3 +259,17 @@ def test_note_history_pages_do_not_tell_which_notes_exist(client, make_user, not
         for name, args in (("history", [pk]), ("simple_history", [pk, history_id])):
             url = reverse(f"admin:agencies_sourceconfidentialnote_{name}", args=args)
             assert client.get(url).status_code == 403, url
+
+
+def test_the_history_of_a_note_whose_source_was_deleted_still_shows(client, make_user, noted):
+    with_note = noted[0]
+    note = with_note.confidential_note
+    Source.objects.filter(pk=with_note.pk).delete()
+    client.force_login(make_user("editor", True))
+    version = note.history.earliest("history_id").history_id
+    history = client.get(reverse("admin:agencies_sourceconfidentialnote_history", args=[note.pk]))
+    assert history.status_code == 200
+    url = reverse("admin:agencies_sourceconfidentialnote_simple_history", args=[note.pk, version])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Jane Roe" in page.content.decode()
