@@ -234,7 +234,8 @@ class ClaimAdmin(HistoryAdmin):
 
     def history_view(self, request, object_id, extra_context=None):
         # The claim's own rows alone would hide the lines added and removed on its page.
-        claim_id = int(object_id) if str(object_id).isdigit() else None
+        allowed = self.has_view_history_or_change_history_permission(request)
+        claim_id = int(object_id) if allowed and str(object_id).isdigit() else None
         lines = claim_line_changes(claim_id) if claim_id is not None else []
         return super().history_view(request, object_id, {**(extra_context or {}), "line_changes": lines})
 

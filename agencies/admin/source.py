@@ -217,6 +217,15 @@ class SourceConfidentialNoteAdmin(HistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 
+    # Their history pages show the notes of every version.
+    @hides_notes_from_error_reports
+    def history_view(self, request, object_id, extra_context=None):
+        return super().history_view(request, object_id, extra_context)
+
+    @hides_notes_from_error_reports
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def has_module_permission(self, request):
         return may_see_confidential(request) and super().has_module_permission(request)
 
