@@ -62,7 +62,8 @@ def test_no_one_takes_a_verdict_back_through_an_older_version(client, make_user,
     claim = f.ClaimFactory(agencies=[f.AgencyFactory()], status=ClaimStatus.CORROBORATED)
     before_verdict = claim.history.latest("history_id")
     editor = make_user("editor")
-    services.claim_set_status(actor=editor, claim=claim, status=ClaimStatus.RETRACTED, reason="Withdrawn")
+    claim.status = ClaimStatus.RETRACTED
+    services.record_save(actor=editor, instance=claim, reason="Withdrawn")
     for case in [("viewer", True), ("researcher", True)]:
         client.force_login(make_user(*case))
         response = client.post(
