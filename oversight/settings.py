@@ -319,6 +319,10 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
 
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
+# Bounds on asking (agencies/briefings/jobs.py briefing_request): briefings one user may have queued
+# or running at once, and claims one briefing may cover.
+BRIEFING_MAX_QUEUED_PER_USER = env.int("BRIEFING_MAX_QUEUED_PER_USER", default=3)
+BRIEFING_MAX_CLAIMS = env.int("BRIEFING_MAX_CLAIMS", default=2000)
 BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=10)
 # A running briefing whose heartbeat is older than this lost its worker; a queued one older than
 # BRIEFING_REPUBLISH_SECONDS since it was last published never reached one.
