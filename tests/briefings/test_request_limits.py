@@ -6,13 +6,14 @@ Before, a researcher could queue any number (each one a render of minutes in a w
 a briefing on an agency of any size."""
 
 import io
+import threading
 
 import pytest
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -182,3 +183,64 @@ def test_the_claim_count_stops_at_the_limit(script, settings, asker):
         briefing_request(actor=asker, scope={"agencies": ["uspis"]}, audience="public")
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1 and "LIMIT 4" in counts[0]
+
+
+# --- two at once ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_at_once_cannot_both_take_the_last_place(postgres, settings, monkeypatch):
+    """On PostgreSQL: the second request waits for the first's lock on the user, then counts its row."""
+    from agencies.briefings import jobs
+
+    settings.BRIEFING_MAX_QUEUED_PER_USER = 1
+    monkeypatch.setattr(jobs, "briefing_publish", lambda *, briefing_id: False)  # both stay queued
+    agency_with_claim()
+    agency_with_claim(slug="dhs", acronym="DHS")
+    user = f.UserFactory(username="twice")
+    services.user_set_role(user=user, role="researcher", confidential=False)
+    first_in, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():  # holds the lock until release
+                outcome["first"] = briefing_request(
+                    actor=user, scope={"agencies": ["uspis"]}, audience="public"
+                )
+                first_in.set()
+                release.wait(60)
+        finally:
+            first_in.set()
+            connections.close_all()
+
+    def second():
+        try:
+            outcome["second"] = briefing_request(actor=user, scope={"agencies": ["dhs"]}, audience="public")
+        except ValidationError as exc:
+            outcome["second"] = exc
+        finally:
+            connections.close_all()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_in.wait(60) and "first" in outcome
+    b = threading.Thread(target=second)
+    b.start()
+    # Wait until the second request is blocked on a row lock (it passed the unlocked pre-check).
+    for _ in range(600):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                break
+        b.join(0.1)
+        assert b.is_alive(), f"the second request did not wait for the first: {outcome.get('second')!r}"
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert isinstance(outcome["second"], ValidationError), outcome["second"]
+    assert "You already have 1 " + TOO_MANY_QUEUED in str(outcome["second"])
+    assert list(Briefing.objects.values_list("scope", flat=True)) == [{"agencies": ["uspis"]}]
