@@ -229,7 +229,8 @@ if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
-# Error reports (500 e-mails, logged tracebacks) hide note fields as well as keys and passwords.
+# Error reports (500 e-mails, logged tracebacks, debug pages) hide note fields as well as keys,
+# passwords and the password of any URL (CELERY_BROKER_URL, DATABASE_URL in runserver's META).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.fields.ConfidentialExceptionReporterFilter"
 
 # django-axes: after AXES_FAILURE_LIMIT failed logins on an account from one address, or from one
@@ -238,7 +239,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.fields.ConfidentialExceptionReport
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 # Locked: an account from one address, and an address on any accounts. Never an account from
-# everywhere, or anyone could lock a victim out with AXES_FAILURE_LIMIT wrong passwords.
+# everywhere, or anyone could lock a victim out with AXES_FAILURE_LIMIT wrong passwords. (With one
+# failure limit for both, the address's count is the one that trips first.)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "oversight.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
