@@ -29,27 +29,32 @@ $(STAMP): requirements.txt
 
 install: $(STAMP) ## Create .venv and install the pinned requirements
 
+# The local targets below run with debug on (DJANGO_DEBUG=0 make run to see production's pages).
+# Settings read DJANGO_DEBUG from the environment only, never from .env: production runs from a
+# checkout too, and a file left there must not turn debug pages on.
+LOCAL := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+
 .env:
-	@echo "# Local settings for this checkout (git-ignored). Production sets real environment variables." > .env
-	@echo "DJANGO_DEBUG=1" >> .env
+	@echo "# Local settings for this checkout (git-ignored), e.g. CELERY_BROKER_URL=redis://127.0.0.1:6379/0." > .env
+	@echo "# DJANGO_DEBUG is not read from here: make run and the other local targets set it." >> .env
 
 migrate: $(STAMP) .env ## Apply database migrations
-	$(PY) manage.py migrate --no-input
+	$(LOCAL) $(PY) manage.py migrate --no-input
 
 seeds: migrate ## Load the seed dossier (idempotent)
-	$(PY) manage.py load_seeds
+	$(LOCAL) $(PY) manage.py load_seeds
 
 login: migrate ## Create (or show) the local researcher login
-	$(PY) manage.py local_researcher
+	$(LOCAL) $(PY) manage.py local_researcher
 
 run: seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
-	$(PY) -m celery -A oversight worker --loglevel=INFO
+	$(LOCAL) $(PY) -m celery -A oversight worker --loglevel=INFO
 
 beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
-	$(PY) -m celery -A oversight beat --loglevel=INFO
+	$(LOCAL) $(PY) -m celery -A oversight beat --loglevel=INFO
 
 SCALE ?= 1000000
 bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a million): bench/results.json

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -124,8 +125,9 @@ CSV_COLUMNS = [
     "figures",
     "lines",
 ]
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); also with
+# their full-width and small forms (＝ ＋ － ＠ ﹦...), which some read as the same.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def figure_text(figure: Figure) -> str:
@@ -199,7 +201,8 @@ def export_records(qs: QuerySet[Claim]) -> Iterator[dict]:
 
 def spreadsheet_safe(value: str) -> str:
     """A text cell no spreadsheet will run as a formula: a leading quote makes it text."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    first = unicodedata.normalize("NFKC", value[:1])  # ＝ → =, ﹢ → +, ＠ → @
+    return "'" + value if first.startswith(FORMULA_STARTS) or value.startswith(FORMULA_STARTS) else value
 
 
 def _csv_cells(record: dict) -> list:

@@ -7,6 +7,7 @@ unless DJANGO_DEBUG asks for it, and with DEBUG off HTTPS, HSTS and secure cooki
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,14 +16,26 @@ from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from oversight.security import proxy_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
-# A local .env (git-ignored, written by `make run`) may hold the variables for this checkout.
-if (BASE_DIR / ".env").exists():
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# Debug comes from the process environment only (`make run` sets it): never from .env, a file in the
+# checkout that production runs from too, where a leftover DJANGO_DEBUG=1 would turn debug pages on.
+_DEBUG_FROM_ENVIRONMENT = os.environ.get("DJANGO_DEBUG")
+# A local .env (git-ignored) may hold other variables for this checkout.
+ENV_FILE = Path(os.environ.get("OVERSIGHT_ENV_FILE") or BASE_DIR / ".env")
+if ENV_FILE.exists():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
+    if _DEBUG_FROM_ENVIRONMENT is None and os.environ.pop("DJANGO_DEBUG", None) is not None:
+        print(  # noqa: T201 - settings have no logging yet
+            f"Oversight: DJANGO_DEBUG in {ENV_FILE} is ignored; debug is only set in the environment "
+            "(make run does it).",
+            file=sys.stderr,
+        )
 
 VAR_DIR = Path(env.str("OVERSIGHT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys, the SQLite database, briefings
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -96,6 +109,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from anyone but a trusted proxy are dropped before anything reads them.
+    "oversight.security.TrustedProxyMiddleware",
+    # Oversized bodies (413) and NUL bytes in query strings (400), before any view.
+    "oversight.security.RequestBoundsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files straight from the process (compressed, cached forever by their hashed names).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -178,6 +195,18 @@ STORAGES = {
     },
 }
 
+# Briefing PDFs (an internal one names confidential sources) and uploads: their owner only, in folders
+# only their owner opens.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Request bodies. The largest anyone sends is a dossier upload, at most 16 MiB (agencies/dossier/
+# loading.py MAX_BYTES): a body larger than that and its form is refused with 413 before it is read
+# (oversight/security.py), as the proxy refuses it (client_max_body_size in the README). Form fields
+# other than files stay within Django's 2.5 MiB; a file above 2.5 MiB goes to a temporary file (0600).
+REQUEST_BODY_MAX_BYTES = 17 * 2**20  # the 16 MiB file and 1 MiB for the form around it
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # --- Trust: hardening, lockout, content security policy (docs/deploying.md) ---
 # Off DEBUG, Oversight expects HTTPS, normally terminated by a proxy that sets X-Forwarded-Proto.
 HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
@@ -187,22 +216,32 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=HTTPS)
-# Only behind a proxy that always sets X-Forwarded-Proto and X-Forwarded-For itself: a client could
-# forge them otherwise.
-BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=HTTPS)
-if BEHIND_PROXY:
+# Forwarded headers count only from these addresses or networks (oversight/security.py): trust none
+# by default. Behind the README's proxy on the same machine: OVERSIGHT_TRUSTED_PROXIES=127.0.0.1,::1.
+if "DJANGO_BEHIND_PROXY" in os.environ:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_PROXY is replaced by OVERSIGHT_TRUSTED_PROXIES: set it to the proxy's addresses "
+        "(e.g. 127.0.0.1,::1), or leave it empty when no proxy stands in front."
+    )
+TRUSTED_PROXIES = env.list("OVERSIGHT_TRUSTED_PROXIES", default=[])
+proxy_networks(TRUSTED_PROXIES)  # a typo stops the start, naming the value
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
-# Error reports (500 e-mails, logged tracebacks) hide note fields as well as keys and passwords.
+# Error reports (500 e-mails, logged tracebacks, debug pages) hide note fields as well as keys,
+# passwords and the password of any URL (CELERY_BROKER_URL, DATABASE_URL in runserver's META).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.fields.ConfidentialExceptionReporterFilter"
 
-# django-axes: after AXES_FAILURE_LIMIT failed logins on an account, or from one address on any
-# accounts, logins are refused, even with the right password, until the cool-off has passed (or
-# `manage.py axes_reset_username NAME`). A success resets the count.
+# django-axes: after AXES_FAILURE_LIMIT failed logins on an account from one address, or from one
+# address on any accounts, logins from that address are refused, even with the right password, until
+# the cool-off has passed (or `manage.py axes_reset_username NAME`). A success resets the count.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Locked: an account from one address, and an address on any accounts. Never an account from
+# everywhere, or anyone could lock a victim out with AXES_FAILURE_LIMIT wrong passwords. (With one
+# failure limit for both, the address's count is the one that trips first.)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "oversight.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
@@ -284,6 +323,10 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
 
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
+# Bounds on asking (agencies/briefings/jobs.py briefing_request): briefings one user may have queued
+# or running at once, and claims one briefing may cover.
+BRIEFING_MAX_QUEUED_PER_USER = env.int("BRIEFING_MAX_QUEUED_PER_USER", default=3)
+BRIEFING_MAX_CLAIMS = env.int("BRIEFING_MAX_CLAIMS", default=2000)
 BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=10)
 # A running briefing whose heartbeat is older than this lost its worker; a queued one older than
 # BRIEFING_REPUBLISH_SECONDS since it was last published never reached one.

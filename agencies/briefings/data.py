@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.http import QueryDict
 
@@ -642,6 +642,27 @@ def _claims(qs) -> list[Claim]:
     return ordered
 
 
+def agencies_claims(agency_ids: Iterable[int]) -> QuerySet[Claim]:
+    """An agency briefing's claims: about these agencies, their roles or their data systems."""
+    agency_ids = set(agency_ids)
+    return Claim.objects.filter(
+        Q(pk__in=ClaimAgency.objects.filter(agency_id__in=agency_ids).values("claim_id"))
+        | Q(pk__in=RoleClaim.objects.filter(role__agency_id__in=agency_ids).values("claim_id"))
+        | Q(
+            pk__in=DataAccessClaim.objects.filter(
+                Q(access__system__agency_id__in=agency_ids) | Q(access__seeker_id__in=agency_ids)
+            ).values("claim_id")
+        )
+    )
+
+
+def scope_claims(resolved: ResolvedScope) -> QuerySet[Claim]:
+    """The claims a briefing of this scope covers (what briefing_data reads), unevaluated."""
+    if resolved.claim_filter is not None:
+        return resolved.claim_filter.qs
+    return agencies_claims(pk for root in resolved.roots for pk in selectors.agency_subtree_ids(root))
+
+
 def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     """Everything a briefing prints, read from the record. Raises ValidationError for a bad scope."""
     if audience not in AUDIENCES:
@@ -657,16 +678,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             pk for pk in subtrees if not any(pk in ids for other, ids in subtrees.items() if other != pk)
         ]
         scope_ids = {pk for ids in subtrees.values() for pk in ids}
-        claim_qs = Claim.objects.filter(
-            Q(pk__in=ClaimAgency.objects.filter(agency_id__in=scope_ids).values("claim_id"))
-            | Q(pk__in=RoleClaim.objects.filter(role__agency_id__in=scope_ids).values("claim_id"))
-            | Q(
-                pk__in=DataAccessClaim.objects.filter(
-                    Q(access__system__agency_id__in=scope_ids) | Q(access__seeker_id__in=scope_ids)
-                ).values("claim_id")
-            )
-        )
-        claims = _claims(claim_qs)
+        claims = _claims(agencies_claims(scope_ids))
         section_ids = scope_ids
     else:
         claims = _claims(resolved.claim_filter.qs)

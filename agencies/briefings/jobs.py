@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, connections, transaction
@@ -27,8 +28,9 @@ from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from agencies import permissions
+from agencies.briefings.data import ResolvedScope, resolve_scope, scope_claims
 from agencies.briefings.errors import BriefingRenderError
-from agencies.briefings.render import briefing_fingerprint, scope_validate
+from agencies.briefings.render import briefing_fingerprint
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 
 logger = logging.getLogger(__name__)
@@ -68,7 +70,11 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
     is True: the sweep covers a publish that fails then.
     """
     _briefing_check_audience(actor=actor, audience=audience)
-    scope = scope_validate(scope)
+    resolved = resolve_scope(scope)
+    scope = resolved.normalised
+    # Both before the fingerprint, which reads the whole scope's data.
+    _briefing_check_size(resolved)
+    _briefing_check_queue(actor=actor)
     key = briefing_scope_key(scope)
     try:
         fingerprint = briefing_fingerprint(scope=scope, audience=audience)
@@ -80,6 +86,7 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
 
     outcome: dict[str, bool] = {}
     with transaction.atomic():
+        _briefing_check_queue(actor=actor, lock=True)  # again, with two requests of one user in line
         briefing = _briefing_create(actor=actor, scope=scope, scope_key=key, audience=audience)
         transaction.on_commit(
             lambda: outcome.setdefault("published", briefing_publish(briefing_id=briefing.pk))
@@ -92,7 +99,9 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
 def briefing_render_now(*, actor, scope: dict, audience: str) -> Briefing:
     """Build a briefing here and now, through the worker's own code path (the command line)."""
     _briefing_check_audience(actor=actor, audience=audience)
-    scope = scope_validate(scope)
+    resolved = resolve_scope(scope)
+    scope = resolved.normalised
+    _briefing_check_size(resolved)
     with transaction.atomic():
         briefing = _briefing_create(
             actor=actor, scope=scope, scope_key=briefing_scope_key(scope), audience=audience
@@ -100,6 +109,38 @@ def briefing_render_now(*, actor, scope: dict, audience: str) -> Briefing:
     return briefing_build(
         briefing_id=briefing.pk, worker=f"{briefing_worker_name()} (in-process)", retry_on_error=False
     )
+
+
+def _briefing_check_size(resolved: ResolvedScope) -> None:
+    """A briefing covers at most BRIEFING_MAX_CLAIMS claims: past that it is a book, built for minutes
+    and held whole in a worker's memory. Counted only up to the limit."""
+    limit = settings.BRIEFING_MAX_CLAIMS
+    if scope_claims(resolved).order_by()[: limit + 1].count() > limit:
+        raise ValidationError(
+            f"This briefing would cover more than {limit:,} claims, the most one may cover: "
+            "narrow it (fewer agencies, or a filter of their claims).",
+            code="too_many_claims",
+        )
+
+
+def _briefing_check_queue(*, actor, lock: bool = False) -> None:
+    """At most BRIEFING_MAX_QUEUED_PER_USER briefings of one user queued or running at once. With
+    `lock` (inside the transaction that adds one) the user's row is locked first, so that two
+    requests at once cannot both take the last place."""
+    if actor is None or not actor.is_authenticated:
+        return  # a system action or a command without --user: no one to count against
+    if lock:
+        list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk"))
+    limit = settings.BRIEFING_MAX_QUEUED_PER_USER
+    waiting = Briefing.objects.filter(
+        requested_by=actor, status__in=[BriefingStatus.QUEUED, BriefingStatus.RUNNING]
+    ).count()
+    if waiting >= limit:
+        raise ValidationError(
+            f"You already have {waiting} briefings queued or running, the most one person may have at "
+            "once: ask again when one of them is finished.",
+            code="too_many_queued",
+        )
 
 
 def _briefing_check_audience(*, actor, audience: str) -> None:

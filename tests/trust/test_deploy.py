@@ -25,6 +25,7 @@ def production_env(tmp_path):
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": SECRET_KEY,
         "DJANGO_ALLOWED_HOSTS": "oversight.example.org",
+        "OVERSIGHT_TRUSTED_PROXIES": "127.0.0.1,::1",  # the proxy on the same machine
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "DJANGO_STATIC_ROOT": str(tmp_path / "static"),

@@ -1,5 +1,6 @@
 """Render a briefing here and now, through the same code path as the worker, and write the PDF."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -61,8 +62,14 @@ def check_output(output: str) -> None:
 
 
 def briefing_save_pdf(briefing: Briefing, output: str) -> None:
+    """Write the PDF to `output`; an internal one (it names confidential sources) readable by its owner
+    only, whatever the umask or the mode of a file it replaces."""
+    private = briefing.audience == BriefingAudience.INTERNAL
     try:
-        with briefing.file.open("rb") as pdf, Path(output).open("wb") as out:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+        if private:
+            os.fchmod(descriptor, 0o600)  # before a byte is written
+        with os.fdopen(descriptor, "wb") as out, briefing.file.open("rb") as pdf:
             shutil.copyfileobj(pdf, out)
     except OSError as exc:
         raise CommandError(f"Could not write {output}: {exc.strerror or exc}") from exc
