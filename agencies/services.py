@@ -263,6 +263,9 @@ def attribution_create(
     via = list(via)
     _check_saved([claim, document, origin], field="attribution")
     attribution_check_via(document=document, via=via)
+    # Lock the claim so that concurrent adds number their lines one after the other; the unique
+    # (claim, position) constraint would refuse the second otherwise.
+    list(Claim.objects.select_for_update().filter(pk=claim.pk).values_list("pk"))
     last = claim.attributions.aggregate(last=models.Max("position"))["last"]
     attribution = Attribution(
         claim=claim,
