@@ -18,7 +18,9 @@ def article(outlet_: m.Outlet | None, title: str = "", published: str = "2025-05
 def line(claim, document, origin, via=(), stance=m.Stance.SUPPORTS, position=None, **kwargs) -> m.Attribution:
     if position is not None:
         kwargs["position"] = position  # else the claim's next line
-    return f.AttributionFactory(claim=claim, document=document, origin=origin, via=list(via), stance=stance, **kwargs)
+    return f.AttributionFactory(
+        claim=claim, document=document, origin=origin, via=list(via), stance=stance, **kwargs
+    )
 
 
 def agency_tree(depth: int, parent: m.Agency | None = None) -> list[m.Agency]:

@@ -62,7 +62,17 @@ FACTORIES = {
     m.StatedMission: f.StatedMissionFactory,
 }
 GOOD = ["2025", "2025-05", "2025-05-12", "2024-02-29", "2000-02-29", "0001-01-01", "9999-12-31"]
-BAD = ["May 2025", "2025-13", "2025-02-30", "1900-02-29", "2025-04-31", "2025-5", "2025-05-1", "0000", "20250"]
+BAD = [
+    "May 2025",
+    "2025-13",
+    "2025-02-30",
+    "1900-02-29",
+    "2025-04-31",
+    "2025-5",
+    "2025-05-1",
+    "0000",
+    "20250",
+]
 # Only raw SQL can store these: the field normalises them, or refuses them as empty.
 RAW_ONLY_BAD = ["", " 2025", "2025\n", "2025-05 ", "٢٠٢٥"]
 ids = [f"{model.__name__}.{column}" for model, column in COLUMNS]
@@ -128,7 +138,10 @@ def test_update_and_bulk_create_refuse_what_is_not_a_date(model, column):
     row = FACTORIES[model]()
     stored = getattr(model.objects.get(pk=row.pk), column)
     for value in ["May 2025", "2025-02-30"]:
-        with pytest.raises(ValidationError, match=rf"{model.__name__}\.{column}: .*{value!r}"), transaction.atomic():
+        with (
+            pytest.raises(ValidationError, match=rf"{model.__name__}\.{column}: .*{value!r}"),
+            transaction.atomic(),
+        ):
             model.objects.filter(pk=row.pk).update(**{column: value})
         assert getattr(model.objects.get(pk=row.pk), column) == stored
     copy = model.objects.get(pk=row.pk)

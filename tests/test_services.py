@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def actor():
     user = f.UserFactory(username="editor")
-    services.user_set_role(user=user, role="editor", confidential=False)
+    services.user_set_role(actor=None, user=user, role="editor", confidential=False)
     return user
 
 

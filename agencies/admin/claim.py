@@ -5,9 +5,10 @@ import re
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from agencies import claim_conditions, permissions, services
@@ -147,9 +148,29 @@ class AttributionInlineForm(forms.ModelForm):
         return cleaned
 
 
+class AttributionFormSet(forms.BaseInlineFormSet):
+    """A line added on the claim page starts at the claim's next position, not at the model's 0,
+    which the first line already holds: (claim, position) is unique."""
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if index is None or index >= self.initial_form_count():  # None: the "add another" template
+            following = 0 if index is None else index - self.initial_form_count()
+            kwargs["initial"] = {**kwargs.get("initial", {}), "position": self._next_position + following}
+        return kwargs
+
+    @cached_property
+    def _next_position(self) -> int:
+        if self.instance.pk is None:
+            return 0
+        last = self.instance.attributions.aggregate(last=Max("position"))["last"]
+        return 0 if last is None else last + 1
+
+
 class AttributionInline(StackedInline):
     model = Attribution
     form = AttributionInlineForm
+    formset = AttributionFormSet
     fields = [("document", "origin"), "via", ("stance", "locator", "position"), "quote"]
     autocomplete_fields = ["document", "origin"]
     formfield_overrides = {**PARTIAL_DATES, **SHORT_TEXT}

@@ -97,7 +97,9 @@ class Attribution(Stamped):
     class Meta:
         ordering = ["claim", "position", "id"]
         # Lines are numbered densely per claim; services.attribution_create locks the claim to number.
-        constraints = [models.UniqueConstraint(fields=["claim", "position"], name="attribution_position_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="attribution_position_once")
+        ]
 
     def __str__(self):
         return f"{self.claim.slug} in {self.document.slug}"
