@@ -1,6 +1,7 @@
 """Who may do what in Oversight: the roles, the permissions they carry, and the questions to ask.
 
-Roles are groups, created by migration 0003 and reset to these defaults by `roles_sync()`:
+Roles are groups, created by migration 0003 and reset to these defaults by `roles_sync()` (after every
+`migrate`, agencies.apps):
 
 - ``viewer`` reads the record and public briefings.
 - ``researcher`` is a viewer who also edits the record and asks for briefings.
