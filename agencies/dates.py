@@ -19,6 +19,18 @@ from django.db import models
 YEAR, MONTH, DAY = "year", "month", "day"
 _PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
+# The stored forms, real calendar days only (29 February in leap years), for the CHECK constraint on
+# every partial-date column: PostgreSQL's `~` and Python's `re` (SQLite's REGEXP, which Django
+# provides) read it alike. [0-9], not \d, which matches other scripts' digits in Python; \A and \Z,
+# not ^ and $, which in Python also match before a trailing newline.
+_YEAR = "([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_MONTH = "(0[1-9]|1[0-2])"
+_MONTH_DAY = (
+    "((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_YEAR = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+STORED_FORM = rf"\A({_YEAR}(-{_MONTH})?|{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)\Z"
+
 
 class PartialDateError(ValueError):
     pass
@@ -150,8 +162,24 @@ class PartialDateFormField(forms.CharField):
         super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)
 
 
+def partial_date_checks(model: str, *fields: str) -> list[models.CheckConstraint]:
+    """One CHECK constraint per partial-date column of `model`: only the stored forms get in.
+
+    The field refuses anything else already; this also holds raw SQL, COPY and anything that
+    bypasses the field, so that no row can be stored that every later read would fail on.
+    """
+    return [
+        models.CheckConstraint(
+            condition=models.Q(**{f"{field}__regex": STORED_FORM}),
+            name=f"{model}_{field}_partial_date",
+            violation_error_message=f"{field} must be YYYY, YYYY-MM or YYYY-MM-DD.",
+        )
+        for field in fields
+    ]
+
+
 class PartialDateField(models.CharField):
-    """A year, month or day, stored as its ISO prefix."""
+    """A year, month or day, stored as its ISO prefix; anything else is refused before it is written."""
 
     description = "A date with the precision it was reported with"
 
@@ -163,31 +191,36 @@ class PartialDateField(models.CharField):
         super().__init__(*args, **kwargs)
 
     def deconstruct(self):
-        name, path, args, kwargs = super().deconstruct()
+        name, _path, args, kwargs = super().deconstruct()
         kwargs.pop("max_length", None)
-        return name, path, args, kwargs
+        # Migrations name the frozen twin (agencies/migrations/_frozen.py), never this module, so
+        # that changing this class can never break an old migration.
+        return name, "agencies.migrations._frozen.PartialDateField", args, kwargs
 
     def from_db_value(self, value, expression, connection):
         if value in (None, ""):
             return None
         return PartialDate.parse(value)
 
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
+    def _parse(self, value) -> PartialDate:
         try:
             return PartialDate.parse(value)
         except PartialDateError as exc:
-            raise ValidationError(str(exc), code="invalid") from exc
+            model = getattr(self, "model", None)
+            place = f"{model.__name__}.{self.name}" if model is not None else self.name or "partial date"
+            problem = str(exc) if repr(value) in str(exc) else f"{exc} (got {value!r})"
+            raise ValidationError(f"{place}: {problem}", code="invalid") from exc
 
-    def get_prep_value(self, value):
+    def to_python(self, value):
         if value in (None, ""):
             return None
-        if isinstance(value, PartialDate):
-            return value.isoformat()
-        if isinstance(value, str):
-            return value  # lookups such as __gte take ISO prefixes as they are
-        return PartialDate.parse(value).isoformat()
+        return self._parse(value)
+
+    def get_prep_value(self, value):
+        # Every way in (save, update, bulk_create, lookups) passes here: only the ISO forms go on.
+        if value in (None, ""):
+            return None
+        return self._parse(value).isoformat()
 
     def run_validators(self, value):
         super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)

@@ -83,6 +83,12 @@ class EncryptedTextField(models.TextField):
             return None
         return encrypt_text(str(value))
 
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        # Migrations name the frozen twin (agencies/migrations/_frozen.py), never this module: a
+        # migration must run the same whatever this class becomes.
+        return name, "agencies.migrations._frozen.EncryptedTextField", args, kwargs
+
     def get_lookup(self, lookup_name):
         # Every encryption of the same text differs: only "is there a value" can be asked in SQL.
         return super().get_lookup(lookup_name) if lookup_name == "isnull" else None

@@ -1,6 +1,7 @@
 """Who may do what in Oversight: the roles, the permissions they carry, and the questions to ask.
 
-Roles are groups, created by migration 0003 and reset to these defaults by `roles_sync()`:
+Roles are groups, created by migration 0003 and reset to these defaults by `roles_sync()` (after every
+`migrate`, agencies.apps):
 
 - ``viewer`` reads the record and public briefings.
 - ``researcher`` is a viewer who also edits the record and asks for briefings.
@@ -39,6 +40,7 @@ PUBLISH = "agencies.publish"
 VIEW_BRIEFING = "agencies.view_briefing"
 REQUEST_BRIEFING = "agencies.add_briefing"
 DELETE_BRIEFING = "agencies.delete_briefing"
+MANAGE_ROLES = "agencies.manage_roles"  # no role carries it: superusers, or a user given it
 
 # Statuses that are a verdict: only editors set them, or take a claim out of them.
 VERDICT_STATUSES = frozenset({"confirmed", "refuted", "retracted"})
@@ -177,6 +179,11 @@ def can_set_status(user, status: str, *, current: str | None = None) -> bool:
     if status in VERDICT_STATUSES or (current in VERDICT_STATUSES and current != status):
         return user.has_perm(SET_VERDICT)
     return True
+
+
+def can_manage_roles(user) -> bool:
+    """Give users a role and the confidential grant (services.user_set_role), and read who did."""
+    return user.is_active and (user.is_superuser or user.has_perm(MANAGE_ROLES))
 
 
 def can_publish(user) -> bool:

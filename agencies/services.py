@@ -27,6 +27,7 @@ from agencies.models import (
     Document,
     Figure,
     ReportedRole,
+    RoleChange,
     RoleClaim,
     Source,
     Stance,
@@ -187,25 +188,16 @@ def attribution_create(
     locator: str = "",
     reason: str = "",
 ) -> Attribution:
-    """This claim appears in `document`, which got it via `via` (nearest first), from `origin`."""
-    _check_allowed(actor, Attribution, "add")
-    reason = _check_reason(reason)
+    """This claim appears in `document`, which got it via `via` (nearest first), from `origin`: a new
+    line after the claim's last one (record_save numbers it under a lock on the claim)."""
     via = list(via)
     _check_saved([claim, document, origin], field="attribution")
     attribution_check_via(document=document, via=via)
-    last = claim.attributions.aggregate(last=models.Max("position"))["last"]
-    attribution = Attribution(
-        claim=claim,
-        document=document,
-        origin=origin,
-        stance=stance,
-        quote=quote,
-        locator=locator,
-        position=0 if last is None else last + 1,
+    line = Attribution(
+        claim=claim, document=document, origin=origin, stance=stance, quote=quote, locator=locator
     )
-    attribution.full_clean()
-    _record(attribution, actor=actor, reason=reason or "Created")
-    attribution.save()
+    line.position = None
+    attribution = record_save(actor=actor, instance=line, reason=reason or "Created")
     attribution_set_via(actor=actor, attribution=attribution, documents=via, reason=reason or "Created")
     return attribution
 
@@ -474,11 +466,17 @@ def encrypted_values_rotate(*, batch: int = 500) -> int:
 
 
 @transaction.atomic
-def user_set_role(*, user: AbstractBaseUser, role: str | None, confidential: bool) -> AbstractBaseUser:
+def user_set_role(
+    *, actor: Actor, user: AbstractBaseUser, role: str | None, confidential: bool, reason: str = ""
+) -> AbstractBaseUser:
     """Give `user` exactly one role (viewer, researcher, editor; None: no role) and the confidential grant
-    or not. A role opens the admin (is_staff); other groups the user is in are left alone."""
+    or not. A role opens the admin (is_staff); other groups the user is in are left alone. A change is
+    kept in RoleChange: who made it, from what, to what, and why."""
+    if actor is not None and not permissions.can_manage_roles(actor):
+        raise PermissionDenied("Only superusers and users allowed to manage roles may change a user's role.")
     if role is not None and role not in permissions.ROLES:
         raise ValidationError({"role": f"Unknown role {role!r}: use one of {', '.join(permissions.ROLES)}."})
+    reason = _check_reason(reason)
     managed = {*permissions.ROLES, permissions.CONFIDENTIAL}
     wanted = {role} if role else set()
     if confidential:
@@ -487,9 +485,24 @@ def user_set_role(*, user: AbstractBaseUser, role: str | None, confidential: boo
     missing = sorted(wanted - groups.keys())
     if missing:
         raise ValidationError({"role": f"Group {', '.join(missing)} is missing: run `manage.py migrate`."})
+    # Lock the user: of two changes at once, the second records what the first left.
+    list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+    held = set(user.groups.filter(name__in=managed).values_list("name", flat=True))
     user.groups.remove(*[group for name, group in groups.items() if name not in wanted])
     user.groups.add(*[groups[name] for name in wanted])
     if role is not None and not user.is_staff:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
+    if held != wanted:
+        RoleChange.objects.create(
+            actor=actor,
+            actor_name=actor.get_username() if actor is not None else "",
+            user=user,
+            user_name=user.get_username(),
+            old_role="+".join(name for name in permissions.ROLES if name in held),
+            new_role=role or "",
+            old_confidential=permissions.CONFIDENTIAL in held,
+            new_confidential=confidential,
+            reason=reason,
+        )
     return user

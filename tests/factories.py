@@ -2,6 +2,8 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db.models import Max
+from django.db.models.functions import Coalesce
 
 from agencies import models as m
 
@@ -99,6 +101,10 @@ class AttributionFactory(factory.django.DjangoModelFactory):
     document = factory.SubFactory(DocumentFactory)
     origin = factory.SubFactory(SourceFactory)
     stance = m.Stance.SUPPORTS
+    # The claim's next line: (claim, position) is unique.
+    position = factory.LazyAttribute(
+        lambda o: o.claim.attributions.aggregate(next=Coalesce(Max("position") + 1, 0))["next"]
+    )
 
     @factory.post_generation
     def via(self, create, extracted, **kwargs):

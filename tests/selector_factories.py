@@ -15,15 +15,11 @@ def article(outlet_: m.Outlet | None, title: str = "", published: str = "2025-05
     return f.DocumentFactory(**kwargs)
 
 
-def line(claim, document, origin, via=(), stance=m.Stance.SUPPORTS, position=0, **kwargs) -> m.Attribution:
+def line(claim, document, origin, via=(), stance=m.Stance.SUPPORTS, position=None, **kwargs) -> m.Attribution:
+    if position is not None:
+        kwargs["position"] = position  # else the claim's next line
     return f.AttributionFactory(
-        claim=claim,
-        document=document,
-        origin=origin,
-        via=list(via),
-        stance=stance,
-        position=position,
-        **kwargs,
+        claim=claim, document=document, origin=origin, via=list(via), stance=stance, **kwargs
     )
 
 

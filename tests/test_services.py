@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def actor():
     user = f.UserFactory(username="editor")
-    services.user_set_role(user=user, role="editor", confidential=False)
+    services.user_set_role(actor=None, user=user, role="editor", confidential=False)
     return user
 
 
@@ -79,7 +79,7 @@ def test_record_save_refuses_a_taken_slug(actor):
 
 def test_record_save_refuses_a_role_without_the_permission():
     viewer = f.UserFactory(username="viewer")
-    services.user_set_role(user=viewer, role="viewer", confidential=False)
+    services.user_set_role(actor=None, user=viewer, role="viewer", confidential=False)
     with pytest.raises(PermissionDenied, match="does not allow you to add claims"):
         services.record_save(actor=viewer, instance=_claim())
     claim = f.ClaimFactory(text="Before.")
@@ -168,7 +168,7 @@ def test_status_change_refuses_bad_input(actor, status, reason, message):
 def test_a_verdict_is_weighed_against_the_stored_status_not_the_callers():
     """A researcher whose copy of the claim is older than an editor's retraction cannot undo it."""
     researcher = f.UserFactory(username="researcher-2")
-    services.user_set_role(user=researcher, role="researcher", confidential=False)
+    services.user_set_role(actor=None, user=researcher, role="researcher", confidential=False)
     claim = f.ClaimFactory()
     stale = Claim.objects.get(pk=claim.pk)
     Claim.objects.filter(pk=claim.pk).update(status=ClaimStatus.RETRACTED)

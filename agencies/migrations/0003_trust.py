@@ -1,7 +1,8 @@
 # Trust (issue 5): confidential notes encrypted at rest, history included; the roles as groups.
+# Self-contained: the field, the encryption and the roles as they were then come from _frozen.
 
-import agencies.fields
-from agencies.fields import decrypt_text, encrypt_text, is_encrypted
+import agencies.migrations._frozen
+from agencies.migrations._frozen import decrypt_text, encrypt_text, is_encrypted, roles_sync_0003
 from django.db import migrations
 
 NOTE_MODELS = ("SourceConfidentialNote", "HistoricalSourceConfidentialNote")
@@ -38,14 +39,12 @@ def decrypt_notes(apps, schema_editor):
 def create_roles(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
 
-    from agencies.permissions import roles_sync
-
     # Model permissions are made after the last migration; the groups need them now.
     app_config = apps.get_app_config("agencies")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
     app_config.models_module = None
-    roles_sync(apps=apps)
+    roles_sync_0003(apps)
 
 
 class Migration(migrations.Migration):
@@ -70,12 +69,12 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="historicalsourceconfidentialnote",
             name="notes",
-            field=agencies.fields.EncryptedTextField(),
+            field=agencies.migrations._frozen.EncryptedTextField(),
         ),
         migrations.AlterField(
             model_name="sourceconfidentialnote",
             name="notes",
-            field=agencies.fields.EncryptedTextField(),
+            field=agencies.migrations._frozen.EncryptedTextField(),
         ),
         migrations.RunPython(encrypt_notes, decrypt_notes),
         migrations.RunPython(create_roles, migrations.RunPython.noop),

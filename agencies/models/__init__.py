@@ -24,6 +24,7 @@ from .claim import (
     Figure,
     Stance,
 )
+from .roles import RoleChange
 from .source import (
     UNNAMED_KINDS,
     Citation,
@@ -62,6 +63,7 @@ __all__ = [
     "Outlet",
     "OutletKind",
     "ReportedRole",
+    "RoleChange",
     "RoleClaim",
     "RoleStatus",
     "Source",

@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from agencies.dates import PartialDateField
+from agencies.dates import PartialDateField, partial_date_checks
 
 from .base import Stamped, slug_field
 
@@ -62,6 +62,7 @@ class StatedMission(Stamped):
 
     class Meta:
         ordering = ["agency", "position", "id"]
+        constraints = partial_date_checks("statedmission", "as_of")
 
     def __str__(self):
         return self.text[:80]
@@ -101,6 +102,7 @@ class ReportedRole(Stamped):
 
     class Meta:
         ordering = ["agency__name", "slug"]
+        constraints = partial_date_checks("reportedrole", "first_reported")
 
     def __str__(self):
         return self.summary[:80]

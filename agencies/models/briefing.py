@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from simple_history.models import HistoricalRecords
 
 
@@ -17,9 +18,21 @@ class BriefingAudience(models.TextChoices):
     INTERNAL = "internal", "Internal (may carry confidential notes)"
 
 
-def briefing_upload_to(instance: "Briefing", filename: str) -> str:
-    # A folder per briefing: names never collide and a briefing's files are easy to find in storage.
-    return f"briefings/{instance.pk}/{filename}"
+# Migrations name the frozen twin (agencies/migrations/_frozen.py) of this callable, never this module.
+@deconstructible(path="agencies.migrations._frozen.BriefingUploadTo")
+class BriefingUploadTo:
+    def __call__(self, instance: "Briefing", filename: str) -> str:
+        # A folder per briefing: names never collide and a briefing's files are easy to find in storage.
+        return f"briefings/{instance.pk}/{filename}"
+
+    def __eq__(self, other):
+        return isinstance(other, BriefingUploadTo)
+
+    def __hash__(self):
+        return hash(BriefingUploadTo)
+
+
+briefing_upload_to = BriefingUploadTo()
 
 
 class Briefing(models.Model):

@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from agencies.dates import PartialDateField
+from agencies.dates import PartialDateField, partial_date_checks
 
 from .base import Stamped, slug_field
 
@@ -40,6 +40,7 @@ class Claim(Stamped):
     class Meta:
         ordering = ["-made", "slug"]
         indexes = [models.Index(fields=["status"]), models.Index(fields=["made"])]
+        constraints = partial_date_checks("claim", "made")
 
     def __str__(self):
         return self.text if len(self.text) <= 90 else self.text[:89] + "…"
@@ -95,6 +96,10 @@ class Attribution(Stamped):
 
     class Meta:
         ordering = ["claim", "position", "id"]
+        # Lines are numbered densely per claim; services.record_save locks the claim to number a new one.
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="attribution_position_once")
+        ]
 
     def __str__(self):
         return f"{self.claim.slug} in {self.document.slug}"
@@ -140,6 +145,7 @@ class Figure(Stamped):
     class Meta:
         ordering = ["metric", "period_start", "slug"]
         indexes = [models.Index(fields=["metric", "period_start"])]
+        constraints = partial_date_checks("figure", "period_start", "period_end")
 
     def __str__(self):
         return f"{self.value.normalize():,f} {self.unit} ({self.metric})"
@@ -166,7 +172,10 @@ class CommentRequest(Stamped):
 
     class Meta:
         ordering = ["document", "agency"]
-        constraints = [models.UniqueConstraint(fields=["document", "agency"], name="comment_request_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "agency"], name="comment_request_once"),
+            *partial_date_checks("commentrequest", "requested"),
+        ]
 
     def __str__(self):
         return f"{self.agency_id} asked for {self.document_id}"

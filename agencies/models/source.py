@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from agencies.dates import PartialDateField
+from agencies.dates import PartialDateField, partial_date_checks
 from agencies.fields import EncryptedTextField
 
 from .base import Stamped, slug_field
@@ -63,6 +63,7 @@ class Document(Stamped):
 
     class Meta:
         ordering = ["-published", "title"]
+        constraints = partial_date_checks("document", "published")
 
     def __str__(self):
         return self.title

@@ -225,3 +225,38 @@ def test_attribution_hops_inline_refuses_the_attribution_document(client, resear
     assert response.status_code == 200
     assert "db-article is the document the claim appears in" in all_errors(response)
     assert [hop.document for hop in attribution.hops.all()] == [world["post"]]
+
+
+def test_a_line_added_on_the_claim_page_takes_the_next_position(client, researcher, world):
+    client.force_login(researcher)
+    claim = f.ClaimFactory(agencies=[world["ice"]])
+    first = f.AttributionFactory(claim=claim, document=world["beast"], origin=world["people"])
+    url = reverse("admin:agencies_claim_change", args=[claim.pk])
+    data = form_data(client.get(url))
+    added = {"document": world["post"].pk, "origin": world["people"].pk, "stance": "supports"}
+    data.update({f"attributions-1-{name}": value for name, value in added.items()})
+    # What the browser posts: the position the "add another" template shows.
+    (inline,) = [
+        i for i in client.get(url).context["inline_admin_formsets"] if i.formset.model is Attribution
+    ]
+    data["attributions-1-position"] = inline.formset.empty_form["position"].value()
+    response = client.post(url, data | {"attributions-TOTAL_FORMS": "2"})
+    assert response.status_code == 302, all_errors(response)
+    assert list(claim.attributions.order_by("position").values_list("pk", "position")) == [
+        (first.pk, 0),
+        (claim.attributions.get(document=world["post"]).pk, 1),
+    ]
+
+
+def test_two_lines_at_one_position_are_refused_with_a_message(client, researcher, world):
+    client.force_login(researcher)
+    claim = f.ClaimFactory(agencies=[world["ice"]])
+    f.AttributionFactory(claim=claim, document=world["beast"], origin=world["people"])
+    url = reverse("admin:agencies_claim_change", args=[claim.pk])
+    data = form_data(client.get(url))
+    added = {"document": world["post"].pk, "origin": world["people"].pk, "stance": "supports", "position": 0}
+    data.update({f"attributions-1-{name}": value for name, value in added.items()})
+    response = client.post(url, data | {"attributions-TOTAL_FORMS": "2"})
+    assert response.status_code == 200
+    assert "Please correct the duplicate data for position." in all_errors(response)
+    assert claim.attributions.count() == 1

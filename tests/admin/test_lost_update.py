@@ -19,7 +19,7 @@ def two_researchers(client, django_user_model):
     users = []
     for name in ("ines", "omar"):
         user = django_user_model.objects.create_user(name, f"{name}@example.org", "pw")
-        services.user_set_role(user=user, role="researcher", confidential=False)
+        services.user_set_role(actor=None, user=user, role="researcher", confidential=False)
         users.append(user)
     clients = [Client(), Client()]
     for browser, user in zip(clients, users, strict=True):

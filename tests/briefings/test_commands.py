@@ -43,7 +43,7 @@ def test_render_briefing_takes_several_agencies_a_filter_and_an_audience(script,
     agency_with_claim()
     agency_with_claim(slug="dhs", acronym="DHS")
     editor = UserFactory(username="ed")
-    services.user_set_role(user=editor, role="editor", confidential=True)
+    services.user_set_role(actor=None, user=editor, role="editor", confidential=True)
     run(
         "render_briefing",
         "--agency",
@@ -158,7 +158,7 @@ def test_internal_briefing_from_the_command_line_needs_a_user_allowed_to_see_sou
 ):
     agency_with_claim()
     researcher = UserFactory(username="res")
-    services.user_set_role(user=researcher, role="researcher", confidential=False)
+    services.user_set_role(actor=None, user=researcher, role="researcher", confidential=False)
     internal = ["--agency", "uspis", "--audience", "internal"]
     if command == "render_briefing":
         internal += ["--output", str(tmp_path / "x.pdf")]

@@ -36,7 +36,7 @@ def limits(settings):
 @pytest.fixture
 def asker(db):
     user = f.UserFactory(username="res", is_staff=True)
-    services.user_set_role(user=user, role="researcher", confidential=False)
+    services.user_set_role(actor=None, user=user, role="researcher", confidential=False)
     return user
 
 
@@ -74,7 +74,7 @@ def test_the_service_refuses_a_user_with_too_many_waiting(script, limits, asker)
     assert snapshot() == before and script.calls == []
     # Someone else is not held up by them; nor is a finished briefing counted.
     other = f.UserFactory(username="other")
-    services.user_set_role(user=other, role="researcher", confidential=False)
+    services.user_set_role(actor=None, user=other, role="researcher", confidential=False)
     briefing, _ = briefing_request(actor=other, scope={"agencies": ["uspis"]}, audience="public")
     assert briefing.requested_by == other  # queued (built once the test's transaction would commit)
     Briefing.objects.filter(requested_by=asker, status=BriefingStatus.RUNNING).update(
@@ -198,7 +198,7 @@ def test_two_requests_at_once_cannot_both_take_the_last_place(postgres, settings
     agency_with_claim()
     agency_with_claim(slug="dhs", acronym="DHS")
     user = f.UserFactory(username="twice")
-    services.user_set_role(user=user, role="researcher", confidential=False)
+    services.user_set_role(actor=None, user=user, role="researcher", confidential=False)
     first_in, release = threading.Event(), threading.Event()
     outcome = {}
 

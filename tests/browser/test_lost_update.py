@@ -51,7 +51,7 @@ def test_the_second_browser_save_is_refused_and_the_first_kept(two_browsers, liv
     permissions.roles_sync()  # a transactional test's flush takes the groups the migrations made
     for name in ("ines", "omar"):
         user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD)
-        services.user_set_role(user=user, role="researcher", confidential=False)
+        services.user_set_role(actor=None, user=user, role="researcher", confidential=False)
     claim = Claim.objects.get(slug="uspis-enlisted")
     attribution = claim.attributions.order_by("position").first()
     url = f"/admin/agencies/claim/{claim.pk}/change/"

@@ -94,7 +94,7 @@ def test_export_to_files(tmp_path):
     out = run("export_dossier", "--output", str(tmp_path / "record.json"))
     assert out == f"Exported to {tmp_path / 'record.json'} (public, json).\n"
     editor = UserFactory(username="ed")
-    services.user_set_role(user=editor, role="editor", confidential=True)
+    services.user_set_role(actor=None, user=editor, role="editor", confidential=True)
     call_command(
         "export_dossier",
         "--internal",

@@ -178,7 +178,7 @@ def confidential_editor() -> str:
     """A user the command line may ask internal briefings for; returns the username."""
     permissions.roles_sync()  # transactional tests flush the groups the migration made
     user = UserFactory(username="ed")
-    services.user_set_role(user=user, role="editor", confidential=True)
+    services.user_set_role(actor=None, user=user, role="editor", confidential=True)
     return user.username
 
 

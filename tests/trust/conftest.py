@@ -40,7 +40,7 @@ def make_user(roles):
     def make(role: str | None, confidential: bool = False, **kwargs):
         username = kwargs.pop("username", None) or f"{case_id((role, confidential))}-user"
         user = f.UserFactory(username=username, is_staff=True, **kwargs)
-        services.user_set_role(user=user, role=role, confidential=confidential)
+        services.user_set_role(actor=None, user=user, role=role, confidential=confidential)
         return get_user_model().objects.get(pk=user.pk)  # no cached permissions
 
     return make

@@ -306,7 +306,7 @@ def seeded(django_db_setup, django_db_blocker):
                 users[case] = f.UserFactory(username="root", is_staff=True, is_superuser=True)
             elif case[0] != "anonymous":
                 user = f.UserFactory(username=f"walk-{case_id(case)}", is_staff=True)
-                services.user_set_role(user=user, role=case[0], confidential=case[1])
+                services.user_set_role(actor=None, user=user, role=case[0], confidential=case[1])
                 users[case] = user
         superclient = Client()
         superclient.force_login(users[("superuser", False)])

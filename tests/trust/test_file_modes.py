@@ -34,7 +34,7 @@ def test_the_settings_make_media_files_their_owners_only():
 def test_an_internal_briefing_is_readable_by_its_owner_only(script, tmp_path):
     agency_with_claim()
     editor = UserFactory(username="ed")
-    services.user_set_role(user=editor, role="editor", confidential=True)
+    services.user_set_role(actor=None, user=editor, role="editor", confidential=True)
     output = tmp_path / "internal.pdf"
     output.write_bytes(b"an older copy")
     output.chmod(0o644)  # left by someone else's umask: tightened, not trusted

@@ -4,14 +4,14 @@ import io
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
 from agencies import permissions, services
-from agencies.models import Claim, ClaimStatus
+from agencies.models import Claim, ClaimStatus, RoleChange
 from tests import factories as f
 from tests.admin.records import form_data
 from tests.trust.conftest import CANARY, ROLE_CASES, case_id
@@ -19,13 +19,13 @@ from tests.trust.conftest import CANARY, ROLE_CASES, case_id
 VERDICTS = {ClaimStatus.CONFIRMED, ClaimStatus.REFUTED, ClaimStatus.RETRACTED}
 
 
-def test_record_models_are_every_model_but_briefings_and_notes():
+def test_record_models_are_every_model_but_briefings_notes_and_role_changes():
     models = {
         model._meta.model_name
         for model in apps.get_app_config("agencies").get_models()
         if not model._meta.model_name.startswith("historical")
     }
-    assert set(permissions.RECORD_MODELS) == models - {"briefing", "sourceconfidentialnote"}
+    assert set(permissions.RECORD_MODELS) == models - {"briefing", "rolechange", "sourceconfidentialnote"}
 
 
 def test_the_migration_made_the_groups_with_exactly_their_permissions(db):
@@ -250,23 +250,132 @@ def test_a_researcher_cannot_add_a_confirmed_claim(client, make_user):
 # Commands
 
 
-def test_set_role_gives_one_role_and_the_grant(make_user):
+def test_set_role_gives_one_role_and_the_grant_and_records_who(make_user):
+    admin = f.UserFactory(username="admin", is_superuser=True, is_staff=True)
     user = f.UserFactory(username="alice")
     out = io.StringIO()
-    call_command("set_role", "alice", "researcher", "--confidential", stdout=out)
+    call_command(
+        "set_role",
+        "alice",
+        "researcher",
+        "--confidential",
+        "--actor",
+        "admin",
+        "--reason",
+        "Joins",
+        stdout=out,
+    )
     assert out.getvalue().strip() == "alice: researcher with the confidential grant."
     user.refresh_from_db()
     assert user.is_staff
     assert set(user.groups.values_list("name", flat=True)) == {"researcher", "confidential"}
-    call_command("set_role", "alice", "editor", stdout=io.StringIO())
+    call_command("set_role", "alice", "editor", "--actor", "admin", stdout=io.StringIO())
     assert set(user.groups.values_list("name", flat=True)) == {"editor"}
-    with pytest.raises(CommandError):
-        call_command("set_role", "nobody", "viewer")
+    kept = list(
+        RoleChange.objects.order_by("id").values_list(
+            "actor",
+            "actor_name",
+            "user",
+            "user_name",
+            "old_role",
+            "new_role",
+            "old_confidential",
+            "new_confidential",
+            "reason",
+        )
+    )
+    assert kept == [
+        (admin.pk, "admin", user.pk, "alice", "", "researcher", False, True, "Joins"),
+        (admin.pk, "admin", user.pk, "alice", "researcher", "editor", True, False, ""),
+    ]
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("set_role", "nobody", "viewer", "--actor", "admin")
+    with pytest.raises(CommandError, match="ghost"):
+        call_command("set_role", "alice", "viewer", "--actor", "ghost")
+    with pytest.raises(CommandError, match="--actor"):
+        call_command("set_role", "alice", "viewer")
+    assert RoleChange.objects.count() == 2
+
+
+@pytest.mark.parametrize("case", ROLE_CASES, ids=case_id)
+def test_set_role_refuses_an_actor_who_may_not_manage_roles(make_user, case):
+    actor = make_user(*case)
+    target = make_user("viewer", username="target")
+    changes = RoleChange.objects.count()
+    with pytest.raises(CommandError, match="manage roles"):
+        call_command("set_role", "target", "editor", "--confidential", "--actor", actor.username)
+    with pytest.raises(CommandError, match="manage roles"):
+        call_command("set_role", actor.username, "editor", "--confidential", "--actor", actor.username)
+    assert set(target.groups.values_list("name", flat=True)) == {"viewer"}
+    assert RoleChange.objects.count() == changes
+
+
+def test_the_manage_roles_permission_lets_a_user_give_roles(make_user):
+    manager = make_user("viewer", username="manager")
+    manager.user_permissions.add(Permission.objects.get(codename="manage_roles"))
+    manager = type(manager).objects.get(pk=manager.pk)
+    assert permissions.can_manage_roles(manager)
+    target = make_user(None, username="target")
+    services.user_set_role(actor=manager, user=target, role="researcher", confidential=False, reason="New")
+    assert RoleChange.objects.filter(actor=manager, user=target, new_role="researcher").exists()
+
+
+def test_user_set_role_keeps_only_changes(make_user):
+    target = make_user("editor", username="target")
+    changes = RoleChange.objects.count()
+    services.user_set_role(actor=None, user=target, role="editor", confidential=False)
+    assert RoleChange.objects.count() == changes
+    services.user_set_role(actor=None, user=target, role=None, confidential=False, reason="Left")
+    entry = RoleChange.objects.latest("id")
+    assert (entry.actor, entry.actor_name, entry.old_role, entry.new_role, entry.reason) == (
+        None,
+        "",
+        "editor",
+        "",
+        "Left",
+    )
+    with pytest.raises(ValidationError):
+        services.user_set_role(actor=None, user=target, role="viewer", confidential=False, reason="x" * 101)
+    assert not target.groups.exists()
 
 
 def test_user_set_role_refuses_an_unknown_role(make_user):
     with pytest.raises(ValidationError):
-        services.user_set_role(user=f.UserFactory(), role="owner", confidential=False)
+        services.user_set_role(actor=None, user=f.UserFactory(), role="owner", confidential=False)
+
+
+@pytest.mark.parametrize("case", ROLE_CASES, ids=case_id)
+def test_role_changes_are_read_only_in_the_admin(client, make_user, case):
+    target = make_user("viewer", username="target")
+    entry = RoleChange.objects.get(user=target)
+    changelist = reverse("admin:agencies_rolechange_changelist")
+    change = reverse("admin:agencies_rolechange_change", args=[entry.pk])
+    urls = [changelist, change, reverse("admin:agencies_rolechange_add")]
+    urls.append(reverse("admin:agencies_rolechange_delete", args=[entry.pk]))
+    client.force_login(make_user(*case))
+    assert [client.get(url).status_code for url in urls] == [403, 403, 403, 403]
+    for url in urls:
+        client.post(url, {"new_role": "editor", "reason": "forged", "post": "yes"})
+    assert RoleChange.objects.get(pk=entry.pk).reason == entry.reason
+    assert RoleChange.objects.filter(user=target).count() == 1
+
+
+def test_a_superuser_reads_role_changes_and_cannot_change_them(client, make_user):
+    target = make_user("viewer", username="target")
+    entry = RoleChange.objects.get(user=target)
+    client.force_login(f.UserFactory(username="admin", is_superuser=True, is_staff=True))
+    listed = client.get(reverse("admin:agencies_rolechange_changelist"))
+    assert listed.status_code == 200
+    assert "target" in listed.content.decode()
+    change = reverse("admin:agencies_rolechange_change", args=[entry.pk])
+    assert client.get(change).status_code == 200
+    client.post(change, {"new_role": "editor", "reason": "forged"})
+    assert client.get(reverse("admin:agencies_rolechange_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:agencies_rolechange_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert RoleChange.objects.get(pk=entry.pk).reason == entry.reason
 
 
 @pytest.fixture
