@@ -235,11 +235,11 @@ def test_a_line_added_on_the_claim_page_takes_the_next_position(client, research
     data = form_data(client.get(url))
     added = {"document": world["post"].pk, "origin": world["people"].pk, "stance": "supports"}
     data.update({f"attributions-1-{name}": value for name, value in added.items()})
-    # What the browser posts: the position the "add another" template shows.
+    # What the browser posts: the position the "add another" template shows (blank: after the last).
     (inline,) = [
         i for i in client.get(url).context["inline_admin_formsets"] if i.formset.model is Attribution
     ]
-    data["attributions-1-position"] = inline.formset.empty_form["position"].value()
+    data["attributions-1-position"] = inline.formset.empty_form["position"].value() or ""
     response = client.post(url, data | {"attributions-TOTAL_FORMS": "2"})
     assert response.status_code == 302, all_errors(response)
     assert list(claim.attributions.order_by("position").values_list("pk", "position")) == [

@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from agencies import services
 from agencies.briefings.jobs import briefing_scope_key
 from agencies.models import Agency, Briefing, BriefingStatus, Claim
 from tests import factories as f
@@ -102,6 +103,9 @@ def objects(db, settings, tmp_path):
     AccessLog.objects.create(**attempt)
     AccessFailureLog.objects.create(**attempt)
     root = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    services.user_set_role(
+        actor=root, user=f.UserFactory(username="reader"), role="viewer", confidential=False
+    )
     return {
         Agency: Agency.objects.order_by("pk").first(),
         Claim: Claim.objects.order_by("pk").first(),
