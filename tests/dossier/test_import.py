@@ -211,15 +211,32 @@ def test_update_from_the_file(researcher):
     assert history_counts() == history
 
 
-def test_the_file_is_authoritative_for_optional_fields_it_leaves_out():
+def test_fields_and_lists_the_file_leaves_out_keep_their_stored_values():
     dossier_import(data=small())
+    history = history_counts()
     data = small()
     del data["agencies"][1]["website"]
     del data["agencies"][1]["missions"]
     del data["claims"][0]["made"]
+    del data["claims"][0]["attributions"]
+    assert dossier_import(data=data).updated == 0
+    uspis = m.Agency.objects.get(slug="uspis")
+    assert uspis.website == "https://example.org/uspis" and uspis.missions.count() == 2
+    claim = m.Claim.objects.get(slug="uspis-enlisted")
+    assert claim.made == PartialDate(2025, 5) and claim.attributions.count() == 2
+    assert history_counts() == history
+
+
+def test_explicit_nulls_clear_fields_and_lists():
+    dossier_import(data=small())
+    data = small()
+    data["agencies"][1]["website"] = None
+    data["agencies"][1]["missions"] = None
+    data["claims"][0]["made"] = None
     dossier_import(data=data)
     uspis = m.Agency.objects.get(slug="uspis")
     assert uspis.website == "" and not uspis.missions.exists()
+    assert uspis.acronym == "USPIS" and uspis.parent.slug == "usps"
     assert m.Claim.objects.get(slug="uspis-enlisted").made is None
 
 
@@ -235,16 +252,26 @@ def test_entities_the_file_does_not_name_are_left_alone():
     assert bystander.text.startswith("Claim number") and bystander.agencies.get().slug == "fbi"
 
 
-def test_confidential_notes_absent_or_null_leave_the_stored_note_alone():
+def test_confidential_notes_left_out_stay_and_null_removes_them(researcher):
     dossier_import(data=small())
     data = small()
     del data["sources"][0]["confidential_notes"]
     history = history_counts()
     assert dossier_import(data=data).updated == 0
-    data["sources"][0]["confidential_notes"] = None
-    assert dossier_import(data=data).updated == 0
     assert history_counts() == history
     assert m.SourceConfidentialNote.objects.get().notes.startswith("Reached through the secure line")
+    data["sources"][0]["confidential_notes"] = None
+    dry = dossier_import(data=data, dry_run=True)
+    (change,) = dry.changes
+    assert change.lines() == [
+        "sources wapo-two-people:",
+        "    confidential_notes: - the confidential note (not shown) (removed)",
+    ]
+    assert "Reached" not in dry.details()
+    assert dossier_import(data=data, actor=researcher).updated == 1
+    assert not m.SourceConfidentialNote.objects.exists()
+    removed = m.SourceConfidentialNote.history.get(history_type="-")
+    assert (removed.history_user, removed.history_change_reason) == (researcher, CHANGE_REASON)
 
 
 def test_a_note_for_a_stored_source_without_one_is_created():
