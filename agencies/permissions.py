@@ -135,6 +135,17 @@ def can_edit_record(user) -> bool:
     return user.is_active and user.has_perm(EDIT_RECORD)
 
 
+def can_write(user, model, action: str) -> bool:
+    """May `user` add, change or delete (`action`) rows of `model`, a model of the record?
+
+    Confidential notes also need the grant: without it a user never learns they exist.
+    """
+    opts = model._meta
+    if not (user.is_active and user.has_perm(f"{opts.app_label}.{action}_{opts.model_name}")):
+        return False
+    return opts.model_name != "sourceconfidentialnote" or can_see_confidential(user)
+
+
 def can_see_confidential(user) -> bool:
     """Confidential notes: in the admin, internal briefings, internal exports."""
     return user.is_active and user.has_perm(VIEW_CONFIDENTIAL)

@@ -13,8 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from agencies import permissions
-from agencies.dates import PartialDate
+from agencies import permissions, rules
+from agencies.fields import encrypted_fields
 from agencies.models import (
     Agency,
     Attribution,
@@ -22,16 +22,19 @@ from agencies.models import (
     Citation,
     Claim,
     ClaimAgency,
-    ClaimStatus,
+    DataAccess,
+    DataAccessClaim,
     Document,
+    Figure,
+    ReportedRole,
+    RoleClaim,
     Source,
     Stance,
 )
 
 Actor = AbstractBaseUser | None
 
-# simple_history's change reason column is a CharField(max_length=100).
-REASON_MAX_LENGTH = 100
+REASON_MAX_LENGTH = rules.REASON_MAX_LENGTH
 
 
 def _record(instance: models.Model, *, actor: Actor, reason: str = "") -> None:
@@ -40,29 +43,28 @@ def _record(instance: models.Model, *, actor: Actor, reason: str = "") -> None:
     instance._change_reason = reason or None
 
 
-def _check_allowed(actor: Actor, perm: str, doing: str) -> None:
-    """A user needs `perm` (e.g. agencies.change_claim) to do this; a system action (no actor) may."""
-    if actor is not None and not actor.has_perm(perm):
+_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
+
+
+def _check_allowed(actor: Actor, model: type[models.Model], action: str) -> None:
+    """A user may write a model's rows only as permissions.can_write says; a system action (no actor) may."""
+    if actor is not None and not permissions.can_write(actor, model, action):
+        doing = f"{_ACTIONS[action]} {model._meta.verbose_name_plural}"
         raise PermissionDenied(f"Your role does not allow you to {doing}.")
 
 
 def claim_check_status(*, actor: Actor, status: str, current: str | None = None) -> None:
     """Only editors give a claim a verdict (confirmed, refuted, retracted) or take one back."""
-    if actor is None or permissions.can_set_status(actor, status, current=current):
-        return
-    verdicts = ", ".join(sorted(permissions.VERDICT_STATUSES))
-    raise PermissionDenied(f"Only editors may set a claim's status to {verdicts}, or change it from one.")
+    problem = rules.status_change_problem(actor, status, current=current)
+    if problem:
+        raise PermissionDenied(problem)
 
 
-def _check_reason(reason: str, *, required: bool = False) -> str:
-    reason = (reason or "").strip()
-    if required and not reason:
-        raise ValidationError({"reason": "Say why: the reason is kept in the history."})
-    if len(reason) > REASON_MAX_LENGTH:
-        raise ValidationError(
-            {"reason": f"Keep the reason to {REASON_MAX_LENGTH} characters (it has {len(reason)})."}
-        )
-    return reason
+def _check_reason(reason: str, *, required: bool = False, change: str = "") -> str:
+    problem = rules.check_reason(reason, required=required, change=change)
+    if problem:
+        raise ValidationError({"reason": problem})
+    return (reason or "").strip()
 
 
 def _check_saved(objects: Iterable[models.Model], *, field: str) -> None:
@@ -70,14 +72,9 @@ def _check_saved(objects: Iterable[models.Model], *, field: str) -> None:
         raise ValidationError({field: "Save every referenced row before linking it."})
 
 
-def _check_no_repeats(objects: Sequence[models.Model], *, field: str, label: Callable[[models.Model], str]):
-    seen, repeated = set(), []
-    for obj in objects:
-        if obj.pk in seen and label(obj) not in repeated:
-            repeated.append(label(obj))
-        seen.add(obj.pk)
-    if repeated:
-        raise ValidationError({field: f"Listed more than once: {', '.join(repeated)}."})
+def _raise(field: str, problem: str | None) -> None:
+    if problem:
+        raise ValidationError({field: problem})
 
 
 def _sync_ordered_links(
@@ -122,19 +119,15 @@ def agency_check_parent(*, agency: Agency, parent: Agency | None) -> None:
         raise ValidationError({"parent": f"{agency.label} cannot be its own parent."})
     # One query for the whole hierarchy: walking up row by row would cost one query per level.
     rows = {pk: (parent_id, label) for pk, parent_id, label in _agency_parents()}
-    chain = [parent.pk]  # from the proposed parent upwards
-    current = rows.get(parent.pk, (None, ""))[0]
-    while current is not None and current not in chain:
-        chain.append(current)
-        if current == agency.pk:
-            path = " → ".join(rows[pk][1] for pk in chain)
-            raise ValidationError(
-                {
-                    "parent": f"{parent.label} cannot be the parent of {agency.label}: "
-                    f"it is already under it ({path}), so this would make a cycle."
-                }
-            )
-        current = rows.get(current, (None, ""))[0]
+    cycle = rules.parent_cycle({pk: row[0] for pk, row in rows.items()}, agency.pk, parent.pk)
+    if cycle:
+        path = " → ".join(rows[pk][1] for pk in cycle[1:])
+        raise ValidationError(
+            {
+                "parent": f"{parent.label} cannot be the parent of {agency.label}: "
+                f"it is already under it ({path}), so this would make a cycle."
+            }
+        )
 
 
 def _agency_parents() -> list[tuple[int, int | None, str]]:
@@ -144,61 +137,18 @@ def _agency_parents() -> list[tuple[int, int | None, str]]:
     ]
 
 
-@transaction.atomic
-def agency_set_parent(*, actor: Actor, agency: Agency, parent: Agency | None, reason: str = "") -> Agency:
-    _check_allowed(actor, "agencies.change_agency", "change agencies")
-    reason = _check_reason(reason)
-    if parent is not None:
-        _check_saved([parent], field="parent")
-    agency_check_parent(agency=agency, parent=parent)
-    if agency.parent_id == (parent.pk if parent else None):
-        return agency
-    agency.parent = parent
-    _record(agency, actor=actor, reason=reason or "Parent changed")
-    agency.save(update_fields=["parent", "updated_at"])
-    return agency
-
-
 # Claims
 
 
 def _check_agencies(agencies: Sequence[Agency]) -> None:
-    if not agencies:
-        raise ValidationError({"agencies": "A claim is about at least one agency."})
     _check_saved(agencies, field="agencies")
-    _check_no_repeats(agencies, field="agencies", label=lambda a: a.label)
-
-
-@transaction.atomic
-def claim_create(
-    *,
-    actor: Actor,
-    slug: str,
-    kind: str,
-    text: str,
-    agencies: Sequence[Agency],
-    made: PartialDate | str | None = None,
-    status: str = ClaimStatus.UNVERIFIED,
-    reason: str = "",
-) -> Claim:
-    """Create a claim about `agencies` (in order). Attributions come next, through attribution_create."""
-    _check_allowed(actor, "agencies.add_claim", "add claims")
-    claim_check_status(actor=actor, status=status)
-    agencies = list(agencies)
-    reason = _check_reason(reason)
-    _check_agencies(agencies)
-    claim = Claim(slug=slug, kind=kind, text=text, made=made, status=status)
-    claim.full_clean()
-    _record(claim, actor=actor, reason=reason or "Created")
-    claim.save()
-    claim_set_agencies(actor=actor, claim=claim, agencies=agencies, reason=reason or "Created")
-    return claim
+    _raise("agencies", rules.claim_agencies_problem([agency.label for agency in agencies]))
 
 
 @transaction.atomic
 def claim_set_agencies(*, actor: Actor, claim: Claim, agencies: Sequence[Agency], reason: str = "") -> Claim:
     """Make the claim be about exactly `agencies`, in this order."""
-    _check_allowed(actor, "agencies.change_claim", "change claims")
+    _check_allowed(actor, Claim, "change")
     agencies = list(agencies)
     reason = _check_reason(reason)
     _check_agencies(agencies)
@@ -213,23 +163,6 @@ def claim_set_agencies(*, actor: Actor, claim: Claim, agencies: Sequence[Agency]
     return claim
 
 
-@transaction.atomic
-def claim_set_status(*, actor: Actor, claim: Claim, status: str, reason: str) -> Claim:
-    """Change a claim's verification status; the reason is required and kept in its history."""
-    if status not in ClaimStatus.values:
-        raise ValidationError(
-            {"status": f"Unknown status {status!r}: use one of {', '.join(ClaimStatus.values)}."}
-        )
-    reason = _check_reason(reason, required=True)
-    if claim.status == status:
-        return claim
-    claim_check_status(actor=actor, status=status, current=claim.status)
-    claim.status = status
-    _record(claim, actor=actor, reason=reason)
-    claim.save(update_fields=["status", "updated_at"])
-    return claim
-
-
 # Attributions
 
 
@@ -237,11 +170,7 @@ def attribution_check_via(*, document: Document | None, via: Sequence[Document])
     """The via documents are distinct, saved, and never the document the claim appears in."""
     via = list(via)
     _check_saved(via, field="via")
-    _check_no_repeats(via, field="via", label=lambda d: d.slug)
-    if document is not None and any(d.pk == document.pk for d in via):
-        raise ValidationError(
-            {"via": f"{document.slug} is the document the claim appears in: it cannot also be a via."}
-        )
+    _raise("via", rules.via_problem(document.slug if document else None, [d.slug for d in via]))
 
 
 @transaction.atomic
@@ -258,7 +187,7 @@ def attribution_create(
     reason: str = "",
 ) -> Attribution:
     """This claim appears in `document`, which got it via `via` (nearest first), from `origin`."""
-    _check_allowed(actor, "agencies.add_attribution", "add attributions")
+    _check_allowed(actor, Attribution, "add")
     reason = _check_reason(reason)
     via = list(via)
     _check_saved([claim, document, origin], field="attribution")
@@ -285,7 +214,7 @@ def attribution_set_via(
     *, actor: Actor, attribution: Attribution, documents: Sequence[Document], reason: str = ""
 ) -> Attribution:
     """Replace the attribution's via documents with `documents`, from the citing document outwards."""
-    _check_allowed(actor, "agencies.change_attribution", "change attributions")
+    _check_allowed(actor, Attribution, "change")
     documents = list(documents)
     reason = _check_reason(reason)
     attribution_check_via(document=attribution.document, via=documents)
@@ -310,13 +239,11 @@ def document_set_citations(
     *, actor: Actor, document: Document, cited: Sequence[Document], reason: str = ""
 ) -> Document:
     """Make `document` cite exactly `cited`, in the order it gives its sources."""
-    _check_allowed(actor, "agencies.change_document", "change documents")
+    _check_allowed(actor, Document, "change")
     cited = list(cited)
     reason = _check_reason(reason)
     _check_saved(cited, field="cites")
-    _check_no_repeats(cited, field="cites", label=lambda d: d.slug)
-    if any(d.pk == document.pk for d in cited):
-        raise ValidationError({"cites": f"{document.slug} cannot cite itself."})
+    _raise("cites", rules.citations_problem(document.slug, [d.slug for d in cited]))
     _sync_ordered_links(
         actor=actor,
         reason=reason,
@@ -326,6 +253,212 @@ def document_set_citations(
         build=lambda other, position: Citation(citing=document, cited=other, position=position),
     )
     return document
+
+
+# Roles and data access
+
+
+def _set_resting_claims(
+    *, actor: Actor, owner, claims: Sequence[Claim], reason: str, what: str, links, build
+):
+    _check_allowed(actor, type(owner), "change")
+    claims = list(claims)
+    reason = _check_reason(reason)
+    _check_saved(claims, field="claims")
+    _raise("claims", rules.resting_claims_problem([claim.slug for claim in claims], what=what))
+    _sync_ordered_links(
+        actor=actor, reason=reason, links=links, target_attname="claim_id", targets=claims, build=build
+    )
+    return owner
+
+
+@transaction.atomic
+def role_set_claims(
+    *, actor: Actor, role: ReportedRole, claims: Sequence[Claim], reason: str = ""
+) -> ReportedRole:
+    """Make the reported role rest on exactly `claims`, in this order."""
+    return _set_resting_claims(
+        actor=actor,
+        owner=role,
+        claims=claims,
+        reason=reason,
+        what="A role",
+        links=RoleClaim.objects.filter(role=role),
+        build=lambda claim, position: RoleClaim(role=role, claim=claim, position=position),
+    )
+
+
+@transaction.atomic
+def data_access_set_claims(
+    *, actor: Actor, access: DataAccess, claims: Sequence[Claim], reason: str = ""
+) -> DataAccess:
+    """Make the data access rest on exactly `claims`, in this order."""
+    return _set_resting_claims(
+        actor=actor,
+        owner=access,
+        claims=claims,
+        reason=reason,
+        what="Data access",
+        links=DataAccessClaim.objects.filter(access=access),
+        build=lambda claim, position: DataAccessClaim(access=access, claim=claim, position=position),
+    )
+
+
+# Any row of the record: the door the admin's forms, inlines, deletes and actions go through.
+
+
+def record_check(*, actor: Actor, instance: models.Model, reason: str = "") -> None:
+    """Whether `actor` may save `instance` as it stands in memory: the role's permission and the
+    model's rules, weighed against the stored row (never against what a form was shown). Writes nothing."""
+    model = type(instance)
+    adding = instance._state.adding
+    _check_allowed(actor, model, "add" if adding else "change")
+    stored = None if adding else model._default_manager.filter(pk=instance.pk).first()
+    check = _SAVE_RULES.get(model)
+    if check is not None:
+        check(actor=actor, instance=instance, stored=stored, reason=reason)
+
+
+def _claim_rules(*, actor: Actor, instance: Claim, stored: Claim | None, reason: str) -> None:
+    current = stored.status if stored else None
+    if current == instance.status:
+        return
+    claim_check_status(actor=actor, status=instance.status, current=current)
+    if stored is not None:
+        _check_reason(reason, required=True, change="the status changes")
+
+
+def _agency_rules(*, instance: Agency, stored: Agency | None, **_) -> None:
+    if stored is None or stored.parent_id != instance.parent_id:
+        agency_check_parent(agency=instance, parent=instance.parent)
+
+
+def _citation_rules(*, instance: Citation, **_) -> None:
+    _raise("cited", rules.citations_problem(instance.citing.slug, [instance.cited.slug]))
+
+
+def _hop_rules(*, instance: AttributionHop, **_) -> None:
+    _raise("document", rules.via_problem(instance.attribution.document.slug, [instance.document.slug]))
+
+
+def _attribution_rules(*, instance: Attribution, stored: Attribution | None, **_) -> None:
+    if stored is not None and stored.document_id != instance.document_id:
+        via = [hop.document.slug for hop in instance.hops.select_related("document")]
+        _raise("document", rules.via_problem(instance.document.slug, via))
+
+
+def _figure_rules(*, instance: Figure, **_) -> None:
+    start, end = instance.period_start, instance.period_end
+    _raise("period_end", rules.period_problem(start.start if start else None, end.end if end else None))
+
+
+_SAVE_RULES = {
+    Agency: _agency_rules,
+    Attribution: _attribution_rules,
+    AttributionHop: _hop_rules,
+    Citation: _citation_rules,
+    Claim: _claim_rules,
+    Figure: _figure_rules,
+}
+
+
+def _last_link_rule(owner_attname: str, problem: str):
+    def check(*, instance: models.Model) -> None:
+        siblings = type(instance)._default_manager.filter(**{owner_attname: getattr(instance, owner_attname)})
+        if not siblings.exclude(pk=instance.pk).exists():
+            raise ValidationError(problem)
+
+    return check
+
+
+_DELETE_RULES = {
+    ClaimAgency: _last_link_rule("claim_id", rules.claim_agencies_problem([]) or ""),
+    RoleClaim: _last_link_rule("role_id", rules.resting_claims_problem([]) or ""),
+    DataAccessClaim: _last_link_rule("access_id", rules.resting_claims_problem([], what="Data access") or ""),
+}
+
+
+def _next_attribution_position(claim_id: int) -> int:
+    """After the claim's last line: a new line goes last. The claim row is held so that two
+    concurrent adds to one claim cannot take the same position."""
+    list(Claim.objects.select_for_update().filter(pk=claim_id).values_list("pk"))
+    last = Attribution.objects.filter(claim_id=claim_id).aggregate(last=models.Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+@transaction.atomic
+def record_save(*, actor: Actor, instance: models.Model, reason: str = "") -> models.Model:
+    """Save one row of the record as `actor`: checked by record_check, validated, kept in history."""
+    reason = _check_reason(reason)
+    model = type(instance)
+    adding = instance._state.adding
+    if not adding:
+        # Hold the stored row: the checks read it, and a concurrent save waits for this one.
+        list(model._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
+    record_check(actor=actor, instance=instance, reason=reason)
+    if isinstance(instance, Attribution) and adding and instance.position is None:
+        instance.position = _next_attribution_position(instance.claim_id)
+    instance.full_clean()
+    _record(instance, actor=actor, reason=reason or ("Created" if adding else "Changed"))
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def record_delete(*, actor: Actor, instance: models.Model, reason: str = "") -> None:
+    """Delete one row of the record as `actor`. What other rows rest on is refused, never cascaded."""
+    model = type(instance)
+    _check_allowed(actor, model, "delete")
+    reason = _check_reason(reason)
+    check = _DELETE_RULES.get(model)
+    if check is not None:
+        check(instance=instance)
+    _record(instance, actor=actor, reason=reason or "Deleted")
+    try:
+        instance.delete()
+    except models.ProtectedError as exc:
+        raise ValidationError(_protected_message(instance, exc.protected_objects)) from None
+
+
+def _protected_message(instance: models.Model, protected: Iterable[models.Model]) -> str:
+    counts: dict[str, int] = {}
+    for row in protected:
+        name = str(type(row)._meta.verbose_name_plural)
+        counts[name] = counts.get(name, 0) + 1
+    resting = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+    return f"{instance._meta.verbose_name.capitalize()} “{instance}” cannot be deleted: {resting} rest on it."
+
+
+@transaction.atomic
+def records_delete(*, actor: Actor, instances: Iterable[models.Model], reason: str = "") -> int:
+    """Delete every row in `instances`, all or none."""
+    count = 0
+    for instance in instances:
+        record_delete(actor=actor, instance=instance, reason=reason)
+        count += 1
+    return count
+
+
+# Keys
+
+
+@transaction.atomic
+def encrypted_values_rotate(*, batch: int = 500) -> int:
+    """Re-encrypt every encrypted value (history included) with the newest key; how many were.
+
+    The step between putting a new key first and dropping the old ones. Reading decrypts with
+    whichever key opens a value; writing encrypts with the first. bulk_update sends no signals:
+    a rotation adds no history row and no new updated_at, since the record did not change.
+    """
+    total = 0
+    for model, field in encrypted_fields():
+        manager = model._base_manager
+        pks = list(manager.filter(**{f"{field.attname}__isnull": False}).values_list("pk", flat=True))
+        for start in range(0, len(pks), batch):
+            rows = list(manager.filter(pk__in=pks[start : start + batch]).only("pk", field.attname))
+            manager.bulk_update(rows, [field.attname])
+            total += len(rows)
+    return total
 
 
 # Users

@@ -1,12 +1,9 @@
 """Agencies, their stated missions, reported roles, data systems and who seeks access to them."""
 
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.template.loader import render_to_string
 
-from agencies import services
 from agencies.briefings.admin import generate_briefing_action
 from agencies.models import (
     Agency,
@@ -26,6 +23,7 @@ from .common import (
     AtLeastOne,
     HistoryAdmin,
     ListedOnly,
+    RecordForm,
     StackedInline,
     TabularInline,
     add_link,
@@ -37,20 +35,13 @@ from .common import (
 )
 
 
-class AgencyForm(forms.ModelForm):
+class AgencyForm(RecordForm):
+    """The parent is checked for cycles by the services (agency_check_parent), like every write."""
+
     class Meta:
         model = Agency
         fields = ["slug", "name", "acronym", "kind", "parent", "website"]
         formfield_callback = https_formfield
-
-    def clean(self):
-        cleaned = super().clean()
-        if "parent" in cleaned:
-            try:
-                services.agency_check_parent(agency=self.instance, parent=cleaned["parent"])
-            except ValidationError as exc:
-                self.add_error(None, exc)
-        return cleaned
 
 
 class StatedMissionInline(TabularInline):

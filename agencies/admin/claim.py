@@ -4,7 +4,7 @@ import re
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -28,6 +28,8 @@ from .common import (
     SHORT_TEXT,
     AtLeastOne,
     HistoryAdmin,
+    RecordForm,
+    RecordFormsetForm,
     StackedInline,
     TabularInline,
     change_link,
@@ -46,10 +48,7 @@ def evidence_of(claim: Claim) -> ClaimEvidence:
     return claim._admin_evidence
 
 
-class ClaimForm(forms.ModelForm):
-    # Set by ClaimAdmin.get_form on the form class it builds for each request.
-    actor = None
-
+class ClaimForm(RecordForm):
     change_reason = forms.CharField(
         required=False,
         max_length=services.REASON_MAX_LENGTH,
@@ -77,21 +76,6 @@ class ClaimForm(forms.ModelForm):
             status.disabled = True
             status.help_text = "Only an editor changes a verdict."
 
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and "status" in self.changed_data and not cleaned.get("change_reason"):
-            self.add_error("change_reason", "Say why the status changes: the reason is kept in the history.")
-        if "status" in self.changed_data and cleaned.get("status") and self.actor is not None:
-            try:
-                services.claim_check_status(
-                    actor=self.actor,
-                    status=cleaned["status"],
-                    current=self.instance.status if self.instance.pk else None,
-                )
-            except PermissionDenied as exc:
-                self.add_error("status", str(exc))
-        return cleaned
-
 
 class ClaimAgencyInline(AtLeastOne, TabularInline):
     model = ClaimAgency
@@ -102,7 +86,7 @@ class ClaimAgencyInline(AtLeastOne, TabularInline):
     extra = 0
 
 
-class AttributionInlineForm(forms.ModelForm):
+class AttributionInlineForm(RecordFormsetForm):
     """An attribution with its via documents typed as an ordered list of document ids.
 
     The admin cannot nest the hops inline inside this inline, so they travel as one field
@@ -123,8 +107,12 @@ class AttributionInlineForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left blank, a new line goes after the claim's last one (services.record_save).
+        self.fields["position"].required = False
         if self.instance.pk:
             self.initial["via"] = ", ".join(hop.document.slug for hop in self.instance.hops.all())
+        else:
+            self.initial["position"] = None
 
     def clean_via(self) -> list[Document]:
         slugs = [slug for slug in VIA_SEPARATORS.split(self.cleaned_data["via"]) if slug]
@@ -233,18 +221,13 @@ class ClaimAdmin(HistoryAdmin):
             Prefetch("claim_agencies", queryset=agencies, to_attr="agency_links")
         )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # a class made for this request: modelform_factory builds a new one
-        return form
+    def version_rows(self, request, obj):
+        # The via documents are edited on the claim's page too, inside its attributions.
+        return [*super().version_rows(request, obj), AttributionHop.objects.filter(attribution__claim=obj)]
 
-    def save_model(self, request, obj, form, change):
-        if "status" in form.changed_data:
-            # The form checked already; a write never relies on the form alone.
-            current = form.initial.get("status") if change else None
-            services.claim_check_status(actor=request.user, status=obj.status, current=current)
-        obj._change_reason = form.cleaned_data.get("change_reason") or None
-        super().save_model(request, obj, form, change)
+    def version_histories(self, request, obj):
+        hops = AttributionHop.history.filter(attribution__claim=obj)
+        return [*super().version_histories(request, obj), hops]
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

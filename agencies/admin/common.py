@@ -1,15 +1,20 @@
 """Pieces every admin module uses."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.forms.models import _get_foreign_key
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 
+from agencies import services, versions
 from agencies.dates import PartialDateField
+from agencies.models import AttributionHop, Citation, ClaimAgency, DataAccessClaim, RoleClaim
 from agencies.pagination import EstimatedCountPaginator
 
 PARTIAL_DATES = {
@@ -31,7 +36,219 @@ def https_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
-class HistoryAdmin(SimpleHistoryAdmin):
+class RecordForm(forms.ModelForm):
+    """A form over a row of the record that asks the services whether its user may save it.
+
+    The admin sets `actor` (the user) on the form class it builds for each request, and for a
+    change page `version_rows` (what the page shows), so that a save based on an older version of
+    the record is refused instead of silently undoing someone else's change.
+    """
+
+    actor = None
+    version_rows = None  # callable: the querysets the version token covers
+    version_histories = None  # callable: their history, to say what changed meanwhile
+
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.version_rows is not None and not self.is_bound:
+            self.initial["version"] = versions.version_token(self.version_rows())
+
+    def reason(self) -> str:
+        return (getattr(self, "cleaned_data", None) or {}).get("change_reason") or ""
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.actor is None or self.errors:
+            return
+        self._check_version()
+        try:
+            services.record_check(actor=self.actor, instance=self.instance, reason=self.reason())
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc))
+        except ValidationError as exc:
+            self._add_service_errors(exc)
+
+    def _check_version(self) -> None:
+        if self.version_rows is None or not self.instance.pk:
+            return
+        token = self.cleaned_data.get("version", "")
+        if versions.version_matches(token, self.version_rows()):
+            return
+        changes = versions.changes_since(self.version_histories(), versions.opened_at(token))
+        listed = "; ".join(str(change) for change in changes) or "the record changed"
+        self.add_error(
+            NON_FIELD_ERRORS,
+            ValidationError(
+                "Someone else saved this record after you opened it: %(changes)s. Your changes were "
+                "not saved. Reload the page to see the current version, then make your changes again.",
+                code="stale",
+                params={"changes": listed},
+            ),
+        )
+
+    def _add_service_errors(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.error_dict.items():
+            if field == "reason" and "change_reason" in self.fields:
+                field = "change_reason"
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class RecordFormsetForm(RecordForm):
+    """An inline row: checked by the services like any other row, versioned with its parent page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+
+
+def _ordered_targets(formset, target: str) -> list[models.Model]:
+    """The rows a link formset keeps, in the order the user gave (blank positions last)."""
+    kept = [
+        (form.cleaned_data.get("position"), index, form.cleaned_data[target])
+        for index, form in enumerate(formset.forms)
+        if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get(target)
+    ]
+    kept.sort(key=lambda row: (row[0] is None, row[0] or 0, row[1]))
+    return [row[2] for row in kept]
+
+
+# Ordered link rows are lists, written whole by the service that owns the list and its rules.
+LINK_SERVICES = {
+    ClaimAgency: (
+        "agency",
+        lambda actor, owner, targets, reason: services.claim_set_agencies(
+            actor=actor, claim=owner, agencies=targets, reason=reason
+        ),
+    ),
+    Citation: (
+        "cited",
+        lambda actor, owner, targets, reason: services.document_set_citations(
+            actor=actor, document=owner, cited=targets, reason=reason
+        ),
+    ),
+    RoleClaim: (
+        "claim",
+        lambda actor, owner, targets, reason: services.role_set_claims(
+            actor=actor, role=owner, claims=targets, reason=reason
+        ),
+    ),
+    DataAccessClaim: (
+        "claim",
+        lambda actor, owner, targets, reason: services.data_access_set_claims(
+            actor=actor, access=owner, claims=targets, reason=reason
+        ),
+    ),
+    AttributionHop: (
+        "document",
+        lambda actor, owner, targets, reason: services.attribution_set_via(
+            actor=actor, attribution=owner, documents=targets, reason=reason
+        ),
+    ),
+}
+
+
+class WritesThroughServices:
+    """ModelAdmin mixin: every save and delete of the page, its inlines and its actions is a service call."""
+
+    form = RecordForm
+
+    def get_fields(self, request, obj=None):
+        # The version travels as a hidden input of the form itself (admin/agencies/change_form.html).
+        return [name for name in super().get_fields(request, obj) if name != "version"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request: modelform_factory builds a new one
+        if obj is not None and obj.pk is not None:
+            form.version_rows = staticmethod(lambda: self.version_rows(request, obj))
+            form.version_histories = staticmethod(lambda: self.version_histories(request, obj))
+        return form
+
+    def version_rows(self, request, obj) -> list[models.QuerySet]:
+        """The stored rows the change page shows: the record and each inline's rows."""
+        model = type(obj)
+        rows = [model._default_manager.filter(pk=obj.pk)]
+        for inline in self.get_inline_instances(request, obj):
+            fk = _get_foreign_key(model, inline.model, fk_name=inline.fk_name)
+            rows.append(inline.model._default_manager.filter(**{fk.name: obj}))
+        return rows
+
+    def version_histories(self, request, obj) -> list[models.QuerySet]:
+        model = type(obj)
+        histories = [obj.history.all()]
+        for inline in self.get_inline_instances(request, obj):
+            fk = _get_foreign_key(model, inline.model, fk_name=inline.fk_name)
+            history = getattr(inline.model, "history", None)
+            if history is not None:
+                histories.append(history.filter(**{fk.attname: obj.pk}))
+        return histories
+
+    def save_model(self, request, obj, form, change):
+        services.record_save(actor=request.user, instance=obj, reason=_reason(form))
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m()
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        reason = _reason(form)
+        link = LINK_SERVICES.get(formset.model)
+        if link is not None:
+            target, write = link
+            if formset.has_changed():
+                write(request.user, formset.instance, _ordered_targets(formset, target), reason)
+            # What the admin's change message reads; the history has the rows themselves.
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+            return
+        changed = formset.save(commit=False)
+        for obj in changed:
+            services.record_save(actor=request.user, instance=obj, reason=reason)
+        for obj in formset.deleted_objects:
+            services.record_delete(actor=request.user, instance=obj, reason=reason)
+
+    def delete_model(self, request, obj):
+        services.record_delete(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        services.records_delete(actor=request.user, instances=queryset)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            # A rule broken between the form's checks and the write (a concurrent change): nothing
+            # was written, since the page's save is one transaction.
+            return self._refused(request, exc)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as exc:
+            return self._refused(request, exc)
+
+    def response_action(self, request, queryset):
+        try:
+            return super().response_action(request, queryset)
+        except ValidationError as exc:
+            return self._refused(request, exc)
+
+    def _refused(self, request, exc: ValidationError):
+        for message in exc.messages:
+            self.message_user(request, f"Nothing was saved: {message}", messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+
+def _reason(form) -> str:
+    return form.reason() if isinstance(form, RecordForm) else ""
+
+
+class HistoryAdmin(WritesThroughServices, SimpleHistoryAdmin):
     list_per_page = 50
     formfield_overrides = PARTIAL_DATES
     paginator = EstimatedCountPaginator
@@ -39,11 +256,22 @@ class HistoryAdmin(SimpleHistoryAdmin):
     show_full_result_count = False
 
 
-class TabularInline(admin.TabularInline):
+class RecordInline:
+    """Inline mixin: rows whose forms ask the services, like the page's own form."""
+
+    form = RecordFormsetForm
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.actor = request.user
+        return formset
+
+
+class TabularInline(RecordInline, admin.TabularInline):
     formfield_overrides = PARTIAL_DATES
 
 
-class StackedInline(admin.StackedInline):
+class StackedInline(RecordInline, admin.StackedInline):
     formfield_overrides = PARTIAL_DATES
 
 

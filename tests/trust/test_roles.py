@@ -106,16 +106,26 @@ def test_superuser_may_do_everything(db):
 # Services
 
 
+def _set_status(actor, claim, status, reason="Agency said so"):
+    claim = Claim.objects.get(pk=claim.pk)
+    claim.status = status
+    return services.record_save(actor=actor, instance=claim, reason=reason)
+
+
+def _new_claim(slug: str, **fields) -> Claim:
+    return Claim(slug=slug, kind="statement", text="T", **fields)
+
+
 @pytest.mark.parametrize("status", sorted(VERDICTS))
 def test_only_editors_give_a_verdict_through_the_service(make_user, status):
     claim = f.ClaimFactory()
     researcher = make_user("researcher", True)
     with pytest.raises(PermissionDenied):
-        services.claim_set_status(actor=researcher, claim=claim, status=status, reason="Agency said so")
+        _set_status(researcher, claim, status)
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.UNVERIFIED
     editor = make_user("editor")
-    services.claim_set_status(actor=editor, claim=claim, status=status, reason="Agency said so")
+    _set_status(editor, claim, status)
     claim.refresh_from_db()
     record = claim.history.latest("history_id")
     assert (claim.status, record.history_user, record.history_change_reason) == (
@@ -128,38 +138,21 @@ def test_only_editors_give_a_verdict_through_the_service(make_user, status):
 def test_researchers_set_other_statuses_but_never_undo_a_verdict(make_user):
     researcher = make_user("researcher")
     claim = f.ClaimFactory()
-    services.claim_set_status(actor=researcher, claim=claim, status="corroborated", reason="Second origin")
+    _set_status(researcher, claim, "corroborated", "Second origin")
     assert Claim.objects.get(pk=claim.pk).status == "corroborated"
     confirmed = f.ClaimFactory(status="confirmed")
     with pytest.raises(PermissionDenied):
-        services.claim_set_status(actor=researcher, claim=confirmed, status="disputed", reason="Doubt")
+        _set_status(researcher, confirmed, "disputed", "Doubt")
     assert Claim.objects.get(pk=confirmed.pk).status == "confirmed"
 
 
-def test_claim_create_checks_the_role(make_user):
-    agency = f.AgencyFactory()
+def test_creating_a_claim_checks_the_role(make_user):
     with pytest.raises(PermissionDenied):
-        services.claim_create(
-            actor=make_user("viewer"), slug="c1", kind="statement", text="T", agencies=[agency]
-        )
+        services.record_save(actor=make_user("viewer"), instance=_new_claim("c1"))
     with pytest.raises(PermissionDenied):
-        services.claim_create(
-            actor=make_user("researcher"),
-            slug="c2",
-            kind="statement",
-            text="T",
-            agencies=[agency],
-            status="confirmed",
-        )
+        services.record_save(actor=make_user("researcher"), instance=_new_claim("c2", status="confirmed"))
     assert not Claim.objects.exists()
-    claim = services.claim_create(
-        actor=make_user("editor"),
-        slug="c3",
-        kind="statement",
-        text="T",
-        agencies=[agency],
-        status="confirmed",
-    )
+    claim = services.record_save(actor=make_user("editor"), instance=_new_claim("c3", status="confirmed"))
     assert claim.status == "confirmed"
 
 
@@ -167,8 +160,10 @@ def test_viewers_write_nothing_through_services(make_user):
     viewer = make_user("viewer")
     document, other = f.DocumentFactory(), f.DocumentFactory()
     attribution = f.AttributionFactory(document=document)
+    agency = f.AgencyFactory()
     calls = [
-        lambda: services.agency_set_parent(actor=viewer, agency=f.AgencyFactory(), parent=None),
+        lambda: services.record_save(actor=viewer, instance=agency),
+        lambda: services.record_delete(actor=viewer, instance=agency),
         lambda: services.document_set_citations(actor=viewer, document=document, cited=[other]),
         lambda: services.attribution_set_via(actor=viewer, attribution=attribution, documents=[other]),
         lambda: services.attribution_create(
@@ -176,6 +171,9 @@ def test_viewers_write_nothing_through_services(make_user):
         ),
         lambda: services.claim_set_agencies(
             actor=viewer, claim=attribution.claim, agencies=[f.AgencyFactory()]
+        ),
+        lambda: services.role_set_claims(
+            actor=viewer, role=f.ReportedRoleFactory(), claims=[attribution.claim]
         ),
     ]
     for call in calls:
@@ -186,7 +184,7 @@ def test_viewers_write_nothing_through_services(make_user):
 
 def test_a_system_action_has_no_actor_and_may(db):
     claim = f.ClaimFactory()
-    services.claim_set_status(actor=None, claim=claim, status="retracted", reason="Import")
+    _set_status(None, claim, "retracted", "Import")
     assert Claim.objects.get(pk=claim.pk).status == "retracted"
 
 
