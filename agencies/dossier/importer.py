@@ -30,7 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from agencies import models as m
-from agencies import permissions
+from agencies import permissions, rules
 from agencies.bulk import create_with_history
 
 from .errors import DossierError, at, show
@@ -41,7 +41,6 @@ _BATCH = 500
 # Imports that write take this PostgreSQL advisory lock (for their transaction): two at once would
 # otherwise both plan against the record before either wrote, and one would die on a unique key.
 IMPORT_LOCK = 0x0D055_1E5
-REASON_MAX_LENGTH = 100  # simple_history's change reason column
 
 MODELS = {
     "agencies": m.Agency,
@@ -194,9 +193,10 @@ def dossier_import(
                 "which their role does not allow"
             ]
         )
-    reason = (reason or "").strip()
-    if not reason or len(reason) > REASON_MAX_LENGTH:
-        raise ValueError(f"an import's reason is 1 to {REASON_MAX_LENGTH} characters, got {reason!r}")
+    problem = rules.check_reason(reason, required=True, change="for the import")
+    if problem:
+        raise DossierError([f"(reason): {problem}"])
+    reason = reason.strip()
     structure = check_structure(data)
     try:
         with _without_cycle_collection(), transaction.atomic():
@@ -205,6 +205,7 @@ def dossier_import(
             run = _Import(structure, actor=actor, reason=reason)
             run.check()
             report = run.plan(dry_run=dry_run)
+            run.check_writes()
             if not dry_run:
                 run.apply()
     except DatabaseError as exc:
@@ -476,6 +477,15 @@ _KEYED = {
     "data_access": (m.DataAccess, ("system_id", "seeker_id"), ("data_systems", "agencies")),
     "comment_requests": (m.CommentRequest, ("document_id", "agency_id"), ("documents", "agencies")),
 }
+# The rows each nested list is stored as.
+_LIST_MODELS = {
+    "missions": m.StatedMission,
+    "citations": m.Citation,
+    "claim_agencies": m.ClaimAgency,
+    "attributions": m.Attribution,
+    "role_claims": m.RoleClaim,
+    "access_claims": m.DataAccessClaim,
+}
 _KEYED_KIND = {"data_access": "data access entry", "comment_requests": "comment request"}
 
 
@@ -576,20 +586,15 @@ class _Import:
         return None if row is None else getattr(row, column or name)
 
     def _check_item(self, section: str, index: int, item) -> None:
+        """The record's rules (agencies/rules.py, shared with the services) on what the item will be."""
         here = (section, index)
 
-        def once(name: str, slugs, where=here) -> None:
-            seen = set()
-            for j, slug in enumerate(slugs):
-                if slug in seen:
-                    self.error((*where, name, j), f"{slug!r} is listed twice")
-                seen.add(slug)
+        def rule(path: tuple, problem: str | None) -> None:
+            if problem:
+                self.error(path, problem)
 
         if section == "documents":
-            once("cites", item.cites)
-            for j, slug in enumerate(item.cites):
-                if slug == item.id:
-                    self.error((*here, "cites", j), "a document cannot cite itself")
+            rule((*here, "cites"), rules.citations_problem(item.id, list(item.cites)))
         elif section == "sources":
             kind, count = self._effective(section, item, "kind"), self._effective(section, item, "count")
             if count is not None and kind != m.SourceKind.ANONYMOUS:
@@ -604,30 +609,26 @@ class _Import:
                         f"count {count} (give count: null as well)",
                     )
         elif section == "claims":
-            if _given(item, "agencies") and not item.agencies:
-                self.error((*here, "agencies"), "a claim is about at least one agency")
+            if _given(item, "agencies"):
+                rule((*here, "agencies"), rules.claim_agencies_problem(list(item.agencies)))
             if _given(item, "attributions") and not item.attributions:
                 self.error((*here, "attributions"), "a claim needs at least one attribution")
-            once("agencies", item.agencies)
             for j, attribution in enumerate(item.attributions):
-                once("via", attribution.via, where=(*here, "attributions", j))
-                for k, slug in enumerate(attribution.via):
-                    if slug == attribution.document:
-                        self.error(
-                            (*here, "attributions", j, "via", k),
-                            f"{slug} is the document the claim appears in: it cannot also be a via",
-                        )
+                rule(
+                    (*here, "attributions", j, "via"),
+                    rules.via_problem(attribution.document, list(attribution.via)),
+                )
         elif section in ("roles", "data_access"):
-            if _given(item, "claims") and not item.claims:
-                what = "a role" if section == "roles" else "data access"
-                self.error((*here, "claims"), f"{what} rests on at least one claim")
-            once("claims", item.claims)
+            if _given(item, "claims"):
+                what = "A role" if section == "roles" else "Data access"
+                rule((*here, "claims"), rules.resting_claims_problem(list(item.claims), what=what))
         elif section == "figures":
             start = self._effective(section, item, "period_start")
             end = self._effective(section, item, "period_end")
-            if start and end and end.end < start.start:
+            problem = rules.period_problem(start.start if start else None, end.end if end else None)
+            if problem:
                 name = "period_end" if _given(item, "period_end") else "period_start"
-                self.error((*here, name), f"{end} is before period_start {start}")
+                self.error((*here, name), f"{problem} ({start} to {end})")
 
     def _check_new(self) -> None:
         """A new entity gives every field the format requires; a stored one may leave them out."""
@@ -662,14 +663,10 @@ class _Import:
 
         reported = set()
         for slug, (index, _item) in self.defined["agencies"].items():
-            chain, current = [slug], parent.get(slug)
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parent.get(current)
-            if current == slug and frozenset(chain) not in reported:
-                reported.add(frozenset(chain))
-                path = (*chain, slug)
-                self.error(("agencies", index, "parent"), "parent cycle: " + " -> ".join(path))
+            cycle = rules.parent_cycle(parent, slug, parent.get(slug))
+            if cycle and frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                self.error(("agencies", index, "parent"), "parent cycle: " + " -> ".join(cycle))
 
     def _check_permissions(self) -> None:
         """What this actor's role may not write (a system action, without an actor, may)."""
@@ -689,11 +686,55 @@ class _Import:
                 continue
             row = self.rows["claims"].get(item.id)
             current = None if row is None else row.status
-            if item.status != current and not permissions.can_set_status(
-                self.actor, item.status, current=current
-            ):
+            if item.status == current:
+                continue
+            problem = rules.status_change_problem(self.actor, item.status, current=current)
+            if problem:
                 change = f"from {current} to {item.status}" if current else f"to {item.status}"
-                self.error(("claims", index, "status"), f"only an editor sets a claim's verdict ({change})")
+                self.error(("claims", index, "status"), f"{problem} This file changes it {change}.")
+
+    def check_writes(self) -> None:
+        """After planning: the actor may add, change and delete each kind of row the import would."""
+        if self.actor is None:
+            return
+        needed: dict[type, set[str]] = defaultdict(set)
+        for section in SECTIONS:
+            model = MODELS.get(section) or _KEYED[section][0]
+            if self.creates[section]:
+                needed[model].add("add")
+            if self.updates[section]:
+                needed[model].add("change")
+        for name, spec in self.lists.items():
+            model = _LIST_MODELS[name]
+            for key, wanted in spec["wanted"].items():
+                if key not in spec["stored"]:
+                    if wanted:
+                        needed[model].add("add")
+                elif self._stored_list(name, key) != wanted:
+                    needed[model].update(("add", "delete") if wanted else ("delete",))
+                    if name == "attributions":
+                        needed[m.AttributionHop].update(("add", "delete"))
+        note = m.SourceConfidentialNote
+        for action, entries in (
+            ("add", self.note_creates),
+            ("change", self.note_updates),
+            ("delete", self.note_deletes),
+        ):
+            if entries:
+                needed[note].add(action)
+        refused = sorted(
+            f"{action} {model._meta.verbose_name_plural}"
+            for model, actions in needed.items()
+            for action in actions
+            if not permissions.can_write(self.actor, model, action)
+        )
+        if refused:
+            raise DossierError(
+                [
+                    f"(permissions): {self.actor.get_username()}'s role does not allow this import: it would "
+                    + "; ".join(refused)
+                ],
+            )
 
     # --- planning --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies import models as m
+from agencies import permissions
 from agencies.admin import dossier_upload
 from tests.explorer.conftest import user_with
 
@@ -108,8 +109,8 @@ def editor(django_user_model):
         "editor",
         *[
             f"{action}_{model}"
-            for model in ("claim", "agency", "outlet", "document", "source")
-            for action in ("view", "add", "change")
+            for model in permissions.RECORD_MODELS
+            for action in ("view", "add", "change", "delete")
         ],
         "set_verdict",
     )
@@ -253,8 +254,8 @@ def test_a_verdict_only_from_an_editor(client, django_user_model, editor, storag
         "plain-researcher",
         *[
             f"{action}_{model}"
-            for model in ("claim", "agency", "outlet", "document", "source")
-            for action in ("view", "add", "change")
+            for model in permissions.RECORD_MODELS
+            for action in ("view", "add", "change", "delete")
         ],
     )
     client.force_login(researcher)
