@@ -536,7 +536,7 @@ class _Import:
         for section in SECTIONS:
             for _index, item in items[section]:
                 for _place, target, slug in _references(section, item):
-                    if slug is not None:
+                    if slug:  # neither None nor MISSING (a reference the entry leaves out)
                         referenced[target].add(slug)
         for section, model in MODELS.items():
             wanted = set(self.defined[section]) | referenced[section]
@@ -549,7 +549,7 @@ class _Import:
         for section in SECTIONS:
             for index, item in items[section]:
                 for place, target, slug in _references(section, item):
-                    if slug is not None and slug not in known[target]:
+                    if slug and slug not in known[target]:
                         self.error((section, index, *place), f"unknown {KIND[target]} {slug!r}")
                 self._check_item(section, index, item)
         self._check_new()

@@ -92,13 +92,13 @@ _UPLOAD_CHILD = textwrap.dedent(
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.core.management import call_command
     from django.test import Client
+    from django.contrib.auth.models import Group
     from django.test.utils import setup_test_environment
-    from agencies import services
 
     setup_test_environment()  # so that the client keeps the page's context
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("ed", password="pw-for-tests-only", is_staff=True)
-    services.user_set_role(user=user, role="editor", confidential=False)
+    user.groups.add(Group.objects.get(name="editor"))
     client = Client()
     client.force_login(user)
     raw = open(sys.argv[1], "rb").read()
