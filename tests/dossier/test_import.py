@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
 from agencies.dates import PartialDate
-from agencies.dossier import CHANGE_REASON, dossier_import
+from agencies.dossier import CHANGE_REASON, DossierError, dossier_import
 from tests import factories as f
 
 from .conftest import history_counts, row_counts, small
@@ -360,3 +360,19 @@ def test_import_queries_do_not_grow_with_the_number_of_entities():
         wipe_record()
     assert counts[0] == counts[1]
     assert counts[0][0] < 100 and counts[0][1] < 40
+
+
+def test_the_history_reason_may_be_given(researcher):
+    """The intake records "intake" as the reason of what it imports, for creations, updates and deletions."""
+    dossier_import(data=small(), actor=researcher, reason="intake")
+    assert {r.history_change_reason for r in m.Claim.history.all()} == {"intake"}
+    data = small()
+    data["documents"][0]["cites"] = ["uspis-site"]
+    data["claims"][0]["text"] = "Reworded."
+    dossier_import(data=data, actor=researcher, reason="intake")
+    assert m.Claim.history.filter(history_type="~").get().history_change_reason == "intake"
+    assert {r.history_change_reason for r in m.Citation.history.filter(history_type="-")} == {"intake"}
+    for reason in ("", "x" * 101):
+        with pytest.raises(DossierError) as caught:
+            dossier_import(data=small(), reason=reason)
+        assert caught.value.errors[0].startswith("(reason): ")
