@@ -93,7 +93,7 @@ def show(value, limit: int = 60) -> str:
     """A short, safe rendering of an input value for an error message."""
     if isinstance(value, str):
         text = repr(value)
-        return text if len(text) <= limit else text[: limit - 4] + "...'"
+        return text if len(text) <= limit else text[: limit - 4] + "..." + text[0]  # repr's own quote
     if value is None or isinstance(value, bool | int | float):
         text = repr(value)
         return text if len(text) <= limit else text[: limit - 3] + "..."
