@@ -30,6 +30,7 @@ from agencies.models import (
     RoleClaim,
     Source,
     Stance,
+    StatedMission,
 )
 
 Actor = AbstractBaseUser | None
@@ -378,11 +379,18 @@ _DELETE_RULES = {
 }
 
 
-def _next_attribution_position(claim_id: int) -> int:
-    """After the claim's last line: a new line goes last. The claim row is held so that two
-    concurrent adds to one claim cannot take the same position."""
-    list(Claim.objects.select_for_update().filter(pk=claim_id).values_list("pk"))
-    last = Attribution.objects.filter(claim_id=claim_id).aggregate(last=models.Max("position"))["last"]
+# Rows kept in order under an owner: a new one with no position given goes last.
+_POSITIONED_UNDER = {Attribution: "claim", StatedMission: "agency"}
+
+
+def _next_position(instance: models.Model, owner: str) -> int:
+    """After the owner's last row. The owner's row is held so that two concurrent adds under one
+    owner cannot take the same position."""
+    owner_field = instance._meta.get_field(owner)
+    owner_id = getattr(instance, owner_field.attname)
+    list(owner_field.related_model._default_manager.select_for_update().filter(pk=owner_id).values_list("pk"))
+    siblings = type(instance)._default_manager.filter(**{owner_field.attname: owner_id})
+    last = siblings.aggregate(last=models.Max("position"))["last"]
     return 0 if last is None else last + 1
 
 
@@ -396,8 +404,9 @@ def record_save(*, actor: Actor, instance: models.Model, reason: str = "") -> mo
         # Hold the stored row: the checks read it, and a concurrent save waits for this one.
         list(model._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
     record_check(actor=actor, instance=instance, reason=reason)
-    if isinstance(instance, Attribution) and adding and instance.position is None:
-        instance.position = _next_attribution_position(instance.claim_id)
+    owner = _POSITIONED_UNDER.get(model)
+    if owner and adding and instance.position is None:
+        instance.position = _next_position(instance, owner)
     instance.full_clean()
     _record(instance, actor=actor, reason=reason or ("Created" if adding else "Changed"))
     instance.save()

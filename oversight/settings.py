@@ -224,8 +224,10 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# History keeps who changed what; never cascade history away with the record.
+# History pages show and never save: no Revert button, and agencies/admin/common.py's
+# ReadOnlyHistoryAdmin answers a POST to them with 405 whatever the settings.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_EDIT = False
 
 LOGGING = {
     "version": 1,

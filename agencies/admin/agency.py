@@ -98,6 +98,7 @@ class SubAgencyInline(ListedOnly, TabularInline):
 @admin.register(Agency)
 class AgencyAdmin(HistoryAdmin):
     form = AgencyForm
+    prepopulated_fields = {"slug": ("acronym", "name")}
     list_display = ["name", "acronym", "kind", "parent_link", "claim_count", "role_count", "sub_agency_count"]
     list_filter = ["kind", ("parent", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["parent"]
@@ -197,6 +198,7 @@ class RoleClaimInline(AtLeastOne, TabularInline):
 
 @admin.register(ReportedRole)
 class ReportedRoleAdmin(HistoryAdmin):
+    prepopulated_fields = {"slug": ("summary",)}
     list_display = [
         "short_summary",
         "agency",
@@ -253,6 +255,7 @@ class DataAccessInline(TabularInline):
 
 @admin.register(DataSystem)
 class DataSystemAdmin(HistoryAdmin):
+    prepopulated_fields = {"slug": ("name",)}
     list_display = ["name", "agency", "slug", "access_count"]
     list_filter = [("agency", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["agency"]

@@ -1,7 +1,5 @@
 """Claims with their agencies, attributions (and their via documents) and figures."""
 
-import re
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -11,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from agencies import claim_conditions, permissions, services
+from agencies.claim_history import claim_line_changes
 from agencies.models import (
     Attribution,
     AttributionHop,
@@ -28,6 +27,7 @@ from .common import (
     SHORT_TEXT,
     AtLeastOne,
     HistoryAdmin,
+    KnownAutocompleteSelectMultiple,
     RecordForm,
     RecordFormsetForm,
     StackedInline,
@@ -37,8 +37,27 @@ from .common import (
     shown_date,
 )
 
-# Ids may be separated by commas, spaces or arrows, so a pasted chain works too.
-VIA_SEPARATORS = re.compile(r"[\s,→]+")
+
+class OrderedAutocompleteSelectMultiple(KnownAutocompleteSelectMultiple):
+    """The admin's autocomplete for several documents, shown in the order they were chosen."""
+
+    def optgroups(self, name, value, attr=None):
+        groups = super().optgroups(name, value, attr)
+        order = {str(pk): index for index, pk in enumerate(value)}
+        for _label, options, _index in groups:
+            options.sort(key=lambda option: order.get(str(option["value"]), len(order)))
+        return groups
+
+
+class OrderedDocumentsField(forms.ModelMultipleChoiceField):
+    """Documents in the order given (the browser sends them as chosen), not the database's order."""
+
+    def clean(self, value):
+        found = {str(document.pk): document for document in super().clean(value)}
+        return [found[str(pk)] for pk in value or [] if str(pk) in found]
+
+    def has_changed(self, initial, data):
+        return [str(pk) for pk in initial or []] != [str(pk) for pk in data or []]
 
 
 def evidence_of(claim: Claim) -> ClaimEvidence:
@@ -93,12 +112,13 @@ class AttributionInlineForm(RecordFormsetForm):
     and are saved through services.attribution_set_via.
     """
 
-    via = forms.CharField(
+    via = OrderedDocumentsField(
+        queryset=Document.objects.all(),
         required=False,
         label="Via documents (in order)",
-        help_text="Ids of the documents the claim passed through, from the document above outwards, "
-        "separated by commas: wapo-report, reuters-wire. Leave empty if it came straight from the origin.",
-        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="The documents the claim passed through, from the document above outwards: type part "
+        "of a title and pick it, in order. Leave empty if it came straight from the origin.",
+        widget=OrderedAutocompleteSelectMultiple(Attribution._meta.get_field("document"), admin.site),
     )
 
     class Meta:
@@ -107,23 +127,11 @@ class AttributionInlineForm(RecordFormsetForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Left blank, a new line goes after the claim's last one (services.record_save).
-        self.fields["position"].required = False
         if self.instance.pk:
-            self.initial["via"] = ", ".join(hop.document.slug for hop in self.instance.hops.all())
-        else:
-            self.initial["position"] = None
-
-    def clean_via(self) -> list[Document]:
-        slugs = [slug for slug in VIA_SEPARATORS.split(self.cleaned_data["via"]) if slug]
-        found = Document.objects.in_bulk(slugs, field_name="slug")
-        unknown = [slug for slug in slugs if slug not in found]
-        if unknown:
-            listed = ", ".join(f"'{slug}'" for slug in unknown)
-            raise ValidationError(
-                f"Unknown document id{'s' if len(unknown) > 1 else ''}: {listed}.", code="unknown_document"
-            )
-        return [found[slug] for slug in slugs]
+            hops = list(self.instance.hops.all())
+            self.initial["via"] = [hop.document_id for hop in hops]
+            widget = self.fields["via"].widget
+            getattr(widget, "widget", widget).known = {str(hop.document_id): hop.document for hop in hops}
 
     def clean(self):
         cleaned = super().clean()
@@ -193,6 +201,7 @@ class EvidenceFlagFilter(admin.SimpleListFilter):
 @admin.register(Claim)
 class ClaimAdmin(HistoryAdmin):
     form = ClaimForm
+    prepopulated_fields = {"slug": ("text",)}
     list_display = [
         "slug",
         "short_text",
@@ -220,6 +229,15 @@ class ClaimAdmin(HistoryAdmin):
         return claims_with_evidence(super().get_queryset(request)).prefetch_related(
             Prefetch("claim_agencies", queryset=agencies, to_attr="agency_links")
         )
+
+    object_history_template = "admin/agencies/claim/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The claim's own rows alone would hide the lines added and removed on its page.
+        allowed = self.has_view_history_or_change_history_permission(request)
+        claim_id = int(object_id) if allowed and str(object_id).isdigit() else None
+        lines = claim_line_changes(claim_id) if claim_id is not None else []
+        return super().history_view(request, object_id, {**(extra_context or {}), "line_changes": lines})
 
     def version_rows(self, request, obj):
         # The via documents are edited on the claim's page too, inside its attributions.
@@ -341,6 +359,7 @@ class AttributionAdmin(HistoryAdmin):
 
 @admin.register(Figure)
 class FigureAdmin(HistoryAdmin):
+    prepopulated_fields = {"slug": ("metric", "value")}
     list_display = ["slug", "metric", "value_shown", "period", "geography", "basis", "claim_link"]
     list_filter = ["metric", "unit"]
     list_select_related = ["claim"]

@@ -2,19 +2,37 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.contrib.admin.utils import display_for_field, unquote
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
 from django.forms.models import _get_foreign_key
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from agencies import services, versions
+from agencies import permissions, services, versions
 from agencies.dates import PartialDateField
-from agencies.models import AttributionHop, Citation, ClaimAgency, DataAccessClaim, RoleClaim
+from agencies.models import (
+    AttributionHop,
+    Citation,
+    ClaimAgency,
+    DataAccessClaim,
+    RoleClaim,
+    SourceConfidentialNote,
+)
 from agencies.pagination import EstimatedCountPaginator
 
 PARTIAL_DATES = {
@@ -36,6 +54,56 @@ def https_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+class KnownAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete, labelled from the row already read when the form knows it.
+
+    The stock widget reads its selected object with one query per field and per inline row; a
+    change page with ten attribution lines then costs dozens of queries that the page's own
+    select_related already answered.
+    """
+
+    known: dict[str, models.Model] = {}
+
+    def optgroups(self, name, value, attr=None):
+        wanted = [str(pk) for pk in value if str(pk) not in self.choices.field.empty_values]
+        if not wanted or any(pk not in self.known for pk in wanted):
+            return super().optgroups(name, value, attr)
+        default = (None, [], 0)
+        if not self.is_required and not self.allow_multiple_selected:
+            default[1].append(self.create_option(name, "", "", False, 0))
+        for pk in wanted:
+            label = self.choices.field.label_from_instance(self.known[pk])
+            default[1].append(self.create_option(name, pk, label, True, len(default[1])))
+        return [default]
+
+
+class KnownAutocompleteSelectMultiple(KnownAutocompleteSelect, AutocompleteSelectMultiple):
+    pass
+
+
+class KnownAutocompletes:
+    """Admin mixin (pages and inlines): autocomplete widgets that label from rows already read."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = KnownAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def _known_related(form) -> None:
+    """Give each autocomplete of `form` the related rows its instance already holds."""
+    for name, field in form.fields.items():
+        widget = getattr(field.widget, "widget", field.widget)
+        if not isinstance(widget, KnownAutocompleteSelect) or isinstance(widget, AutocompleteSelectMultiple):
+            continue
+        try:
+            related = form.instance._meta.get_field(name).get_cached_value(form.instance, default=None)
+        except (FieldDoesNotExist, AttributeError):
+            continue
+        if related is not None:
+            widget.known = {str(related.pk): related}
+
+
 class RecordForm(forms.ModelForm):
     """A form over a row of the record that asks the services whether its user may save it.
 
@@ -52,6 +120,7 @@ class RecordForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        _known_related(self)
         if self.version_rows is not None and not self.is_bound:
             self.initial["version"] = versions.version_token(self.version_rows())
 
@@ -104,6 +173,22 @@ class RecordFormsetForm(RecordForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         del self.fields["version"]
+        position = self.fields.get("position")
+        if position is not None and self.instance.pk is None:
+            # Left blank, a new row goes after the last one (services.record_save, or the list's service).
+            position.required = False
+            self.initial["position"] = None
+            position.help_text = "Blank: after the last one."
+
+    def _post_clean(self):
+        if (
+            "position" in self.fields
+            and self.instance.pk is None
+            and self.cleaned_data.get("position") is None
+        ):
+            # Not the model's default 0, which would sort a new row first.
+            self.instance.position = None
+        super()._post_clean()
 
 
 def _ordered_targets(formset, target: str) -> list[models.Model]:
@@ -152,7 +237,7 @@ LINK_SERVICES = {
 }
 
 
-class WritesThroughServices:
+class WritesThroughServices(KnownAutocompletes):
     """ModelAdmin mixin: every save and delete of the page, its inlines and its actions is a service call."""
 
     form = RecordForm
@@ -248,18 +333,188 @@ def _reason(form) -> str:
     return form.reason() if isinstance(form, RecordForm) else ""
 
 
-class HistoryAdmin(WritesThroughServices, SimpleHistoryAdmin):
+SAFE_METHODS = ("GET", "HEAD")
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """History pages that show and never save, for every admin with a history.
+
+    django-simple-history's version page is a change form that saves whatever is posted to it,
+    checking only the view permission, and weighs a claim's status against the old version. Here
+    both history pages answer GET alone (405 to any other method, superusers included), and a
+    version is shown as a table of what it held: reverting is not offered. An edit is made on the
+    record's own change page, with its checks. Both pages show only what get_history_queryset
+    lets this user see (briefings: internal ones only with the confidential grant).
+    """
+
+    object_history_template = "admin/agencies/object_history.html"
+    object_history_form_template = "admin/agencies/history_version.html"
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_view_title(self, request, obj):
+        return f"History: {_label(obj)}"
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
+
+    def history_view(self, request, object_id, extra_context=None):
+        if request.method not in SAFE_METHODS:
+            return HttpResponseNotAllowed(SAFE_METHODS)
+        # Refused before the lookup: 403 for one id and 404 for another would tell which exist.
+        if not self.has_view_history_or_change_history_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        try:
+            self.model._meta.pk.to_python(object_id)
+        except ValidationError as exc:
+            raise Http404 from exc
+        return super().get_history_queryset(request, history_manager, pk_name, object_id)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in SAFE_METHODS:
+            return HttpResponseNotAllowed(SAFE_METHODS)
+        if not self.has_view_history_or_change_history_permission(request):
+            raise PermissionDenied
+        request.current_app = self.admin_site.name
+        opts = self.model._meta
+        object_id = unquote(object_id)
+        if not version_id.isdigit():
+            raise Http404
+        history = getattr(self.model, opts.simple_history_manager_attribute)
+        records = self.get_history_queryset(request, history, opts.pk.attname, object_id)
+        version = records.filter(history_id=version_id).first()
+        if version is None:
+            raise Http404
+        obj = version.instance
+        if not self.has_view_history_or_change_history_permission(request, obj):
+            raise PermissionDenied
+        current = self.model._default_manager.filter(pk=obj.pk).first()
+        rows = []
+        for field in opts.concrete_fields:
+            shown = _shown(obj, field)
+            now = None if current is None else _shown(current, field)
+            rows.append(
+                {
+                    "label": capfirst(field.verbose_name),
+                    "value": shown,
+                    "now": now,
+                    "same": now == shown,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{capfirst(opts.verbose_name)} as it was: {_label(obj)}",
+            "opts": opts,
+            "original": obj,
+            "version": version,
+            "current": current,
+            "rows": rows,
+            "history_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]),
+            "change_url": current
+            and reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.object_history_form_template, context)
+
+
+def _label(obj: models.Model) -> str:
+    """A (historical) instance's name; by its id when the name needs a related row since deleted."""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{capfirst(obj._meta.verbose_name)} #{obj.pk}"
+
+
+def _shown(obj: models.Model, field: models.Field) -> str:
+    """A field's value on a (historical) instance, as the admin shows it; a deleted related row by its id."""
+    if field.is_relation:
+        try:
+            value = getattr(obj, field.name)
+        except ObjectDoesNotExist:
+            return f"#{getattr(obj, field.attname)} (deleted)"
+    else:
+        value = field.value_from_object(obj)
+    if isinstance(field, PartialDateField):
+        return shown_date(value) or "-"
+    return str(display_for_field(value, field, "-"))
+
+
+def _reaches_notes(model: type[models.Model], lookup: str) -> bool:
+    """Does a changelist lookup (`confidential_note__isnull`) pass through a confidential note?"""
+    for part in lookup.split(LOOKUP_SEP):
+        if model is SourceConfidentialNote:
+            return True
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.related_model is None:
+            return False
+        model = field.related_model
+    return model is SourceConfidentialNote
+
+
+def _without(deleted: list, prefix: str) -> list:
+    """A delete page's nested list of objects without the items starting with `prefix` and what they hold."""
+    kept = []
+    skipping = False
+    for item in deleted:
+        if isinstance(item, list):
+            if not skipping:
+                kept.append(_without(item, prefix))
+            skipping = False
+            continue
+        skipping = str(item).startswith(prefix)
+        if not skipping:
+            kept.append(item)
+    return kept
+
+
+class HistoryAdmin(WritesThroughServices, ReadOnlyHistoryAdmin):
     list_per_page = 50
     formfield_overrides = PARTIAL_DATES
     paginator = EstimatedCountPaginator
     # The "(N total)" beside a filtered list is a second count of the whole table.
     show_full_result_count = False
 
+    # Without the confidential grant nobody can tell which sources have a note: no lookup through
+    # one (`?confidential_note__isnull=False`), and delete pages neither list a note the deletion
+    # takes with it (kept in the note's history) nor refuse because of it.
 
-class RecordInline:
+    def lookup_allowed(self, lookup, value, request=None):
+        if _reaches_notes(self.model, lookup) and not (
+            request is not None and permissions.can_see_confidential(request.user)
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if permissions.can_see_confidential(request.user):
+            return deleted, counts, perms_needed, protected
+        note = SourceConfidentialNote._meta
+        counts = {name: n for name, n in counts.items() if name != note.verbose_name_plural}
+        perms_needed = {name for name in perms_needed if name != note.verbose_name}
+        return _without(deleted, f"{capfirst(note.verbose_name)}:"), counts, perms_needed, protected
+
+
+class RecordInline(KnownAutocompletes):
     """Inline mixin: rows whose forms ask the services, like the page's own form."""
 
     form = RecordFormsetForm
+
+    def get_queryset(self, request):
+        # Every row's references in the same query: its label and its autocompletes read them.
+        related = [
+            field.name
+            for field in self.model._meta.concrete_fields
+            if field.is_relation and field.many_to_one
+        ]
+        return super().get_queryset(request).select_related(*related)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

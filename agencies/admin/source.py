@@ -1,5 +1,6 @@
 """Outlets, documents and their citations, sources and their confidential notes, comment requests."""
 
+from django import forms
 from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -19,9 +20,11 @@ from .common import (
     PLAIN_ROWS,
     HistoryAdmin,
     ListedOnly,
+    RecordForm,
     StackedInline,
     TabularInline,
     count_of,
+    https_formfield,
     shown_date,
 )
 
@@ -41,6 +44,7 @@ def may_see_confidential(request) -> bool:
 
 @admin.register(Outlet)
 class OutletAdmin(HistoryAdmin):
+    prepopulated_fields = {"slug": ("name",)}
     list_display = ["name", "slug", "kind", "document_count"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
@@ -75,8 +79,36 @@ class CitedByInline(ListedOnly, TabularInline):
     verbose_name_plural = "documents citing it"
 
 
+class AuthorsField(forms.CharField):
+    """Authors as names, one a line, stored as the list the dossier format writes."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 40})
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        if isinstance(value, list):
+            return value
+        return [name.strip() for name in text.splitlines() if name.strip()]
+
+
+class DocumentForm(RecordForm):
+    authors = AuthorsField(required=False, help_text="One name a line, as the byline gives them.")
+
+    class Meta:
+        model = Document
+        fields = ["slug", "kind", "outlet", "title", "published", "url", "archived_url", "authors"]
+        formfield_callback = https_formfield
+
+
 @admin.register(Document)
 class DocumentAdmin(HistoryAdmin):
+    form = DocumentForm
+    prepopulated_fields = {"slug": ("title",)}
     list_display = ["title", "outlet", "kind", "published_shown", "slug", "cites_count", "attribution_count"]
     list_filter = ["kind", ("outlet", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["outlet"]
@@ -138,6 +170,7 @@ class SourceAdmin(HistoryAdmin):
     list_select_related = ["affiliation", "agency", "outlet"]
     search_fields = ["slug", "name", "description", "title", "reason"]
     autocomplete_fields = ["granted_by", "affiliation", "agency", "outlet", "document"]
+    prepopulated_fields = {"slug": ("name", "description")}
     fieldsets = [
         (None, {"fields": ["slug", "kind", "description"]}),
         ("Anonymous", {"fields": ["count", "reason", "granted_by"]}),
@@ -183,6 +216,15 @@ class SourceConfidentialNoteAdmin(HistoryAdmin):
     @hides_notes_from_error_reports
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # Their history pages show the notes of every version.
+    @hides_notes_from_error_reports
+    def history_view(self, request, object_id, extra_context=None):
+        return super().history_view(request, object_id, extra_context)
+
+    @hides_notes_from_error_reports
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_module_permission(self, request):
         return may_see_confidential(request) and super().has_module_permission(request)

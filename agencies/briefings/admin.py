@@ -13,8 +13,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
+from agencies import permissions
+from agencies.admin.common import ReadOnlyHistoryAdmin
 from agencies.briefings.jobs import (
     CONFIDENTIAL_PERMISSION,
     QUEUE_UNREACHABLE,
@@ -29,7 +30,7 @@ IN_FLIGHT = (BriefingStatus.QUEUED, BriefingStatus.RUNNING)
 
 
 @admin.register(Briefing)
-class BriefingAdmin(SimpleHistoryAdmin):
+class BriefingAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "__str__",
         "shown_audience",
@@ -74,6 +75,15 @@ class BriefingAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return briefing_visible_to(user=request.user)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # Scoped like the briefings: no version of a briefing that was ever internal (a deleted one
+        # included) to a user who may not see internal briefings; its pages answer 404.
+        records = super().get_history_queryset(request, history_manager, pk_name, object_id)
+        if permissions.can_see_confidential(request.user):
+            return records
+        internal = history_manager.filter(audience=BriefingAudience.INTERNAL)
+        return records.exclude(**{f"{pk_name}__in": internal.values(pk_name)})
 
     def has_add_permission(self, request):
         return False  # the "Generate briefing" action on agencies asks for one

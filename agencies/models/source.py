@@ -193,4 +193,7 @@ class SourceConfidentialNote(Stamped):
         ]
 
     def __str__(self):
-        return f"Confidential note on {self.source.slug}"
+        try:
+            return f"Confidential note on {self.source.slug}"
+        except Source.DoesNotExist:  # a version in the history, its source deleted since
+            return f"Confidential note on source #{self.source_id}"

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from agencies import services
+from agencies import permissions, services
 from agencies.models import Attribution, Claim
 from tests.trust.browser import ARTIFACTS, chromium_driver
 
@@ -48,6 +48,7 @@ def test_the_second_browser_save_is_refused_and_the_first_kept(two_browsers, liv
     from selenium.webdriver.common.by import By
 
     call_command("load_seeds", verbosity=0)
+    permissions.roles_sync()  # a transactional test's flush takes the groups the migrations made
     for name in ("ines", "omar"):
         user = django_user_model.objects.create_user(name, f"{name}@example.org", PASSWORD)
         services.user_set_role(user=user, role="researcher", confidential=False)

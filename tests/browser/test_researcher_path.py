@@ -136,7 +136,7 @@ def test_a_researcher_finds_a_new_claim_and_briefs_it(
     path.choose("id_claim_agencies-0-agency", "Postal Inspection")
     path.choose("id_attributions-0-document", "Secret Deportation")
     path.choose("id_attributions-0-origin", "familiar")
-    path.css("#id_attributions-0-via").send_keys("wapo-report")
+    path.choose("id_attributions-0-via", "Inspection Service assisting")
     path.css("#id_attributions-0-locator").send_keys("para 15")
     path.css("#id_attributions-0-quote").send_keys(QUOTE)
     path.shot("admin-add-claim")
