@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from agencies.dossier import DossierError, dossier_import, dossier_load
 
@@ -30,9 +31,16 @@ class Command(BaseCommand):
     def handle(self, *args, path, dry_run, actor, **options):
         user = None
         if actor:
-            user = (
-                get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: actor}).first()
-            )
+            try:
+                user = (
+                    get_user_model()
+                    ._default_manager.filter(**{get_user_model().USERNAME_FIELD: actor})
+                    .first()
+                )
+            except DatabaseError as exc:
+                raise CommandError(
+                    f"--actor: cannot look up {actor!r} ({exc}): run `make migrate`?"
+                ) from None
             if user is None:
                 raise CommandError(f"--actor: no user {actor!r}")
         try:
