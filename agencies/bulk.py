@@ -98,7 +98,10 @@ def _prepared_rows(objs, fields, connection) -> list[list]:
 
 def _copy(cursor, connection, table: str, columns: list[str], rows) -> None:
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:  # noqa: S608
+    # COPY goes through psycopg's own cursor: wrap its errors as Django wraps every other query's
+    # (IntegrityError, ...), so that callers handling django.db.DatabaseError see them too.
+    statement = f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"  # noqa: S608
+    with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
 

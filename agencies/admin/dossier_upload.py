@@ -5,6 +5,10 @@ Between the dry run and the confirmation the file stays on the server, never in 
 encrypted with the field keys (a dossier may name confidential sources) and stored through Django's
 storage under a random token that only the uploader's session knows. Confirming imports exactly the
 bytes that were checked; the file is deleted once imported, or after UPLOAD_TTL.
+
+What the uploader's role may not write (confidential notes, verdicts) the importer refuses itself,
+as on the command line. The page shows at most the importer's first hundred errors and the first
+SHOWN_CHANGES changed entities, saying how many more there are.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import PurePosixPath
 
 from cryptography.fernet import InvalidToken
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
@@ -26,11 +31,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET
 
 from agencies import permissions
 from agencies.dossier import MAX_BYTES, DossierError, ImportReport, dossier_import, dossier_load
 from agencies.fields import field_fernet
-from agencies.models import Claim
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +43,8 @@ UPLOAD_DIR = "dossier-uploads"
 UPLOAD_TTL = timedelta(hours=1)
 SESSION_KEY = "agencies.dossier_uploads"
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+SHOWN_CHANGES = 500  # changed entities listed on the page; `import_dossier --dry-run` lists them all
+FORMAT_PAGE = settings.BASE_DIR / "docs" / "dossier-format.md"
 
 
 class DossierUploadForm(forms.Form):
@@ -51,37 +58,6 @@ class DossierUploadForm(forms.Form):
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(f"The file is larger than {MAX_BYTES // 2**20} MiB.")
         return upload
-
-
-# --- What this user may import ----------------------------------------------------------------------
-
-
-def dossier_upload_refusals(*, data: dict, user) -> list[str]:
-    """What in a (valid) dossier this user may not write, each with its place, as the importer names
-    places. The admin's own rules, applied to a file: confidential notes only from someone who may
-    see them, and a claim's verdict (confirmed, refuted, retracted) only from an editor."""
-    refusals = []
-    if not permissions.can_see_confidential(user):
-        for index, source in enumerate(data.get("sources") or []):
-            if isinstance(source, dict) and source.get("confidential_notes") not in (None, ""):
-                refusals.append(
-                    f"sources[{index}].confidential_notes: only people allowed to see confidential "
-                    "notes may import them; remove the notes or ask someone who may"
-                )
-    claims = [(i, c) for i, c in enumerate(data.get("claims") or []) if isinstance(c, dict)]
-    current = dict(
-        Claim.objects.filter(slug__in=[c.get("id") for _i, c in claims if isinstance(c.get("id"), str)])
-        .order_by()
-        .values_list("slug", "status")
-    )
-    for index, claim in claims:
-        status, was = claim.get("status"), current.get(claim.get("id"))
-        if status == was:
-            continue
-        if not permissions.can_set_status(user, status, current=was):
-            change = f"from {was} to {status}" if was else f"to {status}"
-            refusals.append(f"claims[{index}].status: only an editor sets a claim's verdict ({change})")
-    return refusals
 
 
 # --- The file between the dry run and the confirmation ----------------------------------------------
@@ -172,21 +148,36 @@ def _errors(messages_: list[str]) -> list[dict]:
     return shown
 
 
-def _check(*, raw: bytes, filename: str, user) -> tuple[ImportReport | None, list[str]]:
-    """Load, dry-run and check permissions: the report, or every error."""
+def _check(*, raw: bytes, filename: str, user) -> tuple[ImportReport | None, DossierError | None]:
+    """Load and dry-run as this user (whose permissions the importer applies): the report, or the errors."""
     try:
-        data = dossier_load(raw, fmt=_format(filename))
-        report = dossier_import(data=data, actor=user, dry_run=True)
+        return dossier_import(data=dossier_load(raw, fmt=_format(filename)), actor=user, dry_run=True), None
     except DossierError as exc:
-        return None, exc.errors
-    refusals = dossier_upload_refusals(data=data, user=user)
-    return (None, refusals) if refusals else (report, [])
+        return None, exc
+
+
+def _show_errors(context: dict, exc: DossierError) -> None:
+    context["errors"] = _errors(exc.errors)
+    context["error_total"] = exc.total
+    context["more_errors"] = exc.more
 
 
 def _rows(report: ImportReport) -> list[dict]:
     return [
         {"section": name.replace("_", " "), "created": counts.created, "updated": counts.updated}
         for name, counts in report.sections.items()
+    ]
+
+
+def _show_report(context: dict, report: ImportReport) -> None:
+    context["report"] = report
+    context["rows"] = _rows(report)
+    context["changes"] = report.changes[:SHOWN_CHANGES]
+    context["more_changes"] = max(0, len(report.changes) - SHOWN_CHANGES)
+    context["new"] = [
+        {"section": name.replace("_", " "), "keys": keys[:20], "more": max(0, len(keys) - 20)}
+        for name, keys in report.new.items()
+        if keys
     ]
 
 
@@ -210,13 +201,12 @@ def dossier_upload_view(request):
             upload = form.cleaned_data["dossier"]
             raw = upload.read()
             filename = PurePosixPath(upload.name or "dossier").name
-            report, errors = _check(raw=raw, filename=filename, user=request.user)
+            report, error = _check(raw=raw, filename=filename, user=request.user)
             context["filename"] = filename
-            if errors:
-                context["errors"] = _errors(errors)
+            if error:
+                _show_errors(context, error)
             else:
-                context["report"] = report
-                context["rows"] = _rows(report)
+                _show_report(context, report)
                 # A file the record already holds has nothing to confirm: nothing is kept.
                 if report.created or report.updated:
                     context["token"] = _keep(request, raw=raw, filename=filename)
@@ -231,15 +221,17 @@ def _confirm(request, context):
         return HttpResponseRedirect(reverse("admin:dossier_upload"))
     entry, raw = kept
     # Checked again: the record (or this user's permissions) may have changed since the dry run.
-    report, errors = _check(raw=raw, filename=entry["filename"], user=request.user)
-    if errors:
-        context.update(filename=entry["filename"], errors=_errors(errors), confirming=True)
-        _forget(request, token)
-        return TemplateResponse(request, "agencies/dossier_upload.html", context)
-    try:
-        report = dossier_import(data=dossier_load(raw, fmt=_format(entry["filename"])), actor=request.user)
-    except DossierError as exc:
-        context.update(filename=entry["filename"], errors=_errors(exc.errors), confirming=True)
+    report, error = _check(raw=raw, filename=entry["filename"], user=request.user)
+    if error is None:
+        try:
+            report = dossier_import(
+                data=dossier_load(raw, fmt=_format(entry["filename"])), actor=request.user
+            )
+        except DossierError as exc:
+            error = exc
+    if error is not None:
+        context.update(filename=entry["filename"], confirming=True)
+        _show_errors(context, error)
         _forget(request, token)
         return TemplateResponse(request, "agencies/dossier_upload.html", context)
     _forget(request, token)
@@ -258,12 +250,26 @@ def _confirm(request, context):
     return HttpResponseRedirect(reverse("admin:dossier_upload"))
 
 
+@require_GET
+def dossier_format_view(request):
+    """The format's reference (docs/dossier-format.md), for whoever may read the record."""
+    if not permissions.can_view_record(request.user):
+        raise PermissionDenied("The dossier format is documented for those who read the record.")
+    context = {
+        **admin.site.each_context(request),
+        "title": "The dossier format",
+        "text": FORMAT_PAGE.read_text(encoding="utf-8"),
+    }
+    return TemplateResponse(request, "agencies/dossier_format.html", context)
+
+
 def _with_upload_url(get_urls):
     """The admin site's URLs with the upload page first (admin.site is Django's default site)."""
 
     def urls():
         upload = path("dossier/import/", admin.site.admin_view(dossier_upload_view), name="dossier_upload")
-        return [upload, *get_urls()]
+        reference = path("dossier/format/", admin.site.admin_view(dossier_format_view), name="dossier_format")
+        return [upload, reference, *get_urls()]
 
     urls.with_dossier_upload = True
     return urls

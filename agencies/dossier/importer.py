@@ -1,17 +1,25 @@
 """Import a dossier: check everything first, then write only what changed, all or nothing.
 
-Ids are the models' slugs. An entity the file names is created, or updated from
-the file when it differs (the file is authoritative for it, child lists
-included); an entity it does not name is left alone. Rows are compared before
-anything is saved, so re-importing the same file writes no row and adds no
-history. Existing rows are fetched per section in a few `__in` queries, never
-one query per reference.
+Ids are the models' slugs. An entity the file names is created, or updated with
+what the file gives for it: a field it gives replaces the stored value, an
+explicit null clears it, a field it leaves out keeps the stored value; a nested
+list it gives (missions, cites, agencies, attributions, claims) replaces the
+stored list, one it leaves out is kept. An entity it does not name is left
+alone. Rows are compared before anything is saved, so re-importing the same
+file writes no row and adds no history, and a dry run can say field by field
+what would change. Existing rows are fetched per section in a few `__in`
+queries, never one query per reference.
+
+The actor's permissions are asked here, for the command line and the upload
+alike: a user who may not edit the record imports nothing, confidential notes
+need the right to see them, a claim's verdict needs an editor.
 """
 
 from __future__ import annotations
 
+import decimal
 import gc
-from collections import defaultdict
+from collections import Counter, defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -22,13 +30,17 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from agencies import models as m
+from agencies import permissions, rules
 from agencies.bulk import create_with_history
 
-from .errors import DossierError, at
-from .schema import SECTIONS, Structure, check_structure
+from .errors import DossierError, at, show
+from .schema import NEW_REQUIRES, SECTIONS, Structure, check_structure
 
 CHANGE_REASON = "dossier import"
 _BATCH = 500
+# Imports that write take this PostgreSQL advisory lock (for their transaction): two at once would
+# otherwise both plan against the record before either wrote, and one would die on a unique key.
+IMPORT_LOCK = 0x0D055_1E5
 
 MODELS = {
     "agencies": m.Agency,
@@ -61,12 +73,57 @@ class SectionCounts:
     updated: int = 0
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    """One stored field the import changes, old and new as a reader would write them."""
+
+    field: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """A stored list the import replaces: the entries that come and the rows that go."""
+
+    field: str
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+    @property
+    def reordered(self) -> bool:
+        return not self.added and not self.removed
+
+
+@dataclass(frozen=True)
+class EntityChange:
+    """What the import changes in one stored entity."""
+
+    section: str
+    key: str  # its id, or "(system, seeker)" for the keyed sections
+    fields: tuple[FieldChange, ...] = ()
+    lists: tuple[ListChange, ...] = ()
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.section} {self.key}:"]
+        lines += [f"    {c.field}: {c.old} -> {c.new}" for c in self.fields]
+        for c in self.lists:
+            if c.reordered:
+                lines.append(f"    {c.field}: reordered")
+            lines += [f"    {c.field}: + {entry}" for entry in c.added]
+            lines += [f"    {c.field}: - {entry} (removed)" for entry in c.removed]
+        return lines
+
+
 @dataclass
 class ImportReport:
-    """What an import created and updated, per section (or would have, for a dry run)."""
+    """What an import created and updated, per section (or would have, for a dry run), and for every
+    stored entity it changes, each field (old and new) and each row that goes."""
 
     sections: dict[str, SectionCounts] = field(default_factory=lambda: {s: SectionCounts() for s in SECTIONS})
     dry_run: bool = False
+    changes: list[EntityChange] = field(default_factory=list)
+    new: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in SECTIONS})  # keys created
 
     @property
     def created(self) -> int:
@@ -75,6 +132,11 @@ class ImportReport:
     @property
     def updated(self) -> int:
         return sum(c.updated for c in self.sections.values())
+
+    @property
+    def removed(self) -> int:
+        """Rows of stored lists that go (missions, citations, attributions, ...)."""
+        return sum(len(c.removed) for change in self.changes for c in change.lists)
 
     def summary(self) -> str:
         if self.dry_run:
@@ -91,31 +153,89 @@ class ImportReport:
             lines.append(f"  in all: {self.created} created, {self.updated} updated")
         return "\n".join(lines)
 
+    def details(self, *, new_shown: int = 20) -> str:
+        """Every change to a stored entity, field by field, and every row that goes; the new ones."""
+        lines = []
+        if self.changes:
+            verb = "would change" if self.dry_run else "changed"
+            lines.append(f"Stored entities the import {verb} ({self.removed} stored rows go):")
+            for change in self.changes:
+                lines += ["  " + line for line in change.lines()]
+        news = [(name, keys) for name, keys in self.new.items() if keys]
+        if news:
+            lines.append("New:" if self.dry_run else "Created:")
+            for name, keys in news:
+                shown = ", ".join(keys[:new_shown])
+                more = f" and {len(keys) - new_shown:,} more" if len(keys) > new_shown else ""
+                lines.append(f"  {name}: {shown}{more}")
+        return "\n".join(lines)
+
     __str__ = summary
 
 
 # --- the service ---------------------------------------------------------------------------------
 
 
-def dossier_import(*, data: dict, actor=None, dry_run: bool = False) -> ImportReport:
+def dossier_import(
+    *, data: dict, actor=None, dry_run: bool = False, reason: str = CHANGE_REASON
+) -> ImportReport:
     """Check `data` (a loaded dossier) and apply it, all or nothing.
 
-    Raises DossierError with every problem found, each naming its place, and
-    writes nothing. A dry run checks and counts but writes nothing either.
-    History rows record `actor` and the reason "dossier import".
+    Raises DossierError with the problems found (the first hundred, in file order, and how many
+    more), each naming its place, and writes nothing. A dry run checks and reports but writes
+    nothing either. `actor` is the user importing (None: a system action, e.g. the seeds): what
+    their role may not write is refused. History rows record `actor` and `reason`.
     """
+    if actor is not None and not permissions.can_edit_record(actor):
+        raise DossierError(
+            [
+                f"{actor.get_username()} may not import a dossier: importing edits the record, "
+                "which their role does not allow"
+            ]
+        )
+    problem = rules.check_reason(reason, required=True, change="for the import")
+    if problem:
+        raise DossierError([f"(reason): {problem}"])
+    reason = reason.strip()
     structure = check_structure(data)
     try:
         with _without_cycle_collection(), transaction.atomic():
-            run = _Import(structure, actor=actor)
+            if not dry_run:
+                _lock_imports()
+            run = _Import(structure, actor=actor, reason=reason)
             run.check()
             report = run.plan(dry_run=dry_run)
+            run.check_writes()
             if not dry_run:
                 run.apply()
     except DatabaseError as exc:
+        if _missing_schema(exc):
+            raise DossierError(
+                [
+                    "the database lacks tables or columns this version of Oversight needs: "
+                    "run `make migrate` (or `manage.py migrate`), then import again; nothing was written"
+                ]
+            ) from exc
         # Everything the database would refuse should have been caught above; never leak a traceback.
         raise DossierError([f"the database refused the import, nothing was written: {exc}"]) from exc
     return report
+
+
+def _lock_imports() -> None:
+    """Serialise imports that write: the second waits for the first to commit, then plans against
+    what it wrote (and so, for the same file, changes nothing)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
+
+
+def _missing_schema(exc: DatabaseError) -> bool:
+    """A table or column the models expect is not there: the migrations have not been run."""
+    cause = exc.__cause__
+    if getattr(cause, "sqlstate", None) in ("42P01", "42703"):  # undefined_table, undefined_column
+        return True
+    text = str(exc)
+    return text.startswith(("no such table", "no such column")) or "has no column named" in text
 
 
 # --- internals -----------------------------------------------------------------------------------
@@ -140,6 +260,13 @@ class Ref(NamedTuple):
 
     section: str
     slug: str | None
+
+
+class _OldRef(NamedTuple):
+    """A stored foreign key, for the report: a section and a pk (shown as its slug)."""
+
+    section: str
+    pk: int | None
 
 
 def _fields(section: str, item) -> dict[str, Any]:
@@ -294,19 +421,93 @@ def _grouped(rows, key: str) -> dict[Any, list]:
     return groups
 
 
+def _given(item, name: str) -> bool:
+    """Whether the file gives this field (null included): one it leaves out keeps the stored value."""
+    return name in item.model_fields_set
+
+
+def _wanted(section: str, item, *, stored: bool) -> dict[str, Any]:
+    """The columns the file sets: every one for a new row, only those it gives for a stored row."""
+    wanted = _fields(section, item)
+    if not stored:
+        return wanted
+    given = item.model_fields_set
+    return {column: value for column, value in wanted.items() if column.removesuffix("_id") in given}
+
+
+def _display(value) -> str:
+    """A stored or wanted value as a dry run shows it."""
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, str):
+        return show(value, 80)
+    if isinstance(value, list):
+        return show(", ".join(str(v) for v in value), 80).join("[]")
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _entry(name: str, entry) -> str:
+    """An entry of a nested list as a dry run shows it."""
+    if name == "missions":
+        text, document, as_of = entry
+        return (
+            show(text, 70) + (f" (in {document})" if document else "") + (f", as of {as_of}" if as_of else "")
+        )
+    if name == "attributions":
+        document, via, origin, stance, quote, locator = entry
+        out = document + (f" via {', '.join(via)}" if via else "") + f" <- {origin} ({stance})"
+        if quote:
+            out += f", quote {show(quote, 40)}"
+        return out + (f", at {show(locator, 40)}" if locator else "")
+    return str(entry)
+
+
+# Each nested list as the format names it.
+_LIST_FIELDS = {
+    "missions": "missions",
+    "citations": "cites",
+    "claim_agencies": "agencies",
+    "attributions": "attributions",
+    "role_claims": "claims",
+    "access_claims": "claims",
+}
+_KEYED = {
+    "data_access": (m.DataAccess, ("system_id", "seeker_id"), ("data_systems", "agencies")),
+    "comment_requests": (m.CommentRequest, ("document_id", "agency_id"), ("documents", "agencies")),
+}
+# The rows each nested list is stored as.
+_LIST_MODELS = {
+    "missions": m.StatedMission,
+    "citations": m.Citation,
+    "claim_agencies": m.ClaimAgency,
+    "attributions": m.Attribution,
+    "role_claims": m.RoleClaim,
+    "access_claims": m.DataAccessClaim,
+}
+_KEYED_KIND = {"data_access": "data access entry", "comment_requests": "comment request"}
+
+
+def _label(key) -> str:
+    return f"({key[0]}, {key[1]})" if isinstance(key, tuple) else key
+
+
 class _Import:
-    def __init__(self, structure: Structure, *, actor):
+    def __init__(self, structure: Structure, *, actor, reason: str):
         self.structure = structure
         self.actor = actor
-        self.errors: list[tuple[tuple, str]] = list(structure.errors)
+        self.reason = reason
+        self.errors = structure.errors
         # First occurrence of each id (sections with ids) or key (data_access, comment_requests).
         self.defined: dict[str, dict[Any, tuple[int, Any]]] = {s: {} for s in SECTIONS}
         self.rows: dict[str, dict[str, Any]] = {s: {} for s in MODELS}  # slug -> existing row
         self.pks: dict[str, dict[str, int]] = {s: {} for s in MODELS}  # slug -> pk, existing then new
+        self.keyed_stored: dict[str, dict[tuple, Any]] = {s: {} for s in _KEYED}  # key -> existing row
         self.now = timezone.now()
 
     def error(self, path: tuple, message: str) -> None:
-        self.errors.append((path, at(path, message)))
+        self.errors.add(path, at(path, message))
 
     # --- checking --------------------------------------------------------------------------------
 
@@ -335,70 +536,121 @@ class _Import:
         for section in SECTIONS:
             for _index, item in items[section]:
                 for _place, target, slug in _references(section, item):
-                    if slug is not None:
+                    if slug:  # neither None nor MISSING (a reference the entry leaves out)
                         referenced[target].add(slug)
         for section, model in MODELS.items():
             wanted = set(self.defined[section]) | referenced[section]
             for row in _fetch(model.objects.all(), "slug", wanted):
                 self.rows[section][row.slug] = row
                 self.pks[section][row.slug] = row.pk
+        self._fetch_keyed()
 
         known = {s: set(self.defined[s]) | set(self.rows[s]) | self.structure.invalid_ids[s] for s in MODELS}
         for section in SECTIONS:
             for index, item in items[section]:
                 for place, target, slug in _references(section, item):
-                    if slug is not None and slug not in known[target]:
+                    if slug and slug not in known[target]:
                         self.error((section, index, *place), f"unknown {KIND[target]} {slug!r}")
                 self._check_item(section, index, item)
+        self._check_new()
         self._check_agency_cycles()
-
+        self._check_permissions()
         if self.errors:
-            ranks = {s: n for n, s in enumerate(SECTIONS)}
+            raise self.errors.error()
 
-            def order(error):
-                path = error[0]
-                index = path[1] if len(path) > 1 and isinstance(path[1], int) else -1
-                return (ranks.get(path[0], -1) if path else -1, index)
+    def _fetch_keyed(self) -> None:
+        """The stored data_access and comment_requests rows the file names, by their keys."""
+        for section, (model, (first, second), targets) in _KEYED.items():
+            parents = {
+                self.pks[targets[0]][k[0]] for k in self.defined[section] if k[0] in self.pks[targets[0]]
+            }
+            stored = {
+                (getattr(r, first), getattr(r, second)): r
+                for r in _fetch(model.objects.all(), first, parents)
+            }
+            for key in self.defined[section]:
+                pk_key = (self.pks[targets[0]].get(key[0]), self.pks[targets[1]].get(key[1]))
+                if None not in pk_key and pk_key in stored:
+                    self.keyed_stored[section][key] = stored[pk_key]
 
-            raise DossierError([message for _path, message in sorted(self.errors, key=order)])
+    def _stored(self, section: str, item):
+        if section in _KEYED:
+            return None
+        return self.rows[section].get(item.id) if section in MODELS else None
+
+    def _effective(self, section: str, item, name: str, column: str | None = None):
+        """The value a field will have: the file's when it gives it, else the stored one."""
+        if _given(item, name):
+            return getattr(item, name)
+        row = self._stored(section, item)
+        return None if row is None else getattr(row, column or name)
 
     def _check_item(self, section: str, index: int, item) -> None:
+        """The record's rules (agencies/rules.py, shared with the services) on what the item will be."""
         here = (section, index)
 
-        def once(name: str, slugs) -> None:
-            seen = set()
-            for j, slug in enumerate(slugs):
-                if slug in seen:
-                    self.error((*here, name, j), f"{slug!r} is listed twice")
-                seen.add(slug)
+        def rule(path: tuple, problem: str | None) -> None:
+            if problem:
+                self.error(path, problem)
 
         if section == "documents":
-            once("cites", item.cites)
-            for j, slug in enumerate(item.cites):
-                if slug == item.id:
-                    self.error((*here, "cites", j), "a document cannot cite itself")
+            rule((*here, "cites"), rules.citations_problem(item.id, list(item.cites)))
         elif section == "sources":
-            if item.count is not None and item.kind != m.SourceKind.ANONYMOUS:
-                self.error(
-                    (*here, "count"), f"only an anonymous source has a count (this one is {item.kind!r})"
-                )
+            kind, count = self._effective(section, item, "kind"), self._effective(section, item, "count")
+            if count is not None and kind != m.SourceKind.ANONYMOUS:
+                if _given(item, "count"):
+                    self.error(
+                        (*here, "count"), f"only an anonymous source has a count (this one is {kind!r})"
+                    )
+                else:
+                    self.error(
+                        (*here, "kind"),
+                        f"only an anonymous source has a count: a {kind!r} source would keep the stored "
+                        f"count {count} (give count: null as well)",
+                    )
         elif section == "claims":
-            if not item.agencies:
-                self.error((*here, "agencies"), "a claim is about at least one agency")
-            if not item.attributions:
+            if _given(item, "agencies"):
+                rule((*here, "agencies"), rules.claim_agencies_problem(list(item.agencies)))
+            if _given(item, "attributions") and not item.attributions:
                 self.error((*here, "attributions"), "a claim needs at least one attribution")
-            once("agencies", item.agencies)
+            for j, attribution in enumerate(item.attributions):
+                rule(
+                    (*here, "attributions", j, "via"),
+                    rules.via_problem(attribution.document, list(attribution.via)),
+                )
         elif section in ("roles", "data_access"):
-            if not item.claims:
-                what = "a role" if section == "roles" else "data access"
-                self.error((*here, "claims"), f"{what} rests on at least one claim")
-            once("claims", item.claims)
-        elif section == "figures" and item.period_end.end < item.period_start.start:
-            self.error((*here, "period_end"), f"{item.period_end} is before period_start {item.period_start}")
+            if _given(item, "claims"):
+                what = "A role" if section == "roles" else "Data access"
+                rule((*here, "claims"), rules.resting_claims_problem(list(item.claims), what=what))
+        elif section == "figures":
+            start = self._effective(section, item, "period_start")
+            end = self._effective(section, item, "period_end")
+            problem = rules.period_problem(start.start if start else None, end.end if end else None)
+            if problem:
+                name = "period_end" if _given(item, "period_end") else "period_start"
+                self.error((*here, name), f"{problem} ({start} to {end})")
+
+    def _check_new(self) -> None:
+        """A new entity gives every field the format requires; a stored one may leave them out."""
+        for section in SECTIONS:
+            stored = self.keyed_stored[section] if section in _KEYED else self.rows[section]
+            kind = _KEYED_KIND.get(section) or KIND[section]
+            for key, (index, item) in self.defined[section].items():
+                if key in stored:
+                    continue
+                for name in NEW_REQUIRES[section]:
+                    if not _given(item, name):
+                        self.error(
+                            (section, index, name), f"required field is missing (a new {kind} needs it)"
+                        )
 
     def _check_agency_cycles(self) -> None:
-        parent = {slug: item.parent for slug, (_i, item) in self.defined["agencies"].items()}
-        # Agencies the file does not name keep their stored parent: follow those up to the root.
+        parent = {
+            slug: item.parent
+            for slug, (_i, item) in self.defined["agencies"].items()
+            if _given(item, "parent")
+        }
+        # Agencies whose parent the file does not give keep their stored one: follow those up to the root.
         by_pk = {row.pk: row for row in self.rows["agencies"].values()}
         frontier = [row for row in by_pk.values() if row.slug not in parent]
         while frontier:
@@ -411,14 +663,78 @@ class _Import:
 
         reported = set()
         for slug, (index, _item) in self.defined["agencies"].items():
-            chain, current = [slug], parent.get(slug)
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = parent.get(current)
-            if current == slug and frozenset(chain) not in reported:
-                reported.add(frozenset(chain))
-                path = (*chain, slug)
-                self.error(("agencies", index, "parent"), "parent cycle: " + " -> ".join(path))
+            cycle = rules.parent_cycle(parent, slug, parent.get(slug))
+            if cycle and frozenset(cycle) not in reported:
+                reported.add(frozenset(cycle))
+                self.error(("agencies", index, "parent"), "parent cycle: " + " -> ".join(cycle))
+
+    def _check_permissions(self) -> None:
+        """What this actor's role may not write (a system action, without an actor, may)."""
+        if self.actor is None:
+            return
+        items = self.structure.items
+        if not permissions.can_see_confidential(self.actor):
+            for index, item in items["sources"]:
+                if _given(item, "confidential_notes"):
+                    self.error(
+                        ("sources", index, "confidential_notes"),
+                        "only people allowed to see confidential notes may import (or clear) them; "
+                        "remove the field or ask someone who may",
+                    )
+        for index, item in items["claims"]:
+            if not _given(item, "status"):
+                continue
+            row = self.rows["claims"].get(item.id)
+            current = None if row is None else row.status
+            if item.status == current:
+                continue
+            problem = rules.status_change_problem(self.actor, item.status, current=current)
+            if problem:
+                change = f"from {current} to {item.status}" if current else f"to {item.status}"
+                self.error(("claims", index, "status"), f"{problem} This file changes it {change}.")
+
+    def check_writes(self) -> None:
+        """After planning: the actor may add, change and delete each kind of row the import would."""
+        if self.actor is None:
+            return
+        needed: dict[type, set[str]] = defaultdict(set)
+        for section in SECTIONS:
+            model = MODELS.get(section) or _KEYED[section][0]
+            if self.creates[section]:
+                needed[model].add("add")
+            if self.updates[section]:
+                needed[model].add("change")
+        for name, spec in self.lists.items():
+            model = _LIST_MODELS[name]
+            for key, wanted in spec["wanted"].items():
+                if key not in spec["stored"]:
+                    if wanted:
+                        needed[model].add("add")
+                elif self._stored_list(name, key) != wanted:
+                    needed[model].update(("add", "delete") if wanted else ("delete",))
+                    if name == "attributions":
+                        needed[m.AttributionHop].update(("add", "delete"))
+        note = m.SourceConfidentialNote
+        for action, entries in (
+            ("add", self.note_creates),
+            ("change", self.note_updates),
+            ("delete", self.note_deletes),
+        ):
+            if entries:
+                needed[note].add(action)
+        refused = sorted(
+            f"{action} {model._meta.verbose_name_plural}"
+            for model, actions in needed.items()
+            for action in actions
+            if not permissions.can_write(self.actor, model, action)
+        )
+        if refused:
+            raise DossierError(
+                [
+                    f"(permissions): {self.actor.get_username()}'s role does not allow this import: it would "
+                    + "; ".join(refused)
+                ],
+            )
 
     # --- planning --------------------------------------------------------------------------------
 
@@ -433,77 +749,109 @@ class _Import:
     def _changed(self, row, wanted: dict) -> list[str]:
         return [name for name, value in wanted.items() if not self._same(getattr(row, name), value)]
 
+    def _note_fields(self, section: str, key, row, wanted: dict, changed: list[str]) -> None:
+        """Remember, for the report, the old and new value of each changed field."""
+        entries = self.field_changes[section].setdefault(key, [])
+        for name in changed:
+            value = wanted[name]
+            if isinstance(value, Ref):
+                old = _OldRef(value.section, getattr(row, name))
+                self.old_refs[value.section].add(old.pk)
+                entries.append((name.removesuffix("_id"), old, value))
+            else:
+                entries.append((name, getattr(row, name), value))
+
     def plan(self, *, dry_run: bool) -> ImportReport:
         self.creates: dict[str, list] = {s: [] for s in SECTIONS}  # (key, item)
         self.updates: dict[str, list] = {s: [] for s in SECTIONS}  # (row, wanted, changed names)
         self.touched: dict[str, set] = {s: set() for s in SECTIONS}  # keys of existing rows that change
+        self.field_changes: dict[str, dict] = {s: {} for s in SECTIONS}  # key -> [(field, old, new)]
+        self.list_changes: dict[str, dict] = {s: {} for s in SECTIONS}  # key -> [ListChange]
+        self.old_refs: dict[str, set] = {s: set() for s in MODELS}  # pks whose slugs the report shows
 
-        for section in MODELS:
-            for slug, (_index, item) in self.defined[section].items():
-                row = self.rows[section].get(slug)
+        for section in SECTIONS:
+            stored = self.keyed_stored[section] if section in _KEYED else self.rows[section]
+            for key, (_index, item) in self.defined[section].items():
+                row = stored.get(key)
                 if row is None:
-                    self.creates[section].append((slug, item))
+                    self.creates[section].append((key, item))
                     continue
-                wanted = _fields(section, item)
+                wanted = _wanted(section, item, stored=True)
                 changed = self._changed(row, wanted)
                 if changed:
                     self.updates[section].append((row, wanted, changed))
-                    self.touched[section].add(slug)
-
-        self._plan_keyed()
+                    self.touched[section].add(key)
+                    self._note_fields(section, key, row, wanted, changed)
+        self.keyed_rows = {section: dict(self.keyed_stored[section]) for section in _KEYED}
         self._plan_children()
+        return self._report(dry_run=dry_run)
 
+    def _report(self, *, dry_run: bool) -> ImportReport:
+        slugs = {section: {row.pk: slug for slug, row in self.rows[section].items()} for section in MODELS}
+        for section, pks in self.old_refs.items():
+            missing = pks - slugs[section].keys() - {None}
+            if missing:
+                slugs[section].update(
+                    _fetch(MODELS[section].objects.values_list("pk", "slug"), "pk", missing)
+                )
+
+        def shown(value) -> str:
+            if isinstance(value, _OldRef | Ref):
+                slug = slugs[value.section].get(value.pk) if isinstance(value, _OldRef) else value.slug
+                return "(none)" if slug is None else slug
+            return _display(value)
+
+        changes = []
+        for section in SECTIONS:
+            for key in self.defined[section]:
+                fields = self.field_changes[section].get(key, [])
+                lists = self.list_changes[section].get(key, [])
+                if fields or lists:
+                    changes.append(
+                        EntityChange(
+                            section=section,
+                            key=_label(key),
+                            fields=tuple(
+                                FieldChange(
+                                    field=name,
+                                    old=old if isinstance(old, _Shown) else shown(old),
+                                    new=new if isinstance(new, _Shown) else shown(new),
+                                )
+                                for name, old, new in fields
+                            ),
+                            lists=tuple(lists),
+                        )
+                    )
         return ImportReport(
             sections={
                 s: SectionCounts(created=len(self.creates[s]), updated=len(self.touched[s])) for s in SECTIONS
             },
             dry_run=dry_run,
+            changes=changes,
+            new={s: [_label(key) for key, _item in self.creates[s]] for s in SECTIONS},
         )
 
-    def _plan_keyed(self) -> None:
-        """data_access and comment_requests: no ids, keyed by (system, seeker) and (document, agency)."""
-        self.keyed_rows: dict[str, dict] = {}
-        for section, model, (first, second), targets in (
-            ("data_access", m.DataAccess, ("system_id", "seeker_id"), ("data_systems", "agencies")),
-            ("comment_requests", m.CommentRequest, ("document_id", "agency_id"), ("documents", "agencies")),
-        ):
-            parents = {
-                self.pks[targets[0]][k[0]] for k in self.defined[section] if k[0] in self.pks[targets[0]]
-            }
-            stored = {
-                (getattr(r, first), getattr(r, second)): r
-                for r in _fetch(model.objects.all(), first, parents)
-            }
-            matched = {}
-            for key, (_index, item) in self.defined[section].items():
-                pk_key = (self.pks[targets[0]].get(key[0]), self.pks[targets[1]].get(key[1]))
-                row = stored.get(pk_key) if None not in pk_key else None
-                if row is None:
-                    self.creates[section].append((key, item))
-                    continue
-                matched[key] = row
-                wanted = _fields(section, item)
-                changed = self._changed(row, wanted)
-                if changed:
-                    self.updates[section].append((row, wanted, changed))
-                    self.touched[section].add(key)
-            self.keyed_rows[section] = matched
-
     def _plan_children(self) -> None:
-        """Compare each named entity's ordered lists with the stored ones, in slug terms."""
+        """Compare each given ordered list with the stored one, in slug terms."""
         d = self.defined
         stored_pk = {
             s: {slug: self.rows[s][slug].pk for slug in d[s] if slug in self.rows[s]} for s in MODELS
         }
         # list name -> {"section": owner section, "wanted": {key: list}, "stored": {key: stored child rows}}
+        # "wanted" holds the lists the file gives, "stored" those of stored entities among them.
         self.lists: dict[str, dict] = {}
 
         def register(name, section, wanted, stored_rows, keys_pks):
-            stored = {key: stored_rows.get(pk, []) for key, pk in keys_pks.items()}
+            stored = {key: stored_rows.get(pk, []) for key, pk in keys_pks.items() if key in wanted}
             self.lists[name] = {"section": section, "wanted": wanted, "stored": stored}
             for key in stored:
-                if self._stored_list(name, key) != wanted[key]:
+                old = self._stored_list(name, key)
+                if old != wanted[key]:
                     self.touched[section].add(key)
+                    self._note_list(section, key, name, old, wanted[key])
+
+        def given(section, attribute, value):
+            return {key: value(item) for key, (_i, item) in d[section].items() if _given(item, attribute)}
 
         agencies = stored_pk["agencies"]
         missions = _grouped(
@@ -519,10 +867,9 @@ class _Import:
         register(
             "missions",
             "agencies",
-            {
-                slug: [(x.text, x.document, x.as_of) for x in item.missions]
-                for slug, (_i, item) in d["agencies"].items()
-            },
+            given(
+                "agencies", "missions", lambda item: [(x.text, x.document, x.as_of) for x in item.missions]
+            ),
             missions,
             agencies,
         )
@@ -541,7 +888,7 @@ class _Import:
         register(
             "citations",
             "documents",
-            {slug: list(item.cites) for slug, (_i, item) in d["documents"].items()},
+            given("documents", "cites", lambda item: list(item.cites)),
             citations,
             documents,
         )
@@ -560,7 +907,7 @@ class _Import:
         register(
             "claim_agencies",
             "claims",
-            {slug: list(item.agencies) for slug, (_i, item) in d["claims"].items()},
+            given("claims", "agencies", lambda item: list(item.agencies)),
             claim_agencies,
             claims,
         )
@@ -587,10 +934,7 @@ class _Import:
         register(
             "attributions",
             "claims",
-            {
-                slug: [_attribution_key(a) for a in item.attributions]
-                for slug, (_i, item) in d["claims"].items()
-            },
+            given("claims", "attributions", lambda item: [_attribution_key(a) for a in item.attributions]),
             _grouped(attributions, "claim_id"),
             claims,
         )
@@ -609,7 +953,7 @@ class _Import:
         register(
             "role_claims",
             "roles",
-            {slug: list(item.claims) for slug, (_i, item) in d["roles"].items()},
+            given("roles", "claims", lambda item: list(item.claims)),
             role_claims,
             roles,
         )
@@ -628,31 +972,69 @@ class _Import:
         register(
             "access_claims",
             "data_access",
-            {key: list(item.claims) for key, (_i, item) in d["data_access"].items()},
+            given("data_access", "claims", lambda item: list(item.claims)),
             access_claims,
             accesses,
         )
 
-        # Confidential notes: absent or null leaves a stored note alone; text creates or updates it.
+        # Confidential notes: absent leaves a stored note alone, null removes it, text creates or
+        # replaces it. The report never shows a note's text.
         sources = stored_pk["sources"]
         notes = {
             n.source_id: n
             for n in _fetch(m.SourceConfidentialNote.objects.all(), "source_id", sources.values())
         }
-        self.note_creates, self.note_updates = [], []
+        self.note_creates, self.note_updates, self.note_deletes = [], [], []
         for slug, (_i, item) in d["sources"].items():
-            if item.confidential_notes is None:
+            if not _given(item, "confidential_notes"):
                 continue
             note = notes.get(sources[slug]) if slug in sources else None
-            if note is None:
-                self.note_creates.append((slug, item.confidential_notes))
-            elif note.notes != item.confidential_notes:
-                note.notes = item.confidential_notes
+            text = item.confidential_notes
+            if text is None:
+                if note is None:
+                    continue
+                self.note_deletes.append(note)
+                self.list_changes["sources"].setdefault(slug, []).append(
+                    ListChange("confidential_notes", removed=("the confidential note (not shown)",))
+                )
+            elif note is None:
+                self.note_creates.append((slug, text))
+                if slug in sources:
+                    self.field_changes["sources"].setdefault(slug, []).append(
+                        ("confidential_notes", _Shown("(none)"), _Shown("a note (not shown)"))
+                    )
+            elif note.notes != text:
+                note.notes = text
                 self.note_updates.append(note)
+                self.field_changes["sources"].setdefault(slug, []).append(
+                    ("confidential_notes", _Shown("a note (not shown)"), _Shown("another note (not shown)"))
+                )
             else:
                 continue
             if slug in sources:
                 self.touched["sources"].add(slug)
+
+    def _note_list(self, section: str, key, name: str, old: list, new: list) -> None:
+        """Remember, for the report, the entries a list gains and the stored rows that go."""
+
+        def beyond(entries, others) -> list:
+            """The entries of `entries` that `others` lacks, as many times as it lacks them."""
+            extra = Counter(entries) - Counter(others)
+            out = []
+            for entry in entries:
+                if extra[entry] > 0:
+                    extra[entry] -= 1
+                    out.append(entry)
+            return out
+
+        added, removed = beyond(new, old), beyond(old, new)
+        self.list_changes[section].setdefault(key, []).append(
+            ListChange(
+                _LIST_FIELDS[name],
+                added=tuple(_entry(name, e) for e in added),
+                removed=tuple(_entry(name, e) for e in removed),
+            )
+        )
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -665,12 +1047,12 @@ class _Import:
     def _create(self, model, objs: list) -> list:
         if not objs:
             return []
-        return create_with_history(objs, model, user=self.actor, reason=CHANGE_REASON)
+        return create_with_history(objs, model, user=self.actor, reason=self.reason)
 
     def _delete(self, rows) -> None:
         # One by one so that each history row says who and why; only lists that changed get here.
         for row in rows:
-            row._change_reason = CHANGE_REASON
+            row._change_reason = self.reason
             if self.actor is not None:
                 row._history_user = self.actor
             row.delete()
@@ -697,7 +1079,7 @@ class _Import:
             sorted(names | {"updated_at"}),
             batch_size=_BATCH,
             default_user=self.actor,
-            default_change_reason=CHANGE_REASON,
+            default_change_reason=self.reason,
         )
 
     def _entities(self, section: str) -> None:
@@ -793,6 +1175,7 @@ class _Import:
                 for slug, text in self.note_creates
             ],
         )
+        self._delete(self.note_deletes)
         if self.note_updates:
             for note in self.note_updates:
                 note.updated_at = self.now
@@ -802,7 +1185,7 @@ class _Import:
                 ["notes", "updated_at"],
                 batch_size=_BATCH,
                 default_user=self.actor,
-                default_change_reason=CHANGE_REASON,
+                default_change_reason=self.reason,
             )
         self._entities("claims")
         self._replace(
@@ -882,3 +1265,7 @@ class _Import:
             ],
         )
         self._update_rows("comment_requests")
+
+
+class _Shown(str):
+    """A value already written as the report shows it (a confidential note's stand-in)."""

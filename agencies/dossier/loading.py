@@ -1,26 +1,42 @@
-"""Reading a dossier file: UTF-8, YAML or JSON, safely.
+"""Reading a dossier file: UTF-8, YAML or JSON, safely and within bounds.
 
-YAML goes through the safe loader (libyaml's when available): no arbitrary
-objects. On top of that: a size limit on the file, a limit on the number of
-values once aliases are expanded (an "alias bomb" of a few hundred bytes can
-otherwise stand for billions of values), recursive aliases refused, and
-duplicate keys refused (PyYAML and `json` silently keep the last one, which
-would drop data without a word).
+Bounds, all checked before the file's values are built: the file's size (MAX_BYTES), the number of
+values (MAX_VALUES, once YAML aliases are expanded: an "alias bomb" of a few hundred bytes can
+otherwise stand for billions of values) and how deeply they nest (MAX_DEPTH). JSON is measured by a
+scan of its text, YAML value by value as the parser reads it: the Python values are built straight
+from the parser's events, never from a tree of YAML nodes (which costs several times the values).
+
+YAML is read with the safe loader's scalar rules (libyaml's parser when available): no arbitrary
+objects, no tags beyond YAML's own. Recursive aliases are refused, and so are duplicate keys
+(PyYAML and `json` silently keep the last one, which would drop data without a word).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import ScalarNode
 
-from .errors import DossierError, at, format_path, show
+from .errors import DossierError, at, show
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_VALUES = 2_000_000  # values once aliases are expanded; a dossier of 10,000 claims has ~500,000
+# Levels of nesting: a dossier needs 7 (the file, claims, a claim, its attributions, one of them,
+# its via, a document id).
+MAX_DEPTH = 10
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -103,7 +119,35 @@ class _YAMLSyntaxError(DossierError):
     pass
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_INNERMOST = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+
+
+def _check_json_text(text: str) -> None:
+    """Bound the values and the nesting of a JSON text before json.loads builds anything.
+
+    With the strings taken out, every value but the first follows a comma or opens a container, so
+    commas and brackets bound the values; taking out the innermost containers one level a pass
+    measures the nesting, in at most MAX_DEPTH passes. (Malformed JSON is json.loads's to report.)
+    """
+    bare = _JSON_STRING.sub("0", text)
+    values = bare.count(",") + bare.count("[") + bare.count("{") + 1
+    if values > MAX_VALUES:
+        raise DossierError([f"(top level): more than {MAX_VALUES:,} values: refused"])
+    for _level in range(MAX_DEPTH):
+        bare, found = _JSON_INNERMOST.subn("0", bare)
+        if not found:
+            return
+    if _JSON_INNERMOST.search(bare):
+        raise DossierError([_too_deep(())])
+
+
+def _too_deep(path) -> str:
+    return at(path, f"nested more than {MAX_DEPTH} levels deep (a dossier needs 7): refused")
+
+
 def _load_json(text: str):
+    _check_json_text(text)
     duplicates: dict[int, list] = {}
 
     def pairs(items):
@@ -124,14 +168,14 @@ def _load_json(text: str):
             [f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"]
         ) from None
     except RecursionError:
-        raise DossierError(["not readable JSON: nested too deeply"]) from None
+        raise DossierError([_too_deep(())]) from None
     except ValueError as exc:
         raise DossierError([f"not readable JSON: {exc}"]) from None
 
     if duplicates:
         errors = []
         stack = [(data, ())]
-        while stack:  # iterative: nesting may be as deep as the parser allowed
+        while stack:  # iterative, though nesting is bounded
             value, path = stack.pop()
             if isinstance(value, dict):
                 errors.extend(at((*path, key), "duplicate key") for key in duplicates.get(id(value), ()))
@@ -148,11 +192,7 @@ def _load_json(text: str):
 def _load_yaml(text: str):
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_nodes(loader, node)
-        return loader.construct_document(node)
+        return _build(loader)
     except yaml.MarkedYAMLError as exc:
         where = (
             f" at line {exc.problem_mark.line + 1} column {exc.problem_mark.column + 1}"
@@ -163,74 +203,190 @@ def _load_yaml(text: str):
         raise _YAMLSyntaxError([f"not valid YAML: {problem}{where}"]) from None
     except yaml.YAMLError as exc:
         raise _YAMLSyntaxError([f"not valid YAML: {exc}"]) from None
-    except RecursionError:
-        raise DossierError(["not readable YAML: nested too deeply"]) from None
     except (ValueError, TypeError, OverflowError) as exc:
-        # e.g. an integer longer than Python converts, a non-hashable key.
+        # e.g. an integer longer than Python converts.
         raise DossierError([f"not readable YAML: {exc}"]) from None
     finally:
         loader.dispose()
 
 
-def _children(node) -> list:
-    if isinstance(node, MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    return []
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 
 
-def _check_nodes(loader, root) -> None:
-    """Refuse alias bombs, recursive aliases and duplicate keys before building any Python value.
+class _Open:
+    """A mapping or sequence being read: its value so far and what it adds up to."""
 
-    Each node is visited once (aliases share nodes), while its expanded size
-    (what a consumer walking the data would see) is computed from its children's.
-    """
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()  # the current path from the root: meeting one again is a cycle
-    errors: list[str] = []
-    stack = [(root, (), False)]
-    while stack:
-        node, path, done = stack.pop()
-        key = id(node)
-        if done:
-            open_nodes.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if sizes[key] > MAX_VALUES:
-                raise DossierError(
-                    [
-                        f"{format_path(path) or '(top level)'}: more than {MAX_VALUES:,} values once aliases "
-                        "are expanded: refused"
-                    ]
+    __slots__ = (
+        "anchor",
+        "height",
+        "is_map",
+        "key",
+        "keyed",
+        "mark",
+        "merges",
+        "path",
+        "seen",
+        "size",
+        "value",
+    )
+
+    def __init__(self, *, is_map: bool, anchor, path: tuple, mark):
+        self.is_map, self.anchor, self.path, self.mark = is_map, anchor, path, mark
+        self.value = {} if is_map else []
+        self.size, self.height = 1, 1
+        self.keyed, self.key = False, None  # a mapping: whether the next value has its key
+        self.seen: dict = {}  # a mapping's keys and the line each was first written on
+        self.merges: list = []  # `<<: *base` mappings, applied at the end
+
+    def child_path(self) -> tuple:
+        if self.is_map:
+            return self.path if self.key is _MERGE or not _hashable(self.key) else (*self.path, self.key)
+        return (*self.path, len(self.value))
+
+
+_MERGE = object()
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _build(loader):
+    """The document's value, built from the parser's events (see the module's docstring)."""
+    loader.get_event()  # the stream's start
+    if loader.check_event(StreamEndEvent):
+        return None
+    loader.get_event()  # the document's start
+    anchors: dict = {}  # anchor -> (value, size, height) of a finished value
+    stack: list[_Open] = []
+    duplicates: list[str] = []
+    done = False
+    result = None
+
+    def add(value, size: int, height: int, event) -> None:
+        nonlocal done, result
+        if not stack:
+            done, result = True, value
+            return
+        parent = stack[-1]
+        if len(stack) + height > MAX_DEPTH:
+            raise DossierError([_too_deep(parent.child_path())])
+        parent.size += size
+        if parent.size > MAX_VALUES:
+            raise DossierError([_too_many(parent.path)])
+        parent.height = max(parent.height, height + 1)
+        if value is _MERGE and not (parent.is_map and not parent.keyed):
+            value = "<<"  # only a key merges
+        if not parent.is_map:
+            parent.value.append(value)
+            return
+        if not parent.keyed:
+            parent.keyed = True
+            if value is _MERGE:
+                parent.key = _MERGE
+                return
+            if not _hashable(value):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", parent.mark, "found unhashable key", event.start_mark
                 )
-            continue
-        if key in sizes:
-            continue
-        if key in open_nodes:
-            raise DossierError([at(path, "an alias refers to a value that contains it (recursive): refused")])
-        open_nodes.add(key)
-        stack.append((node, path, True))
-        if isinstance(node, MappingNode):
-            seen: dict = {}
-            children = []
-            for key_node, value_node in node.value:
-                name = None
-                if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE_TAG:
-                    name = loader.construct_object(key_node)
-                    line = key_node.start_mark.line + 1
-                    try:
-                        if name in seen:
-                            errors.append(
-                                at((*path, name), f"duplicate key (line {line}, first at line {seen[name]})")
-                            )
-                        else:
-                            seen[name] = line
-                    except TypeError:  # unhashable: the constructor refuses it with its place
-                        pass
-                children.append((key_node, path, False))
-                children.append((value_node, path if name is None else (*path, name), False))
-            stack.extend(reversed(children))
-        elif isinstance(node, SequenceNode):
-            stack.extend((child, (*path, i), False) for i, child in reversed(list(enumerate(node.value))))
-    if errors:
-        raise DossierError(errors)
+            line = event.start_mark.line + 1
+            if value in parent.seen:
+                duplicates.append(
+                    at(
+                        (*parent.path, value),
+                        f"duplicate key (line {line}, first at line {parent.seen[value]})",
+                    )
+                )
+            else:
+                parent.seen[value] = line
+            parent.key = value
+            return
+        parent.keyed = False
+        if parent.key is _MERGE:
+            merged = value if isinstance(value, list) else [value]
+            if not all(isinstance(x, dict) for x in merged):
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    parent.mark,
+                    "expected a mapping or list of mappings for merging",
+                    event.start_mark,
+                )
+            parent.merges.extend(merged)
+        else:
+            parent.value[parent.key] = value
+
+    while not done:
+        event = loader.get_event()
+        if isinstance(event, ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(ScalarNode, event.value, event.implicit)
+            if tag == _MERGE_TAG:
+                value = _MERGE
+            else:
+                # The constructor's own function for the tag, not construct_object: that one keeps every
+                # node it built until the document ends.
+                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                construct = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
+                value = construct(loader, node)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1, 1)
+            add(value, 1, 1, event)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in anchors:
+                path = stack[-1].child_path() if stack else ()
+                if any(open_.anchor == event.anchor for open_ in stack):
+                    raise DossierError(
+                        [at(path, "an alias refers to a value that contains it (recursive): refused")]
+                    )
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+                )
+            add(*anchors[event.anchor], event)
+        elif isinstance(event, SequenceStartEvent | MappingStartEvent):
+            is_map = isinstance(event, MappingStartEvent)
+            if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"could not determine a constructor for the tag {event.tag!r}",
+                    event.start_mark,
+                )
+            path = stack[-1].child_path() if stack else ()
+            if len(stack) >= MAX_DEPTH:
+                raise DossierError([_too_deep(path)])
+            stack.append(_Open(is_map=is_map, anchor=event.anchor, path=path, mark=event.start_mark))
+        elif isinstance(event, SequenceEndEvent | MappingEndEvent):
+            open_ = stack.pop()
+            value = open_.value
+            if open_.merges:
+                merged: dict = {}
+                for base in reversed(open_.merges):  # the first merged mapping wins, explicit keys over all
+                    merged.update(base)
+                merged.update(value)
+                value = merged
+            if open_.anchor is not None:
+                anchors[open_.anchor] = (value, open_.size, open_.height)
+            add(value, open_.size, open_.height, event)
+        else:
+            raise yaml.composer.ComposerError(
+                None, None, f"unexpected {type(event).__name__}", event.start_mark
+            )
+    if duplicates:
+        raise DossierError(duplicates)
+    loader.get_event()  # the document's end
+    if not loader.check_event(StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", None, "but found another document", event.start_mark
+        )
+    return result
+
+
+def _too_many(path) -> str:
+    return at(path, f"more than {MAX_VALUES:,} values once aliases are expanded: refused")

@@ -1,9 +1,12 @@
-"""The dossier's shape (dossier-format.md, version 1) as pydantic models.
+"""The dossier's shape (docs/dossier-format.md, version 1) as pydantic models.
 
-Structure only: types, required fields, enumerations, ids, dates, URLs, lengths.
+Structure only: types, enumerations, ids, dates, URLs, lengths, how many items.
 Whether an id points at something is the importer's business: it knows the
-database. Unknown fields are errors (`extra="forbid"`): a typo must never drop
-data. Strict types: YAML's `yes` (a bool) is not a name, `1.0` is not a count.
+database. So is whether a field the format calls required may be left out: an
+entity the database already holds may name only what changes, a new one must
+give them all (NEW_REQUIRES). Unknown fields are errors (`extra="forbid"`): a
+typo must never drop data. Strict types: YAML's `yes` (a bool) is not a name,
+`1.0` is not a count.
 """
 
 import decimal
@@ -21,9 +24,23 @@ from pydantic import ValidationError as PydanticValidationError
 from agencies import models as m
 from agencies.dates import PartialDate, PartialDateError
 
-from .errors import DossierError, at, show
+from .errors import DossierError, Errors, at, show
 
 FORMAT = "oversight-dossier/1"
+
+# Bounds on what one dossier may hold (the file's size and its values are bounded by loading.py).
+MAX_ITEMS = 50_000  # items in one section
+MAX_LIST = 1_000  # entries in one nested list (missions, attributions, via, cites, authors, ...)
+# Text the database would take at any length: what a researcher may reasonably write there.
+TEXT_LIMITS = {
+    "claim text": 5_000,
+    "mission": 5_000,
+    "summary": 5_000,
+    "description": 5_000,
+    "quote": 2_000,
+    "response_text": 10_000,
+    "confidential_notes": 10_000,
+}
 
 # Sections in the order of the format page: exports follow it, errors are sorted by it.
 SECTIONS = (
@@ -173,8 +190,24 @@ Number = Annotated[Any, PlainValidator(_number)]
 
 
 def Items(item_type):  # noqa: N802
-    """A list that may also be written as null (an empty list)."""
-    return Annotated[list[item_type], BeforeValidator(_none_to_list)]
+    """A list that may also be written as null (an empty list); at most MAX_LIST entries."""
+    return Annotated[list[item_type], Field(max_length=MAX_LIST), BeforeValidator(_none_to_list)]
+
+
+class _Missing:
+    """The value of a field the format requires but the item left out (see NEW_REQUIRES)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self):
+        return iter(())
+
+
+MISSING = _Missing()
 
 
 class _Item(BaseModel):
@@ -182,16 +215,16 @@ class _Item(BaseModel):
 
 
 class Mission(_Item):
-    text: Text()
+    text: Text(TEXT_LIMITS["mission"])
     document: Ref | None = None
     as_of: Date = None
 
 
 class AgencyItem(_Item):
     id: Id
-    name: Text(_max(m.Agency, "name"))
+    name: Text(_max(m.Agency, "name")) = MISSING
     acronym: OptText(_max(m.Agency, "acronym")) = None
-    kind: Choice(m.AgencyKind)
+    kind: Choice(m.AgencyKind) = MISSING
     parent: Ref | None = None
     website: Url(_max(m.Agency, "website")) = None
     missions: Items(Mission) = Field(default_factory=list)
@@ -199,15 +232,15 @@ class AgencyItem(_Item):
 
 class OutletItem(_Item):
     id: Id
-    name: Text(_max(m.Outlet, "name"))
-    kind: Choice(m.OutletKind)
+    name: Text(_max(m.Outlet, "name")) = MISSING
+    kind: Choice(m.OutletKind) = MISSING
 
 
 class DocumentItem(_Item):
     id: Id
-    kind: Choice(m.DocumentKind)
+    kind: Choice(m.DocumentKind) = MISSING
     outlet: Ref | None = None
-    title: Text(_max(m.Document, "title"))
+    title: Text(_max(m.Document, "title")) = MISSING
     published: Date = None
     url: Url(_max(m.Document, "url")) = None
     archived_url: Url(_max(m.Document, "archived_url")) = None
@@ -217,7 +250,7 @@ class DocumentItem(_Item):
 
 class SourceItem(_Item):
     id: Id
-    kind: Choice(m.SourceKind)
+    kind: Choice(m.SourceKind) = MISSING
     description: OptText(_max(m.Source, "description")) = None
     count: Annotated[int, Field(ge=1, le=2_000_000_000)] | None = None
     reason: OptText(_max(m.Source, "reason")) = None
@@ -228,7 +261,15 @@ class SourceItem(_Item):
     agency: Ref | None = None
     outlet: Ref | None = None
     document: Ref | None = None
-    confidential_notes: Annotated[str, AfterValidator(_clean_text), AfterValidator(_not_blank)] | None = None
+    confidential_notes: (
+        Annotated[
+            str,
+            Field(max_length=TEXT_LIMITS["confidential_notes"]),
+            AfterValidator(_clean_text),
+            AfterValidator(_not_blank),
+        ]
+        | None
+    ) = None
 
 
 class AttributionItem(_Item):
@@ -236,55 +277,55 @@ class AttributionItem(_Item):
     via: Items(Ref) = Field(default_factory=list)
     origin: Ref
     stance: Choice(m.Stance)
-    quote: OptText() = None
+    quote: OptText(TEXT_LIMITS["quote"]) = None
     locator: OptText(_max(m.Attribution, "locator")) = None
 
 
 class ClaimItem(_Item):
     id: Id
-    kind: Choice(m.ClaimKind)
-    text: Text()
-    agencies: Items(Ref)
+    kind: Choice(m.ClaimKind) = MISSING
+    text: Text(TEXT_LIMITS["claim text"]) = MISSING
+    agencies: Items(Ref) = MISSING
     made: Date = None
-    status: Choice(m.ClaimStatus)
-    attributions: Items(AttributionItem)
+    status: Choice(m.ClaimStatus) = MISSING
+    attributions: Items(AttributionItem) = MISSING
 
 
 class RoleItem(_Item):
     id: Id
-    agency: Ref
+    agency: Ref = MISSING
     partner: Ref | None = None
-    summary: Text()
-    category: Slug
-    status: Choice(m.RoleStatus)
+    summary: Text(TEXT_LIMITS["summary"]) = MISSING
+    category: Slug = MISSING
+    status: Choice(m.RoleStatus) = MISSING
     first_reported: Date = None
-    mission_fit: Choice(m.MissionFit)
+    mission_fit: Choice(m.MissionFit) = MISSING
     rationale: OptText(_max(m.ReportedRole, "rationale")) = None
-    claims: Items(Ref)
+    claims: Items(Ref) = MISSING
 
 
 class DataSystemItem(_Item):
     id: Id
-    agency: Ref
-    name: Text(_max(m.DataSystem, "name"))
-    description: OptText() = None
+    agency: Ref = MISSING
+    name: Text(_max(m.DataSystem, "name")) = MISSING
+    description: OptText(TEXT_LIMITS["description"]) = None
 
 
 class DataAccessItem(_Item):
     system: Ref
     seeker: Ref
-    status: Choice(m.AccessStatus)
-    claims: Items(Ref)
+    status: Choice(m.AccessStatus) = MISSING
+    claims: Items(Ref) = MISSING
 
 
 class FigureItem(_Item):
     id: Id
-    claim: Ref
-    metric: Slug
-    value: Number
-    unit: Text(_max(m.Figure, "unit"))
-    period_start: RequiredDate
-    period_end: RequiredDate
+    claim: Ref = MISSING
+    metric: Slug = MISSING
+    value: Number = MISSING
+    unit: Text(_max(m.Figure, "unit")) = MISSING
+    period_start: RequiredDate = MISSING
+    period_end: RequiredDate = MISSING
     geography: OptText(_max(m.Figure, "geography")) = None
     basis: OptText(_max(m.Figure, "basis")) = None
 
@@ -293,8 +334,8 @@ class CommentRequestItem(_Item):
     document: Ref
     agency: Ref
     requested: Date = None
-    response: Choice(m.CommentResponse)
-    response_text: OptText() = None
+    response: Choice(m.CommentResponse) = MISSING
+    response_text: OptText(TEXT_LIMITS["response_text"]) = None
 
 
 SECTION_ITEMS: dict[str, type[_Item]] = {
@@ -310,6 +351,12 @@ SECTION_ITEMS: dict[str, type[_Item]] = {
     "comment_requests": CommentRequestItem,
 }
 
+# What a new entity must give; one the database already holds may leave these out (kept as stored).
+NEW_REQUIRES: dict[str, tuple[str, ...]] = {
+    section: tuple(name for name, f in model.model_fields.items() if f.default is MISSING)
+    for section, model in SECTION_ITEMS.items()
+}
+
 _FIELD_NAMES = sorted(
     {name for model in (*SECTION_ITEMS.values(), Mission, AttributionItem) for name in model.model_fields}
 )
@@ -317,18 +364,28 @@ _FIELD_NAMES = sorted(
 # Never echo these inputs into an error: error messages end up in logs and terminals.
 _SECRET_FIELDS = {"confidential_notes"}
 
+_RANKS = {section: n for n, section in enumerate(SECTIONS)}
+
+
+def file_order(path: tuple) -> tuple[int, int]:
+    """Where a path is in the file, as errors are listed: by section (in page order), then item."""
+    if not path:
+        return (-1, -1)
+    index = path[1] if len(path) > 1 and isinstance(path[1], int) and not isinstance(path[1], bool) else -1
+    return (_RANKS.get(path[0], -1), index)
+
 
 @dataclass
 class Structure:
     """A dossier whose shape was checked: the valid items, the errors, and the ids of invalid items."""
 
     items: dict[str, list[tuple[int, _Item]]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
-    errors: list[tuple[tuple, str]] = field(default_factory=list)
+    errors: Errors = field(default_factory=lambda: Errors(order=file_order))
     # Ids of items that failed validation: references to them are not reported as unknown too.
     invalid_ids: dict[str, set[str]] = field(default_factory=lambda: {s: set() for s in SECTIONS})
 
     def error(self, path: tuple, message: str) -> None:
-        self.errors.append((path, at(path, message)))
+        self.errors.add(path, at(path, message))
 
 
 def _suggest(name, candidates) -> str:
@@ -352,18 +409,27 @@ def _translate(error: dict, prefix: tuple) -> tuple[tuple, str]:
     loc = prefix + tuple(error["loc"])
     kind = error["type"]
     secret = any(part in _SECRET_FIELDS for part in loc)
+    value = error.get("input")
     if kind == "missing":
         message = "required field is missing"
     elif kind == "extra_forbidden":
         message = "unknown field" + _suggest(loc[-1], _FIELD_NAMES)
     elif kind == "invalid_key":
         loc = loc[:-1]
-        message = f"keys must be text, got {show(error['input'])}"
+        message = f"keys must be text, got {show(value)}"
     elif kind == "value_error":
         message = error["msg"].removeprefix("Value error, ")
+    elif kind == "too_long" and isinstance(value, list | tuple):
+        message = f"{len(value):,} entries: at most {MAX_LIST:,} are allowed"
+    elif kind == "string_too_long" and isinstance(value, str):
+        limit = (error.get("ctx") or {}).get("max_length")
+        if limit is None:
+            limit = error["msg"].rsplit(" ", 2)[-2]
+        message = f"{len(value):,} characters: at most {limit} are allowed"
+    elif value is None and len(loc) == 3 and loc[-1] in NEW_REQUIRES.get(loc[0], ()):
+        message = "must not be null: every entry has one (leave the field out to keep the stored value)"
     else:
         message = _PLAIN_MESSAGES.get(kind) or error["msg"].replace("Input should be ", "expected ", 1)
-        value = error.get("input")
         if not secret:
             message += f", got {show(value)}"
             if isinstance(value, bool) and kind == "string_type":
@@ -372,7 +438,10 @@ def _translate(error: dict, prefix: tuple) -> tuple[tuple, str]:
 
 
 def check_structure(data) -> Structure:
-    """Check the shape of a loaded dossier. Raises DossierError only when nothing else can be checked."""
+    """Check the shape of a loaded dossier. Raises DossierError only when nothing else can be checked.
+
+    A section of more than MAX_ITEMS items is refused whole, before any of its items is looked at.
+    """
     if not isinstance(data, dict):
         raise DossierError([f"(top level): expected a mapping with 'format: {FORMAT}', got {show(data)}"])
     if "format" not in data:
@@ -380,6 +449,13 @@ def check_structure(data) -> Structure:
     if not isinstance(data["format"], str) or data["format"] != FORMAT:
         raise DossierError([f"format: expected {FORMAT!r}, got {show(data['format'])}"])
 
+    oversized = [
+        at((section,), f"{len(raw):,} items: at most {MAX_ITEMS:,} are allowed in a section: refused")
+        for section, raw in data.items()
+        if section in SECTION_ITEMS and isinstance(raw, list) and len(raw) > MAX_ITEMS
+    ]
+    if oversized:
+        raise DossierError(oversized)
     structure = Structure()
     for key in data:
         if key != "format" and key not in SECTION_ITEMS:
@@ -395,8 +471,9 @@ def check_structure(data) -> Structure:
             try:
                 structure.items[section].append((index, model.model_validate(item)))
             except PydanticValidationError as exc:
-                for error in exc.errors(include_url=False, include_context=False):
-                    structure.errors.append(_translate(error, (section, index)))
+                for error in exc.errors(include_url=False, include_context=True):
+                    loc, message = _translate(error, (section, index))
+                    structure.errors.add(loc, message)
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
                     structure.invalid_ids[section].add(item["id"])
     return structure

@@ -160,3 +160,12 @@ def test_real_command_line_exit_status_and_stderr(tmp_path):
     exported = _manage(tmp_path, "export_dossier")
     assert exported.returncode == 0
     assert yaml.safe_load(exported.stdout)["claims"][0]["id"] == "audit-rate-low-income"
+
+
+def test_an_unmigrated_database_says_to_migrate(tmp_path):
+    path = write(tmp_path, small())
+    failed = _manage(tmp_path, "import_dossier", str(path))
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert (
+        "run `make migrate` (or `manage.py migrate`), then import again; nothing was written" in failed.stderr
+    )

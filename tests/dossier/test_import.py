@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
 from agencies.dates import PartialDate
-from agencies.dossier import CHANGE_REASON, dossier_import
+from agencies.dossier import CHANGE_REASON, DossierError, dossier_import
 from tests import factories as f
 
 from .conftest import history_counts, row_counts, small
@@ -211,15 +211,32 @@ def test_update_from_the_file(researcher):
     assert history_counts() == history
 
 
-def test_the_file_is_authoritative_for_optional_fields_it_leaves_out():
+def test_fields_and_lists_the_file_leaves_out_keep_their_stored_values():
     dossier_import(data=small())
+    history = history_counts()
     data = small()
     del data["agencies"][1]["website"]
     del data["agencies"][1]["missions"]
     del data["claims"][0]["made"]
+    del data["claims"][0]["attributions"]
+    assert dossier_import(data=data).updated == 0
+    uspis = m.Agency.objects.get(slug="uspis")
+    assert uspis.website == "https://example.org/uspis" and uspis.missions.count() == 2
+    claim = m.Claim.objects.get(slug="uspis-enlisted")
+    assert claim.made == PartialDate(2025, 5) and claim.attributions.count() == 2
+    assert history_counts() == history
+
+
+def test_explicit_nulls_clear_fields_and_lists():
+    dossier_import(data=small())
+    data = small()
+    data["agencies"][1]["website"] = None
+    data["agencies"][1]["missions"] = None
+    data["claims"][0]["made"] = None
     dossier_import(data=data)
     uspis = m.Agency.objects.get(slug="uspis")
     assert uspis.website == "" and not uspis.missions.exists()
+    assert uspis.acronym == "USPIS" and uspis.parent.slug == "usps"
     assert m.Claim.objects.get(slug="uspis-enlisted").made is None
 
 
@@ -235,16 +252,26 @@ def test_entities_the_file_does_not_name_are_left_alone():
     assert bystander.text.startswith("Claim number") and bystander.agencies.get().slug == "fbi"
 
 
-def test_confidential_notes_absent_or_null_leave_the_stored_note_alone():
+def test_confidential_notes_left_out_stay_and_null_removes_them(researcher):
     dossier_import(data=small())
     data = small()
     del data["sources"][0]["confidential_notes"]
     history = history_counts()
     assert dossier_import(data=data).updated == 0
-    data["sources"][0]["confidential_notes"] = None
-    assert dossier_import(data=data).updated == 0
     assert history_counts() == history
     assert m.SourceConfidentialNote.objects.get().notes.startswith("Reached through the secure line")
+    data["sources"][0]["confidential_notes"] = None
+    dry = dossier_import(data=data, dry_run=True)
+    (change,) = dry.changes
+    assert change.lines() == [
+        "sources wapo-two-people:",
+        "    confidential_notes: - the confidential note (not shown) (removed)",
+    ]
+    assert "Reached" not in dry.details()
+    assert dossier_import(data=data, actor=researcher).updated == 1
+    assert not m.SourceConfidentialNote.objects.exists()
+    removed = m.SourceConfidentialNote.history.get(history_type="-")
+    assert (removed.history_user, removed.history_change_reason) == (researcher, CHANGE_REASON)
 
 
 def test_a_note_for_a_stored_source_without_one_is_created():
@@ -333,3 +360,19 @@ def test_import_queries_do_not_grow_with_the_number_of_entities():
         wipe_record()
     assert counts[0] == counts[1]
     assert counts[0][0] < 100 and counts[0][1] < 40
+
+
+def test_the_history_reason_may_be_given(researcher):
+    """The intake records "intake" as the reason of what it imports, for creations, updates and deletions."""
+    dossier_import(data=small(), actor=researcher, reason="intake")
+    assert {r.history_change_reason for r in m.Claim.history.all()} == {"intake"}
+    data = small()
+    data["documents"][0]["cites"] = ["uspis-site"]
+    data["claims"][0]["text"] = "Reworded."
+    dossier_import(data=data, actor=researcher, reason="intake")
+    assert m.Claim.history.filter(history_type="~").get().history_change_reason == "intake"
+    assert {r.history_change_reason for r in m.Citation.history.filter(history_type="-")} == {"intake"}
+    for reason in ("", "x" * 101):
+        with pytest.raises(DossierError) as caught:
+            dossier_import(data=small(), reason=reason)
+        assert caught.value.errors[0].startswith("(reason): ")

@@ -120,7 +120,7 @@ CASES = [
     ),
     (
         _set(("agencies", 0, "acronym"), "X" * 31),
-        "agencies[0].acronym: String should have at most 30 characters, got '" + "X" * 31 + "'",
+        "agencies[0].acronym: 31 characters: at most 30 are allowed",
     ),
     # enumerations, ids, slugs
     (_set(("agencies", 0, "kind"), "ministry"), f"agencies[0].kind: expected {KINDS}, got 'ministry'"),
@@ -151,14 +151,26 @@ CASES = [
         _append(("comment_requests",), {"document": "db-article", "agency": "dhs", "response": "declined"}),
         "comment_requests[1]: duplicate entry for (db-article, dhs) (first at comment_requests[0])",
     ),
-    (_set(("claims", 0, "agencies"), ["uspis", "uspis"]), "claims[0].agencies[1]: 'uspis' is listed twice"),
+    (
+        _set(("claims", 0, "agencies"), ["uspis", "uspis"]),
+        "claims[0].agencies: Listed more than once: uspis.",
+    ),
     (
         _set(("roles", 0, "claims"), ["uspis-enlisted"] * 2),
-        "roles[0].claims[1]: 'uspis-enlisted' is listed twice",
+        "roles[0].claims: Listed more than once: uspis-enlisted.",
     ),
     (
         _append(("documents", 0, "cites"), "db-article"),
-        "documents[0].cites[2]: a document cannot cite itself",
+        "documents[0].cites: db-article cannot cite itself.",
+    ),
+    (
+        _set(("claims", 0, "attributions", 0, "via"), ["db-article"]),
+        "claims[0].attributions[0].via: db-article is the document the claim appears in: it cannot also be "
+        "a via.",
+    ),
+    (
+        _set(("claims", 0, "attributions", 0, "via"), ["wapo-report", "wapo-report"]),
+        "claims[0].attributions[0].via: Listed more than once: wapo-report.",
     ),
     # hierarchy
     (_set(("agencies", 0, "parent"), "uspis"), "agencies[0].parent: parent cycle: usps -> uspis -> usps"),
@@ -168,15 +180,15 @@ CASES = [
         _set(("sources", 1, "count"), 3),
         "sources[1].count: only an anonymous source has a count (this one is 'official')",
     ),
-    (_set(("claims", 1, "agencies"), []), "claims[1].agencies: a claim is about at least one agency"),
+    (_set(("claims", 1, "agencies"), []), "claims[1].agencies: A claim is about at least one agency."),
     (
         _set(("claims", 1, "attributions"), None),
         "claims[1].attributions: a claim needs at least one attribution",
     ),
-    (_set(("roles", 0, "claims"), []), "roles[0].claims: a role rests on at least one claim"),
+    (_set(("roles", 0, "claims"), []), "roles[0].claims: A role rests on at least one claim."),
     (
         _set(("data_access", 0, "claims"), []),
-        "data_access[0].claims: data access rests on at least one claim",
+        "data_access[0].claims: Data access rests on at least one claim.",
     ),
     # dates
     (
@@ -201,7 +213,7 @@ CASES = [
     ),
     (
         _set(("figures", 0, "period_end"), "2024-12"),
-        "figures[0].period_end: 2024-12 is before period_start 2025-01-20",
+        "figures[0].period_end: The period ends before it starts. (2025-01-20 to 2024-12)",
     ),
     # URLs
     (_set(("documents", 0, "url"), "not a url"), "documents[0].url: 'not a url' is not a valid URL"),

@@ -157,7 +157,11 @@ def test_json_rejects_nan():
 
 
 def test_too_deep_nesting_is_an_error_not_a_crash():
-    assert errors_of(b"[" * 5000 + b"]" * 5000, fmt="json")[0] == "not readable JSON: nested too deeply"
+    too_deep = "nested more than 10 levels deep (a dossier needs 7): refused"
+    assert errors_of(b"[" * 5000 + b"]" * 5000, fmt="json") == [f"(top level): {too_deep}"]
+    assert errors_of(b"a: " + b"[" * 50 + b"]" * 50) == [f"a{'[0]' * 9}: {too_deep}"]
+    assert errors_of(b"[" * 50 + b"]" * 50, fmt="json") == [f"(top level): {too_deep}"]
+    # Deeper than libyaml goes: its own refusal comes first.
     assert errors_of(b"a: " + b"[" * 5000 + b"]" * 5000)[0].startswith("not valid YAML:")
 
 

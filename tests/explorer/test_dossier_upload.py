@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies import models as m
+from agencies import permissions
 from agencies.admin import dossier_upload
 from tests.explorer.conftest import user_with
 
@@ -108,8 +109,8 @@ def editor(django_user_model):
         "editor",
         *[
             f"{action}_{model}"
-            for model in ("claim", "agency", "outlet", "document", "source")
-            for action in ("view", "add", "change")
+            for model in permissions.RECORD_MODELS
+            for action in ("view", "add", "change", "delete")
         ],
         "set_verdict",
     )
@@ -253,8 +254,8 @@ def test_a_verdict_only_from_an_editor(client, django_user_model, editor, storag
         "plain-researcher",
         *[
             f"{action}_{model}"
-            for model in ("claim", "agency", "outlet", "document", "source")
-            for action in ("view", "add", "change")
+            for model in permissions.RECORD_MODELS
+            for action in ("view", "add", "change", "delete")
         ],
     )
     client.force_login(researcher)
@@ -281,3 +282,77 @@ def test_the_confirmation_checks_again(client, editor, storage):
     assert "nothing was imported" in response.content.decode()
     assert not m.Claim.objects.exists() and not m.Source.objects.exists()
     assert kept_files(storage) == []
+
+
+def test_a_partial_dossier_shows_each_field_and_row_it_would_change(client, researcher, storage):
+    """The page's dry run of the partial USPIS dossier of issue 10: old and new, field by field."""
+    client.force_login(researcher)
+    client.post(URL, {"token": upload(client, SEED.read_bytes(), "seed.yaml").context["token"]})
+    before = m.Agency.objects.values().get(slug="uspis")
+    partial = b"""format: oversight-dossier/1
+agencies:
+  - id: uspis
+    name: U.S. Postal Inspection Service
+    kind: law_enforcement
+    missions: null
+"""
+    response = upload(client, partial, "partial.yaml")
+    html = response.content.decode()
+    assert "the import would create 0 and update 1" in html
+    (change,) = response.context["changes"]
+    assert [(f.field, f.old, f.new) for f in change.fields] == [
+        ("name", "'United States Postal Inspection Service'", "'U.S. Postal Inspection Service'")
+    ]
+    (missions,) = change.lists
+    assert missions.field == "missions" and len(missions.removed) == 1
+    assert "1 stored row would go" in html
+    table = html[html.index('id="dossier-changes"') :]
+    table = table[: table.index("</table>")]
+    assert "(removed)" in table and "U.S. Postal Inspection Service" in table
+    assert "acronym" not in table and "<td>website</td>" not in table and "<td>parent</td>" not in table
+    assert m.Agency.objects.values().get(slug="uspis") == before  # nothing written before the confirmation
+    client.post(URL, {"token": response.context["token"]})
+    after = m.Agency.objects.values().get(slug="uspis")
+    assert after["name"] == "U.S. Postal Inspection Service"
+    assert {k: v for k, v in after.items() if k not in ("name", "updated_at")} == {
+        k: v for k, v in before.items() if k not in ("name", "updated_at")
+    }
+    assert not m.StatedMission.objects.filter(agency__slug="uspis").exists()
+
+
+def test_the_page_lists_at_most_a_hundred_errors(client, researcher, storage):
+    client.force_login(researcher)
+    flood = b'{"format": "oversight-dossier/1", "claims": [' + b", ".join([b"{}"] * 5000) + b"]}"
+    response = upload(client, flood, "flood.json")
+    assert len(response.context["errors"]) == 100 and response.context["error_total"] == 5000
+    html = response.content.decode()
+    assert "flood.json: 5000 errors, nothing would be imported" in html
+    assert "and 4900 more errors, not listed" in html
+    assert html.count("required field is missing") == 100
+
+
+def test_the_page_links_the_format_reference(client, django_user_model, researcher, storage):
+    client.force_login(researcher)
+    html = client.get(URL).content.decode()
+    assert f'href="{reverse("admin:dossier_format")}"' in html
+    page = client.get(reverse("admin:dossier_format"))
+    assert page.status_code == 200
+    assert "A field the entry leaves out keeps its stored value" in page.content.decode().replace(
+        "a field the entry leaves out keeps its stored value",
+        "A field the entry leaves out keeps its stored value",
+    )
+    assert client.post(reverse("admin:dossier_format")).status_code == 405
+    client.force_login(user_with(django_user_model, "no-role"))
+    assert client.get(reverse("admin:dossier_format")).status_code == 403
+
+
+def test_a_viewer_posting_an_upload_or_a_confirmation_changes_nothing(
+    client, django_user_model, researcher, storage
+):
+    client.force_login(researcher)
+    token = upload(client, SEED.read_bytes(), "seed.yaml").context["token"]
+    viewer = user_with(django_user_model, "viewer", "view_claim")
+    client.force_login(viewer)
+    assert upload(client, SEED.read_bytes(), "seed.yaml").status_code == 403
+    assert client.post(URL, {"token": token}).status_code == 403
+    assert not m.Claim.objects.exists() and not m.Agency.objects.exists()

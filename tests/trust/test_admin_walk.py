@@ -491,6 +491,9 @@ def site_cases(case, targets) -> list[Case]:
             cases.append(
                 Case("site", name, url, {}, (200,) if edits else (403,), files={"dossier": dossier_file})
             )
+        elif name == "dossier_format":
+            # The format's reference: read-only, GET alone.
+            cases.append(Case("site", name, reverse("admin:dossier_format"), {}, (405,)))
         elif name == "admin-findings":
             cases.append(Case("site", name, reverse(name), {}, (200,) if reads else (403,)))
         else:

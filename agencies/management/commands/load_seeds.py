@@ -20,6 +20,6 @@ class Command(BaseCommand):
                 report = dossier_import(data=dossier_load(path), actor=None)
             except DossierError as exc:
                 raise CommandError(
-                    f"{path.name}: the seed dossier is invalid:\n" + "\n".join(exc.errors)
+                    f"{path.name}: the seed dossier is invalid:\n" + "\n".join(exc.lines())
                 ) from None
             self.stdout.write(f"{path.name}: {report.summary()}")
