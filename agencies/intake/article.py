@@ -245,11 +245,18 @@ def split_names(names: str) -> list[str]:
     return out
 
 
+_QUOTATION = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
+
+
 def _sentences(body: str, start: int, end: int, number: int) -> list[Sentence]:
+    """Sentences of a paragraph; a quotation of several sentences stays in one."""
     out = []
     here = start
+    quoted = [m.span() for m in _QUOTATION.finditer(body, start, end)]
     for match in _SENTENCE_END.finditer(body, start, end):
         stop = match.end()
+        if any(s < stop - 1 < e - 1 for s, e in quoted):
+            continue
         word = re.search(r"([A-Za-z.]+)\.[\"”’)]*$", body[here:stop])
         if word and (word.group(1) in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))):
             continue

@@ -194,7 +194,7 @@ class _Reader:
                 )  # fmt: skip
                 attributions = self.speech.read(sentence, self.masked, found, self.agency_mentions,
                                                 self.outlet_mentions, reports, index == 0)  # fmt: skip
-                self._figures(sentence, found, attributions)
+                self._figures(sentence, found, attributions, reports)
                 find_comment_requests(self.masked, sentence.start, sentence.end, self.agency_mentions, self.comments)
                 for mission in find_missions(body, sentence.start, sentence.end, self.agency_mentions):
                     document = self.doc
@@ -203,6 +203,42 @@ class _Reader:
                             document = page
                     self.missions.append((mission, document))
             previous_reports = reports_here
+        self._briefing_vias()
+        self._corrected_article()
+
+    def _briefing_vias(self) -> None:
+        """"Homan said on April 28 that ..." then "he told reporters during a press briefing": the
+        briefing is how the first statement came too."""
+        for attribution in self.speech.attributions:
+            doc_key = attribution.speaker.speech_document
+            if attribution.via or not doc_key or doc_key == self.doc.key:
+                continue
+            doc = self.documents.by_key[doc_key]
+            paragraphs = {p.number for s, _e in doc.spans if (p := self.article.paragraph_at(s))}
+            if any(abs(n - attribution.paragraph) <= 1 for n in paragraphs):
+                attribution.via = [doc_key]
+
+    def _corrected_article(self) -> None:
+        """A correction cites the article it corrects: the outlet's own, in the record if there."""
+        body = self.article.body
+        first = body[self.article.paragraphs[0].start : self.article.paragraphs[0].end] if self.article.paragraphs else ""
+        if not (re.match(r"\s*correction\b", self.doc.title, re.I) or re.match(r"\s*correction\b", first, re.I)):
+            return
+        if not re.search(r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I):
+            return
+        words = set(re.findall(r"[a-z]{4,}", self.doc.title.lower())) - {"correction"}
+        candidates = [d for d in self.known.documents if d.outlet == self.doc.outlet and d.id != self.doc.match]
+        candidates.sort(key=lambda d: len(words & set(re.findall(r"[a-z]{4,}", d.title.lower()))))
+        span = re.search(r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I).span()
+        if candidates and words & set(re.findall(r"[a-z]{4,}", candidates[-1].title.lower())):
+            chosen = candidates[-1]
+            self.documents.cite(f"corrected:{chosen.id}", kind=chosen.kind, outlet=chosen.outlet, title=chosen.title,
+                                published=None, span=span)  # fmt: skip
+            return
+        title = re.sub(r"^\s*correction:?\s*", "", self.doc.title, flags=re.I) or "The article corrected"
+        doc = self.documents.cite("corrected:new", kind="article", outlet=self.doc.outlet, title=title,
+                                  published=None, span=span)  # fmt: skip
+        doc.question = "The article this corrects: give its title and link."
 
     def _turn(self, paragraph, reports_here: list[DocRef]) -> None:
         body = self.article.body
@@ -228,13 +264,15 @@ class _Reader:
         for sentence in paragraph.sentences:
             self._figures(sentence, [], [attribution])
 
-    def _figures(self, sentence: Sentence, found, attributions: list[Attribution]) -> None:
+    def _figures(self, sentence: Sentence, found, attributions: list[Attribution], reports=()) -> None:
         body = self.article.body
         dates = find_dates(body, sentence.start, sentence.end, self.context)
         said_on = next((a.said_on for a in attributions if a.said_on), None)
         previous = [f for f, *_ in self.figures]
         for figure in find_figures(body, sentence, dates, self.context, said_on, previous):
             origin, via, attribution = self._figure_origin(sentence, found, attributions)
+            if reports and not via:
+                via = [reports[0].document.key]
             origin.used = True
             self.figures.append((figure, origin, via, attribution))
 

@@ -18,7 +18,9 @@ gold not matched yet; precision = TP / draft items, recall = TP / gold items):
 - quote -> speaker: every (quote, origin) of an attribution whose quote is in the article's text.
   Same pair: one quote contains the other (case, punctuation and spacing ignored) and the origins
   are the same source (rule above). A quote given to the wrong speaker counts as a false positive
-  and leaves the gold pair missed.
+  and leaves the gold pair missed. Several gold quotations may fall within one quotation of the
+  draft (a researcher quotes a few words of a long quotation): precision counts the draft's pairs
+  that match some gold pair, recall the gold pairs that some draft pair matches.
 - figures: every figure. Same figure: equal values, and each end of the period can denote the same
   day as the gold's (2024-01-20 matches 2024-01; 2026-01 matches 2026-01-01).
 - cited reports: the article's `cites` and the `via` of its attributions, data releases left out.
@@ -54,15 +56,22 @@ _GENERIC = {"the", "who", "with", "for", "from", "that", "and", "data", "said", 
 
 @dataclass
 class Score:
-    tp: int = 0
+    tp: int = 0  # draft items that match
     fp: int = 0
     fn: int = 0
     misses: list[str] = field(default_factory=list)
+    gold_tp: int | None = None  # gold items matched, where several may match one draft item
+
+    @property
+    def found(self) -> int:
+        return self.tp if self.gold_tp is None else self.gold_tp
 
     def add(self, other: Score) -> None:
+        found = self.found + other.found
         self.tp += other.tp
         self.fp += other.fp
         self.fn += other.fn
+        self.gold_tp = found
 
     @property
     def precision(self) -> float | None:
@@ -70,7 +79,7 @@ class Score:
 
     @property
     def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        return self.found / (self.found + self.fn) if self.found + self.fn else None
 
     @property
     def f1(self) -> float | None:
@@ -205,8 +214,20 @@ def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: 
         return (g[0] in d[0] or d[0] in g[0]) and same_source(g[1], gv, d[1], dv)
 
     gold_quotes, draft_quotes = quotes(gv), quotes(dv)
-    out["quotes"] = _pair([(q, s["id"], s) for q, s in gold_quotes], [(q, s["id"], s) for q, s in draft_quotes],
-                          lambda g, d: same_quote((g[0], g[2]), (d[0], d[2])))  # fmt: skip
+    score = Score()
+    for d in draft_quotes:
+        if any(same_quote(g, d) for g in gold_quotes):
+            score.tp += 1
+        else:
+            score.fp += 1
+            score.misses.append(f"extra: {d[0][:80]!r} -> {d[1]['id']}")
+    for g in gold_quotes:
+        if not any(same_quote(g, d) for d in draft_quotes):
+            score.fn += 1
+            score.misses.append(f"missed: {g[0][:80]!r} -> {g[1]['id']}")
+    # Recall counts gold quotations found; several may fall within one quotation of the draft.
+    score.gold_tp = len(gold_quotes) - score.fn
+    out["quotes"] = score
 
     def same_figure(g, d) -> bool:
         return (

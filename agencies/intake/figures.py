@@ -22,7 +22,7 @@ NUMBER = re.compile(
     r"(?:\s+(?P<scale>million|billion|thousand))?(?P<percent>\s*(?:%|percent\b|per\s+cent\b))?(?![\w/])"
 )
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_DURATION = re.compile(r"^\s+(?:days?|weeks?|months?|years?|hours?|minutes?|decades?|centuries)\b")
+_DURATION = re.compile(r"\s+(?:days?|weeks?|months?|years?|hours?|minutes?|decades?|centuries)\b")
 _BOUND = re.compile(r"\b(?P<bound>more\s+than|over|at\s+least|nearly|almost|about|roughly|around|some|approximately|fewer\s+than|less\s+than|up\s+to)\s+$")
 _UNIT_STOP = {
     "in", "of", "between", "since", "from", "to", "that", "who", "have", "has", "were", "was", "is", "are",

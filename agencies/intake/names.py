@@ -109,13 +109,15 @@ class AgencyIndex:
             self.forms.setdefault(ref.acronym, ref.key)
         self._pattern = None
 
-    def add_new(self, name: str, acronym: str, kind: str, parent: str | None, question: str) -> AgencyRef:
+    def add_new(self, name: str, acronym: str, kind: str, parent: str | None, question: str,
+                forms: tuple[str, ...] = ()) -> AgencyRef:  # fmt: skip
         for ref in self.refs.values():
             if normalise(ref.name) == normalise(name):
+                self._add_forms(ref, forms)
                 return ref
         ref = AgencyRef(self._free_key(slug(acronym or name)), name, acronym, kind, parent, question=question)
         self.refs[ref.key] = ref
-        self._add_forms(ref, ())
+        self._add_forms(ref, forms)
         return ref
 
     def pattern(self) -> re.Pattern:
@@ -175,13 +177,15 @@ def find_new_agencies(text: str, index: AgencyIndex) -> None:
             "component",
             parent.key,
             f"New agency, under {parent.name} as the text says: check the name.",
+            forms=(re.sub(r"^the\s+", "", match.group(0)), office),
         )
     for match in _PART_OF.finditer(text):
         child = " ".join(match.group("child").split())
         parent = _resolve(match.group("parent"), index)
         if parent is None or child in index.forms:
             continue
-        index.add_new(child, "", "component", parent.key, f"New agency, part of {parent.name} as the text says.")
+        index.add_new(child, "", "component", parent.key, f"New agency, part of {parent.name} as the text says.",
+                      forms=(child,))  # fmt: skip
 
 
 def _resolve(name: str, index: AgencyIndex) -> AgencyRef | None:

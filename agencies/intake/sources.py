@@ -57,7 +57,7 @@ OFFICIAL = re.compile(
     r"(?:official|spokesperson|spokesman|spokeswoman|aide|officer|employee|inspector|agent|adviser|staffer))\b"
 )
 _NAME_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?|[A-Z]\.)"
-PERSON = re.compile(rf"\b(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,2}})\b")
+PERSON = re.compile(rf"\b(?P<name>{_NAME_WORD}(?:\s+{_NAME_WORD}){{1,5}})\b")
 ORGANISATION = re.compile(
     r"\b(?:[Tt]he\s+)?(?P<name>(?:[A-Z][\w'’&-]+\s+){0,5}(?:" + "|".join(ORGANISATION_WORDS) + r")"
     r"(?:\s+(?:of|for)\s+(?:[A-Z][\w'’-]+\s*){1,4})?)"
@@ -337,6 +337,7 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
             words = words[1:]
         if len(words) < 2 or words[-1] in NOT_NAMES or any(w in ORGANISATION_WORDS for w in words):
             continue
+        words = words[-3:] if len(words) > 3 else words
         offset = match.group("name").index(" ".join(words)) if " ".join(words) in match.group("name") else 0
         name_start = match.start() + offset
         name_end = match.end()
@@ -413,7 +414,7 @@ def _acronym_key(agencies: AgencyIndex, acronym: str) -> str | None:
 def _dataset_pattern(agencies: AgencyIndex) -> re.Pattern:
     forms = "|".join(re.escape(f) for f in sorted(agencies.forms, key=len, reverse=True))
     return re.compile(
-        rf"\b(?:(?:data|figures|statistics|numbers|records)\s+(?:from|released\s+by|published\s+by|compiled\s+by|"
+        rf"\b(?:(?:[Dd]ata|[Ff]igures|[Ss]tatistics|[Nn]umbers|[Rr]ecords)\s+(?:from|released\s+by|published\s+by|compiled\s+by|"
         rf"provided\s+by|obtained\s+from)\s+(?:the\s+)?(?P<a1>{forms})(?![\w-])|(?<![\w-])(?P<a2>{forms})(?:['’]s)?\s+"
         rf"(?:own\s+)?(?:data|figures|statistics|records)\b)"
     )

@@ -35,7 +35,7 @@ _SPEECH_DOC = re.compile(
     rf"in\s+an?\s+(?:(?P<d2>{DATE.replace('?P<', '?P<y_')})\s+)?(?P<release>press\s+release|news\s+release|statement|announcement)"
     r"(?!\s+to\s+(?:The\s+|the\s+)?[A-Z])"
 )
-_AUDIT = re.compile(r"^\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+")
+_AUDIT = re.compile(r"\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+")
 DENIAL = re.compile(r"\b(?:denied|denies|deny|does\s+not|did\s+not|is\s+not|are\s+not|only\s+(?:the|what)|shares\s+only|false|untrue)\b")
 INTENT = re.compile(r"\b(?:vowed|pledged|promised|plans?\s+to|will|intends?\s+to|getting\s+started)\b")
 CHARACTERISATION = re.compile(r"\b(?:called|described|characteri[sz]ed|overreach|dragnet|scheme|most\s+secure)\b")
@@ -120,7 +120,7 @@ def quotes_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     for match in _QUOTES.finditer(text, start, end):
         group = "a" if match.group("a") is not None else "b"
         s, e = match.span(group)
-        while e > s and text[e - 1] in " ":
+        while e > s and text[e - 1] in " ,;:":
             e -= 1
         if e > s:
             out.append((s, e))
@@ -228,6 +228,8 @@ class Speech:
         quotes = quotes_in(body, sentence.start, sentence.end)
         reporter_via = self._via_reports(reports)
         for quote in quotes:
+            if re.search(r"mission\s+(?:is|statement\s+says)\b[^“\"]{0,40}[“\"]?\s*$", body[max(sentence.start, quote[0] - 80) : quote[0]]):
+                continue  # a stated mission (missions.py), not a claim
             verb = self._verb_for(masked, quote, verbs, sentence)
             speaker = speakers.get(verb.start()) if verb is not None else None
             question = None
@@ -241,11 +243,13 @@ class Speech:
             if speaker is None:
                 continue
             out.append(self._attribution(speaker, sentence, quote, reporter_via, said_on, masked, question))
-        # Reported speech: a speech verb with a subject we know, and no quotation of its own.
-        if not quotes:
+        # Reported speech: a speech verb with a subject we know that governs no quotation
+        # ("..., the newspaper reported, citing two people who ...").
+        quoted_speakers = {a.speaker.key for a in out}
+        if not out or any(v.group("verb") == "citing" for v in verbs):
             for verb in verbs:
                 speaker = speakers.get(verb.start())
-                if speaker is None or verb.group("verb") in ("called", "described"):
+                if speaker is None or verb.group("verb") in ("called", "described") or speaker.key in quoted_speakers:
                     continue
                 via = [audits[verb.start()].key] if verb.start() in audits else reporter_via
                 attribution = self._attribution(speaker, sentence, None, via, said_on, masked, None)
