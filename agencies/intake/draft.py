@@ -141,9 +141,10 @@ class _Reader:
         if same:
             doc.key = doc.match = same[0].id
         else:
-            words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in {"the", "a", "an", "of", "to", "for", "in", "on", "and"}]
-            prefix = self.outlet.key.split("-")[0] if self.outlet else "doc"
-            doc.key = slug(f"{prefix} {' '.join(words[:5])}")
+            stop = {"the", "a", "an", "of", "to", "for", "in", "on", "and", "u", "s", "is", "are", "with"}
+            words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in stop]
+            prefix = self.outlet.key if self.outlet else "article"
+            doc.key = slug(f"{prefix} {' '.join(words[:4])}")
             taken, n, key = known.ids("documents"), 2, doc.key
             while key in taken:
                 key, n = f"{doc.key}-{n}", n + 1

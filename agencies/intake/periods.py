@@ -242,10 +242,12 @@ def find_periods(text: str, start: int, end: int, context: Context, *, said_on: 
     for match in _SINCE.finditer(segment, start):
         if match.group("date"):
             begin = _date_from(match, context)
-        elif match.group("idate"):
-            begin = _date_in(match, "i_", context)
         else:
+            # The inauguration is a known day: the current administration's first.
             begin = day(administration_at(context.reference).start)
+            written = _date_in(match, "i_", context) if match.group("idate") else None
+            if written is not None and (written.month, written.day) != (begin.month, begin.day):
+                begin = written
         if begin is None or up_to.end < begin.start:
             continue
         question = None if said_on else "runs to the article's date: check when the figure was given"
