@@ -185,7 +185,7 @@ class Speech:
             if between:
                 return between[0]  # "“...,” the source said"
         clause_start = sentence.start
-        for marker in re.finditer(r";|\bthat\b|\bbut\b|\band\s+(?=[A-Z])", head):
+        for marker in re.finditer(r";|\bthat\b|\bbut\b|\band\s+(?=[A-Z])|^[A-Z][^()]{0,60}\([^)]{1,40}\)\s+[-–—]\s+", head):
             clause_start = sentence.start + marker.end()
         before = [s for s in subjects if clause_start <= s.start and s.end <= verb.start()]
         # "According to Reuters, ...": the attribution phrase is not the clause's subject.
