@@ -330,6 +330,7 @@ class _Writer:
     def __init__(self, reader: _Reader):
         self.r = reader
         self.proposals: list[Proposal] = []
+        self.dropped = 0
         a = reader.article
         self.span = a.to_source
 
@@ -387,6 +388,9 @@ class _Writer:
                 if doc.cites:
                     item["cites"] = list(dict.fromkeys(doc.cites))
                 out.append(item)
+            if doc is r.doc and self.dropped:
+                note = f"{self.dropped} statement(s) name no agency and are left out of the draft."
+                doc.question = f"{doc.question} {note}" if doc.question else note
             label = doc.title if doc is r.doc else f"{r.outlets.refs[doc.outlet].name if doc.outlet else doc.kind}: {doc.title}"
             self.proposals.append(Proposal("documents", doc.key, label, self.spans(doc.spans), doc.match, doc.question))
         return out
@@ -530,6 +534,7 @@ class _Writer:
                 text = text[:1199] + "…"
             agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
             if not agencies:
+                self.dropped += 1  # a claim is about at least one agency: said on the document
                 continue
             words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
             base = slug(" ".join(words) or "claim", 50)
