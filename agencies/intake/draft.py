@@ -348,7 +348,7 @@ class _Writer:
         dossier: dict = {"format": FORMAT}
         for name, items in (
             ("agencies", agencies), ("outlets", outlets), ("documents", documents),
-            ("sources", [self._source(s) for s in used_sources]), ("claims", claims), ("figures", figures),
+            ("sources", [i for i in map(self._source, used_sources) if i]), ("claims", claims), ("figures", figures),
             ("comment_requests", self._comments()),
         ):  # fmt: skip
             if items:
@@ -377,7 +377,7 @@ class _Writer:
                 item["outlet"] = doc.outlet
             item["title"] = doc.title
             if doc.match and doc is not r.doc:
-                out.append(item)  # in the record: named, not rewritten
+                pass  # in the record: referred to by its id, never rewritten
             else:
                 if doc.published is not None:
                     item["published"] = _iso(doc.published)
@@ -415,7 +415,8 @@ class _Writer:
         out = []
         for key in dict.fromkeys(keys):
             ref = r.outlets.refs[key]
-            out.append({"id": ref.key, "name": ref.name, "kind": ref.kind})
+            if ref.match is None:  # the record's are referred to by their ids
+                out.append({"id": ref.key, "name": ref.name, "kind": ref.kind})
             self.proposals.append(Proposal("outlets", ref.key, ref.name, self.spans(spans.get(key, [])), ref.match, ref.question))
         return out
 
@@ -450,11 +451,19 @@ class _Writer:
             item["kind"] = ref.kind
             if ref.parent and (ref.parent in keys or ref.parent in r.agencies.known_ids):
                 item["parent"] = ref.parent
-            if ref.website and not ref.match:
-                item["website"] = ref.website
-            if key in missions_for:
-                existing = list(known[key].missions) if key in known else []
-                item["missions"] = [{k: v for k, v in m.items() if v is not None} for m in existing] + missions_for[key]
+            if ref.match:
+                # The record's agency, written exactly as it is stored (its missions too): importing
+                # the draft changes nothing about it but the missions the article adds.
+                stored = known[key]
+                if stored.website:
+                    item["website"] = stored.website
+                item["missions"] = [{k: v for k, v in m.items() if v is not None} for m in stored.missions]
+                item["missions"] += missions_for.get(key, [])
+            else:
+                if ref.website:
+                    item["website"] = ref.website
+                if key in missions_for:
+                    item["missions"] = missions_for[key]
             out.append(item)
             label = str(ref.name) + (f" ({ref.acronym})" if ref.acronym else "")
             question = ref.question
@@ -484,7 +493,7 @@ class _Writer:
 
     # sources
 
-    def _source(self, source: SourceRef) -> dict:
+    def _source(self, source: SourceRef) -> dict | None:
         item: dict = {"id": source.key, "kind": source.kind}
         fields = ("description", "count", "reason", "granted_by", "name", "title", "affiliation", "agency", "outlet", "document")
         for name in fields:
@@ -498,7 +507,7 @@ class _Writer:
         if source.kind in ("person", "organisation") and not source.name:
             item["name"] = source.description
         self.proposals.append(Proposal("sources", source.key, source.label, self.spans(source.spans), source.match, source.question))
-        return item
+        return None if source.match else item  # the record's are referred to by their ids
 
     # claims and figures
 

@@ -103,6 +103,23 @@ class _View:
                     return item
         return None
 
+    def items(self, section: str) -> list[dict]:
+        """The section's entries, and the record's entries the dossier refers to (a draft names
+        what the record holds by its id only)."""
+        out = {item["id"]: item for item in self.data.get(section) or ()}
+        refs: list[str] = []
+        if section == "sources":
+            refs = [line["origin"] for c in self.data.get("claims") or () for line in c.get("attributions") or ()]
+        elif section == "agencies":
+            refs = [a for c in self.data.get("claims") or () for a in c.get("agencies") or ()]
+            refs += [c["agency"] for c in self.data.get("comment_requests") or ()]
+            for source in self.items("sources"):
+                refs += [k for k in (source.get("affiliation"), source.get("agency")) if k]
+        for key in refs:
+            if key not in out and (found := self.find(section, key)) is not None:
+                out[key] = found
+        return list(out.values())
+
     @property
     def article(self) -> dict:
         return (self.data.get("documents") or [{}])[0]
@@ -193,10 +210,8 @@ def _show(item) -> str:
 def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: str) -> dict[str, Score]:
     dv, gv = _View(draft_data, record), _View(gold_data, record)
     out: dict[str, Score] = {}
-    out["agencies"] = _pair(gold_data.get("agencies") or [], draft_data.get("agencies") or [], same_agency)
-    out["sources"] = _pair(
-        gold_data.get("sources") or [], draft_data.get("sources") or [], lambda g, d: same_source(g, gv, d, dv)
-    )
+    out["agencies"] = _pair(gv.items("agencies"), dv.items("agencies"), same_agency)
+    out["sources"] = _pair(gv.items("sources"), dv.items("sources"), lambda g, d: same_source(g, gv, d, dv))
     body = _quote_text(text)
 
     def quotes(view: _View) -> list[tuple]:

@@ -15,6 +15,7 @@ class KnownAgency:
     kind: str
     parent: str | None
     missions: tuple[dict, ...] = ()  # {"text", "document", "as_of"} as in a dossier, oldest first
+    website: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ class KnownRecord:
         agencies = tuple(
             KnownAgency(
                 row["slug"], row["name"], row["acronym"], row["kind"], row["parent__slug"],
-                tuple(missions.get(row["id"], ())),
+                tuple(missions.get(row["id"], ())), row["website"],
             )
-            for row in m.Agency.objects.values("id", "slug", "name", "acronym", "kind", "parent__slug")
+            for row in m.Agency.objects.values("id", "slug", "name", "acronym", "kind", "parent__slug", "website")
         )  # fmt: skip
         outlets = tuple(
             KnownOutlet(row["slug"], row["name"], row["kind"])
@@ -115,6 +116,7 @@ class KnownRecord:
                 a["id"], a["name"], a.get("acronym") or "", a["kind"], a.get("parent"),
                 tuple({"text": x["text"], "document": x.get("document"), "as_of": _date(x.get("as_of"))}
                       for x in a.get("missions") or ()),
+                a.get("website") or "",
             )
             for a in data.get("agencies") or ()
         )  # fmt: skip
