@@ -46,7 +46,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/oversight_bench"
 SMALL = 1_000
 # Seconds a section may take before it is stopped (its figures are then left empty, with a note).
-SECTION_LIMITS = {"pages": 3600, "search": 1800, "import": 3600, "briefing": 5400, "worker": 3600, "intake": 600}
+SECTION_LIMITS = {
+    "pages": 3600,
+    "search": 1800,
+    "import": 3600,
+    "briefing": 5400,
+    "worker": 3600,
+    "intake": 600,
+}
 
 
 def log(message: str) -> None:
@@ -225,7 +232,9 @@ class Bench:
                 stdout=subprocess.DEVNULL,
             )
         except subprocess.TimeoutExpired:
-            self.problems["intake"] = f"stopped after {SECTION_LIMITS['intake'] // 60} minutes without finishing"
+            self.problems["intake"] = (
+                f"stopped after {SECTION_LIMITS['intake'] // 60} minutes without finishing"
+            )
         except subprocess.CalledProcessError as exc:
             self.problems["intake"] = f"failed (exit status {exc.returncode}; its traceback is above)"
         else:
@@ -590,7 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="Keep databases already loaded with the same size and seed."
     )
-    parser.add_argument("--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker", "intake"])
+    parser.add_argument(
+        "--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker", "intake"]
+    )
     parser.add_argument("--import-claims", type=int, default=2000)
     parser.add_argument("--worker-briefings", type=int, default=100)
     parser.add_argument("--render-limit", type=float, default=900.0, help="Seconds one briefing may take.")

@@ -19,9 +19,29 @@ from .periods import parse_date
 
 _HTML_HINT = re.compile(r"<(?:!doctype|html|body|p|div|article|h[1-6]|br)\b", re.IGNORECASE)
 _BLOCKS = {
-    "p", "div", "article", "section", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
-    "blockquote", "br", "tr", "table", "main", "header", "figcaption", "dd", "dt",
-}  # fmt: skip
+    "p",
+    "div",
+    "article",
+    "section",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "br",
+    "tr",
+    "table",
+    "main",
+    "header",
+    "figcaption",
+    "dd",
+    "dt",
+}
 _SKIPPED = {"script", "style", "nav", "footer", "noscript", "template", "svg", "head", "aside", "form"}
 
 _BYLINE = re.compile(r"^\s*By\s+(?P<names>.+?)\s*$")
@@ -29,13 +49,55 @@ _DATE_PREFIX = re.compile(
     r"^\s*(?:Published|Updated|Posted|Release Date|Released|Date|Last updated)\s*:?\s*", re.IGNORECASE
 )
 _FOOTER = re.compile(r"^The post (?P<title>.+?) appeared first on (?P<outlet>.+?)\.?\s*$")
-_TURN = re.compile(r"^(?P<label>Q|A|(?:MR|MS|MRS|DR|SEN|REP|GOV|GEN)\.\s+[A-Z][A-Za-z'’-]+|[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3}):\s+")
+_TURN = re.compile(
+    r"^(?P<label>Q|A|(?:MR|MS|MRS|DR|SEN|REP|GOV|GEN)\.\s+[A-Z][A-Za-z'’-]+"
+    r"|[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3}):\s+"
+)
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = (
-    "Mr", "Ms", "Mrs", "Dr", "Sen", "Rep", "Gov", "Gen", "Lt", "Col", "Sgt", "St", "Jr", "Sr", "Inc",
-    "Co", "Corp", "No", "Jan", "Feb", "Mar", "Apr", "Aug", "Sept", "Sep", "Oct", "Nov", "Dec", "U.S",
-    "U.N", "D.C", "Ore", "Calif", "Ariz", "Fla", "Mass", "Wash", "Penn", "Pa", "Va", "vs", "Prof",
-)  # fmt: skip
+    "Mr",
+    "Ms",
+    "Mrs",
+    "Dr",
+    "Sen",
+    "Rep",
+    "Gov",
+    "Gen",
+    "Lt",
+    "Col",
+    "Sgt",
+    "St",
+    "Jr",
+    "Sr",
+    "Inc",
+    "Co",
+    "Corp",
+    "No",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Aug",
+    "Sept",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+    "U.S",
+    "U.N",
+    "D.C",
+    "Ore",
+    "Calif",
+    "Ariz",
+    "Fla",
+    "Mass",
+    "Wash",
+    "Penn",
+    "Pa",
+    "Va",
+    "vs",
+    "Prof",
+)
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s+[\"“‘(]?[A-Z0-9])")
 
 
@@ -292,9 +354,7 @@ def read_article(text: str, *, outlet_names=()) -> Article:
             index = 1
             # The header: lines right below the headline that look like one, and the rest of the
             # headline's block (a dek or an author's note) when the text separates blocks by blank lines.
-            block_end = next(
-                (s for s, e in lines if s > first_e and not body[s:e].strip()), len(body)
-            )
+            block_end = next((s for s, e in lines if s > first_e and not body[s:e].strip()), len(body))
             while index < len(filled):
                 s, e = filled[index]
                 line = body[s:e].strip()

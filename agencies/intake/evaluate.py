@@ -51,7 +51,22 @@ from .known import KnownRecord
 
 GOLD = Path(__file__).resolve().parent.parent.parent / "tests" / "intake" / "gold"
 KINDS = ("sources", "quotes", "figures", "cited_reports", "agencies", "missions", "comment_requests")
-_GENERIC = {"the", "who", "with", "for", "from", "that", "and", "data", "said", "its", "his", "her", "their", "was"}
+_GENERIC = {
+    "the",
+    "who",
+    "with",
+    "for",
+    "from",
+    "that",
+    "and",
+    "data",
+    "said",
+    "its",
+    "his",
+    "her",
+    "their",
+    "was",
+}
 
 
 @dataclass
@@ -109,7 +124,9 @@ class _View:
         out = {item["id"]: item for item in self.data.get(section) or ()}
         refs: list[str] = []
         if section == "sources":
-            refs = [line["origin"] for c in self.data.get("claims") or () for line in c.get("attributions") or ()]
+            refs = [
+                line["origin"] for c in self.data.get("claims") or () for line in c.get("attributions") or ()
+            ]
         elif section == "agencies":
             refs = [a for c in self.data.get("claims") or () for a in c.get("agencies") or ()]
             refs += [c["agency"] for c in self.data.get("comment_requests") or ()]
@@ -280,23 +297,30 @@ def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: 
             for m in a.get("missions") or ()
         }
         return [
-            (m, a) for a in view.data.get("agencies") or () for m in a.get("missions") or ()
+            (m, a)
+            for a in view.data.get("agencies") or ()
+            for m in a.get("missions") or ()
             if (a["id"], normalise(m["text"])) not in before
-        ]  # fmt: skip
+        ]
 
     out["missions"] = _pair(
-        missions(gv), missions(dv), lambda g, d: same_agency(g[1], d[1]) and _overlap(g[0]["text"], d[0]["text"], 1 / 3)
+        missions(gv),
+        missions(dv),
+        lambda g, d: same_agency(g[1], d[1]) and _overlap(g[0]["text"], d[0]["text"], 1 / 3),
     )
 
     def comments(view: _View) -> list[tuple]:
         article = view.article.get("id")
         return [
             (c, view.find("agencies", c["agency"]))
-            for c in view.data.get("comment_requests") or () if c["document"] == article
-        ]  # fmt: skip
+            for c in view.data.get("comment_requests") or ()
+            if c["document"] == article
+        ]
 
     out["comment_requests"] = _pair(
-        comments(gv), comments(dv), lambda g, d: same_agency(g[1], d[1]) and g[0]["response"] == d[0]["response"]
+        comments(gv),
+        comments(dv),
+        lambda g, d: same_agency(g[1], d[1]) and g[0]["response"] == d[0]["response"],
     )
     return out
 
@@ -314,8 +338,13 @@ def run(gold_dir: Path = GOLD) -> dict:
         record = None if is_seed else seed
         known = KnownRecord.empty() if is_seed else KnownRecord.from_dossier(seed)
         published = entry.get("published")
-        draft = propose(text, outlet=entry.get("outlet"), published=str(published) if published else None,
-                        url=entry.get("url"), known=known)  # fmt: skip
+        draft = propose(
+            text,
+            outlet=entry.get("outlet"),
+            published=str(published) if published else None,
+            url=entry.get("url"),
+            known=known,
+        )
         scores = score_article(draft.dossier, gold, record, text)
         split = "held_out" if entry["held_out"] else "tuned"
         for kind, score in scores.items():
@@ -329,6 +358,11 @@ def _fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
 
+def _row(name: str, s: Score) -> str:
+    rates = f"{_fmt(s.precision):>9} {_fmt(s.recall):>7} {_fmt(s.f1):>6}"
+    return f"  {name:<18} {rates}  {s.tp:3d} {s.fp:3d} {s.fn:3d}"
+
+
 def report(result: dict, *, misses: bool = False) -> str:
     lines = []
     for split, title in (("tuned", "Tuned on"), ("held_out", "Held out (never tuned on)"), ("all", "All")):
@@ -339,8 +373,8 @@ def report(result: dict, *, misses: bool = False) -> str:
         for kind in KINDS:
             s = result["totals"][split][kind]
             total.add(s)
-            lines.append(f"  {kind:<18} {_fmt(s.precision):>9} {_fmt(s.recall):>7} {_fmt(s.f1):>6}  {s.tp:3d} {s.fp:3d} {s.fn:3d}")
-        lines.append(f"  {'all kinds':<18} {_fmt(total.precision):>9} {_fmt(total.recall):>7} {_fmt(total.f1):>6}  {total.tp:3d} {total.fp:3d} {total.fn:3d}")
+            lines.append(_row(kind, s))
+        lines.append(_row("all kinds", total))
         lines.append("")
     if misses:
         # Only the tuned articles: the held-out ones are not looked at while tuning.

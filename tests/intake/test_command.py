@@ -68,13 +68,19 @@ def test_a_follow_up_drafted_against_the_record_keeps_its_ids_and_imports_withou
     assert not {"wapo-two-people", "dhs-data"} & {s["id"] for s in data["sources"]}  # and not rewritten
     article = data["documents"][0]
     assert {"wapo-report", "reuters-dhs-data"} <= set(article["cites"])
-    assert {c["agency"]: c["response"] for c in data["comment_requests"]} == {"ice": "declined", "white-house": "none"}
+    assert {c["agency"]: c["response"] for c in data["comment_requests"]} == {
+        "ice": "declined",
+        "white-house": "none",
+    }
 
     report = dossier_import(data=dossier_load(path))
     assert report.updated == 0  # the record's agencies, sources and reports are named, not rewritten
     assert report.sections["documents"].created >= 2
     for model in (m.Agency, m.Source, m.Outlet):
-        assert model.history.count() - before[model] == report.sections[model._meta.verbose_name_plural.replace(" ", "_")].created
+        assert (
+            model.history.count() - before[model]
+            == report.sections[model._meta.verbose_name_plural.replace(" ", "_")].created
+        )
     chain = m.Attribution.objects.filter(document__slug=article["id"], origin__slug="wapo-two-people")
     assert chain.exists()
 

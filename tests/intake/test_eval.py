@@ -55,10 +55,16 @@ def test_the_splits_are_reported_apart(result):
 def test_a_wrong_speaker_is_a_false_positive_and_a_miss():
     gold = {
         "documents": [{"id": "a", "kind": "article", "title": "t"}],
-        "sources": [{"id": "x", "kind": "person", "name": "Ann Lee"}, {"id": "y", "kind": "person", "name": "Bo Chen"}],
+        "sources": [
+            {"id": "x", "kind": "person", "name": "Ann Lee"},
+            {"id": "y", "kind": "person", "name": "Bo Chen"},
+        ],
         "claims": [{"attributions": [{"document": "a", "origin": "x", "quote": "we follow the law"}]}],
     }
-    draft = {**gold, "claims": [{"attributions": [{"document": "a", "origin": "y", "quote": "We follow the law."}]}]}
+    draft = {
+        **gold,
+        "claims": [{"attributions": [{"document": "a", "origin": "y", "quote": "We follow the law."}]}],
+    }
     scores = evaluate.score_article(draft, gold, None, "Lee said: “We follow the law.”")
     assert (scores["quotes"].tp, scores["quotes"].fp, scores["quotes"].fn) == (0, 1, 1)
     right = evaluate.score_article(gold, gold, None, "Lee said: “We follow the law.”")
@@ -66,9 +72,18 @@ def test_a_wrong_speaker_is_a_false_positive_and_a_miss():
 
 
 def test_periods_match_when_they_can_denote_the_same_days():
-    gold = {"documents": [{"id": "a"}], "figures": [{"value": 57000, "period_start": "2024-01", "period_end": "2025-01"}]}
-    near = {"documents": [{"id": "a"}], "figures": [{"value": 57000, "period_start": "2024-01-20", "period_end": "2025-01-19"}]}
-    far = {"documents": [{"id": "a"}], "figures": [{"value": 57000, "period_start": "2024-02-01", "period_end": "2025-01-19"}]}
+    gold = {
+        "documents": [{"id": "a"}],
+        "figures": [{"value": 57000, "period_start": "2024-01", "period_end": "2025-01"}],
+    }
+    near = {
+        "documents": [{"id": "a"}],
+        "figures": [{"value": 57000, "period_start": "2024-01-20", "period_end": "2025-01-19"}],
+    }
+    far = {
+        "documents": [{"id": "a"}],
+        "figures": [{"value": 57000, "period_start": "2024-02-01", "period_end": "2025-01-19"}],
+    }
     assert evaluate.score_article(near, gold, None, "")["figures"].tp == 1
     assert evaluate.score_article(far, gold, None, "")["figures"].tp == 0
 
@@ -86,5 +101,10 @@ def test_make_intake_eval_prints_both_splits_and_writes_the_bench_figures(tmp_pa
     recall = built["intake.held_out.recall"]
     assert recall.value == figures["intake.held_out.recall"] and recall.target == 0.9
     assert built["intake.held_out.quotes.precision"].target == 0.85
-    failed = {f.name: f for f in build_figures({}, {"intake": "failed (exit status 1)"}, scale=1000, load_seconds=None)}
-    assert failed["intake.held_out.recall"].value is None and "failed" in failed["intake.held_out.recall"].note
+    failed = {
+        f.name: f
+        for f in build_figures({}, {"intake": "failed (exit status 1)"}, scale=1000, load_seconds=None)
+    }
+    assert (
+        failed["intake.held_out.recall"].value is None and "failed" in failed["intake.held_out.recall"].note
+    )

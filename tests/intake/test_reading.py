@@ -14,18 +14,48 @@ GOLD = Path(__file__).parent / "gold"
 SEED_TEXT = (GOLD / "seed-daily-beast.txt").read_text(encoding="utf-8")
 KNOWN = {
     "agencies": [
-        {"id": "dhs", "name": "Department of Homeland Security", "acronym": "DHS", "kind": "executive_department"},
-        {"id": "ice", "name": "U.S. Immigration and Customs Enforcement", "acronym": "ICE", "kind": "law_enforcement", "parent": "dhs"},
-        {"id": "usps", "name": "United States Postal Service", "acronym": "USPS", "kind": "independent_agency"},
+        {
+            "id": "dhs",
+            "name": "Department of Homeland Security",
+            "acronym": "DHS",
+            "kind": "executive_department",
+        },
+        {
+            "id": "ice",
+            "name": "U.S. Immigration and Customs Enforcement",
+            "acronym": "ICE",
+            "kind": "law_enforcement",
+            "parent": "dhs",
+        },
+        {
+            "id": "usps",
+            "name": "United States Postal Service",
+            "acronym": "USPS",
+            "kind": "independent_agency",
+        },
     ],
     "outlets": [{"id": "washington-post", "name": "The Washington Post", "kind": "news"}],
-    "documents": [{"id": "wapo-report", "kind": "article", "outlet": "washington-post", "title": "The Post's report", "published": "2025-05"}],
+    "documents": [
+        {
+            "id": "wapo-report",
+            "kind": "article",
+            "outlet": "washington-post",
+            "title": "The Post's report",
+            "published": "2025-05",
+        }
+    ],
     "sources": [
-        {"id": "wapo-two-people", "kind": "anonymous", "description": "two people", "count": 2, "granted_by": "wapo-report"},
+        {
+            "id": "wapo-two-people",
+            "kind": "anonymous",
+            "description": "two people",
+            "count": 2,
+            "granted_by": "wapo-report",
+        },
         {"id": "tom-homan", "kind": "person", "name": "Tom Homan", "title": "White House border czar"},
     ],
     "claims": [{"id": "usps-said-tuesday-that-only"}],
-}  # fmt: skip
+}
 
 
 def section(draft, name):
@@ -40,7 +70,9 @@ def by_kind(draft, kind):
 
 
 def test_header_lines_give_headline_outlet_byline_and_date_with_its_precision():
-    article = read_article("Headline about the Postal Service\nReuters\nBy Ann Lee and Bo Chen\nMay 2025\n\nFirst paragraph.\n")
+    article = read_article(
+        "Headline about the Postal Service\nReuters\nBy Ann Lee and Bo Chen\nMay 2025\n\nFirst paragraph.\n"
+    )
     assert article.headline == "Headline about the Postal Service"
     assert article.outlet_line == "Reuters"
     assert article.authors == ["Ann Lee", "Bo Chen"]
@@ -66,7 +98,9 @@ def test_html_is_read_as_its_visible_text_and_spans_point_into_the_html():
     assert [html[s:e] for s, e in noem.spans] == ["Kristi Noem"]
     quoted = [html[s:e] for p in draft.proposals if p.section == "claims" for s, e in p.spans]
     assert "We are removing the worst of the worst." in quoted
-    assert "In just 100 days, President Trump has delivered the most secure border in American history" in quoted
+    assert (
+        "In just 100 days, President Trump has delivered the most secure border in American history" in quoted
+    )
     assert "window.dataLayer" not in str(draft.dossier)  # scripts are not text
 
 
@@ -100,15 +134,24 @@ def test_periods_resolve_to_dates_with_the_precision_written(text, start, end):
 
 
 def test_since_runs_to_the_day_it_was_said_and_the_inauguration_is_a_known_day():
-    draft = propose("Title here\n\nTom Homan said on April 28 that ICE had deported 139,000 people since the inauguration.\n",
-                    published="2025-05-03")  # fmt: skip
+    draft = propose(
+        "Title here\n\n"
+        "Tom Homan said on April 28 that ICE had deported 139,000 people since the inauguration.\n",
+        published="2025-05-03",
+    )
     (figure,) = section(draft, "figures")
-    assert (figure["value"], figure["period_start"], figure["period_end"]) == (139000, "2025-01-20", "2025-04-28")
+    assert (figure["value"], figure["period_start"], figure["period_end"]) == (
+        139000,
+        "2025-01-20",
+        "2025-04-28",
+    )
 
 
 def test_a_date_without_a_year_in_the_article_takes_the_year_before_when_it_would_be_later():
-    draft = propose("Title here\n\nICE made 500 arrests between November 1 and December 31, the data show.\n",
-                    published="2026-01-15")  # fmt: skip
+    draft = propose(
+        "Title here\n\nICE made 500 arrests between November 1 and December 31, the data show.\n",
+        published="2026-01-15",
+    )
     (figure,) = section(draft, "figures")
     assert (figure["period_start"], figure["period_end"]) == ("2025-11-01", "2025-12-31")
 
@@ -150,7 +193,7 @@ def test_sources_already_in_the_record_keep_their_ids():
         "Postal follow-up\nReuters\nMay 20, 2025\n\n"
         "The Washington Post reported earlier this month, citing two people familiar with the matter, "
         "that the Inspection Service was helping DHS.\n\n"
-        "\"We follow the law,\" Tom Homan said.\n"
+        '"We follow the law," Tom Homan said.\n'
     )
     draft = propose(text, known=KnownRecord.from_dossier(KNOWN))
     origins = {line["origin"] for claim in section(draft, "claims") for line in claim["attributions"]}
@@ -161,12 +204,19 @@ def test_sources_already_in_the_record_keep_their_ids():
     assert matched["wapo-two-people"] == "wapo-two-people" and matched["dhs"] == "dhs"
     # What the record holds is named as it is there: importing it changes nothing.
     dhs = next(a for a in section(draft, "agencies") if a["id"] == "dhs")
-    assert dhs == {"id": "dhs", "name": "Department of Homeland Security", "acronym": "DHS",
-                   "kind": "executive_department", "missions": []}  # fmt: skip
+    assert dhs == {
+        "id": "dhs",
+        "name": "Department of Homeland Security",
+        "acronym": "DHS",
+        "kind": "executive_department",
+        "missions": [],
+    }
 
 
 def test_new_ids_never_take_an_id_the_record_uses():
-    text = "Title here\n\nThe U.S. Postal Service said on Tuesday that it only shares data the law requires.\n"
+    text = (
+        "Title here\n\nThe U.S. Postal Service said on Tuesday that it only shares data the law requires.\n"
+    )
     (free,) = section(propose(text, published="2025-05-20"), "claims")
     known = {**KNOWN, "claims": [{"id": free["id"]}]}
     (claim,) = section(propose(text, published="2025-05-20", known=KnownRecord.from_dossier(known)), "claims")
@@ -216,7 +266,10 @@ def test_chains_run_through_the_report_or_briefing_they_came_by():
 
 
 def test_a_transcript_gives_each_turn_to_its_speaker_and_asks_for_a_name_it_lacks():
-    text = "Gaggle\nThe White House\nMay 6, 2025\n\nQ: Is it true?\n\nMR. SMITH: We follow the law.\n\nQ: Really?\n\nMR. SMITH: Yes.\n"
+    text = (
+        "Gaggle\nThe White House\nMay 6, 2025\n\n"
+        "Q: Is it true?\n\nMR. SMITH: We follow the law.\n\nQ: Really?\n\nMR. SMITH: Yes.\n"
+    )
     draft = propose(text)
     assert draft.dossier["documents"][0]["kind"] == "transcript"
     (person,) = by_kind(draft, "person")
@@ -239,12 +292,18 @@ def test_the_seed_gives_back_its_figures_with_their_periods():
         (139000, "2025-01-20", "2025-04-28"),
         (57000, "2025-01-20", "2025-04-28"),
     }
-    inherited = next(p for p in draft.proposals if p.section == "figures" and p.label.startswith("57000 people"))
+    inherited = next(
+        p for p in draft.proposals if p.section == "figures" and p.label.startswith("57000 people")
+    )
     assert "compared with" in inherited.question  # the period is taken from Homan's: said so
 
 
 def test_a_value_the_text_rejects_and_durations_are_not_figures():
-    text = "Correction\nUSA Today\nMay 3, 2025\n\nData from ICE show about 57,000 deportations between Jan. 20 and April 28, not 75,000, in 100 days.\n"
+    text = (
+        "Correction\nUSA Today\nMay 3, 2025\n\n"
+        "Data from ICE show about 57,000 deportations between Jan. 20 and April 28, not 75,000,"
+        " in 100 days.\n"
+    )
     draft = propose(text)
     assert [f["value"] for f in section(draft, "figures")] == [57000]
 
@@ -275,7 +334,11 @@ def test_the_seed_cites_four_reports_and_the_briefing():
         ("The Daily Beast has reached out to the DHS for comment.", "none", None),
         ("ICE did not respond to a request for comment.", "none", None),
         ("U.S. Immigration and Customs Enforcement declined to comment.", "declined", None),
-        ("An ICE spokesperson declined to comment on the figures.", "declined", "declined to comment on the figures"),
+        (
+            "An ICE spokesperson declined to comment on the figures.",
+            "declined",
+            "declined to comment on the figures",
+        ),
         ("DHS referred questions to ICE.", "responded", "referred questions to ICE"),
     ],
 )
@@ -291,13 +354,19 @@ def test_missions_quoted_or_described_and_new_agencies_with_their_parent():
     text = (
         "Mail covers\nThe Washington Post\nJune 12, 2025\n\n"
         "An audit by the Postal Service's Office of Inspector General found gaps.\n\n"
-        "The inspector general's office, whose stated mission is \"to conduct independent audits,\" "
+        'The inspector general\'s office, whose stated mission is "to conduct independent audits," '
         "said in a statement that it had opened a review.\n"
     )
     draft = propose(text, known=KnownRecord.from_dossier(KNOWN))
     oig = next(a for a in section(draft, "agencies") if "Inspector General" in a["name"])
     assert (oig["name"], oig["parent"]) == ("USPS Office of Inspector General", "usps")
-    assert oig["missions"] == [{"text": "to conduct independent audits", "document": draft.dossier["documents"][0]["id"], "as_of": "2025-06-12"}]
+    assert oig["missions"] == [
+        {
+            "text": "to conduct independent audits",
+            "document": draft.dossier["documents"][0]["id"],
+            "as_of": "2025-06-12",
+        }
+    ]
     assert [s["agency"] for s in by_kind(draft, "agency")] == [oig["id"]]
     assert next(p for p in draft.proposals if p.key == oig["id"]).question  # new: asked to check
 
@@ -305,20 +374,36 @@ def test_missions_quoted_or_described_and_new_agencies_with_their_parent():
 def test_a_mission_from_the_agency_website_is_not_proposed_twice():
     known = dict(KNOWN)
     known["agencies"] = KNOWN["agencies"] + [
-        {"id": "uspis", "name": "United States Postal Inspection Service", "acronym": "USPIS", "kind": "law_enforcement",
-         "parent": "usps", "missions": [{"text": "investigating mail theft", "document": "uspis-website"}]},
-    ]  # fmt: skip
-    known["outlets"] = KNOWN["outlets"] + [{"id": "uspis-web", "name": "U.S. Postal Inspection Service", "kind": "government"}]
-    known["documents"] = KNOWN["documents"] + [{"id": "uspis-website", "kind": "webpage", "outlet": "uspis-web", "title": "USPIS website"}]
+        {
+            "id": "uspis",
+            "name": "United States Postal Inspection Service",
+            "acronym": "USPIS",
+            "kind": "law_enforcement",
+            "parent": "usps",
+            "missions": [{"text": "investigating mail theft", "document": "uspis-website"}],
+        },
+    ]
+    known["outlets"] = KNOWN["outlets"] + [
+        {"id": "uspis-web", "name": "U.S. Postal Inspection Service", "kind": "government"}
+    ]
+    known["documents"] = KNOWN["documents"] + [
+        {"id": "uspis-website", "kind": "webpage", "outlet": "uspis-web", "title": "USPIS website"}
+    ]
     draft = propose(SEED_TEXT, published="2025-05", known=KnownRecord.from_dossier(known))
     uspis = next(a for a in section(draft, "agencies") if a["id"] == "uspis")
-    assert uspis["missions"] == [{"text": "investigating mail theft", "document": "uspis-website"}]  # kept, not doubled
+    assert uspis["missions"] == [
+        {"text": "investigating mail theft", "document": "uspis-website"}
+    ]  # kept, not doubled
     assert "uspis-website" in draft.dossier["documents"][0]["cites"]
 
 
 def test_without_a_date_the_draft_asks_rather_than_guessing_silently():
     draft = propose(SEED_TEXT)
-    document = next(p for p in draft.proposals if p.section == "documents" and p.key == draft.dossier["documents"][0]["id"])
+    document = next(
+        p
+        for p in draft.proposals
+        if p.section == "documents" and p.key == draft.dossier["documents"][0]["id"]
+    )
     assert "no publication date" in document.question
     assert "published" not in draft.dossier["documents"][0]
 
