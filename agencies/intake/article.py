@@ -8,6 +8,7 @@ to the given text, so that highlights land on the words the researcher pasted.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class Article:
     footer_outlet: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     is_transcript: bool = False
+    _starts: list[int] = field(default_factory=list, repr=False)
 
     def to_source(self, start: int, end: int) -> tuple[int, int]:
         """A body span as offsets into the text as given."""
@@ -148,9 +150,11 @@ class Article:
         return (self.offsets[min(start, last)][0], self.offsets[min(end - 1, last)][1])
 
     def paragraph_at(self, offset: int) -> Paragraph | None:
-        for paragraph in self.paragraphs:
-            if paragraph.start <= offset < paragraph.end:
-                return paragraph
+        if len(self._starts) != len(self.paragraphs):
+            self._starts[:] = [p.start for p in self.paragraphs]
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index >= 0 and offset < self.paragraphs[index].end:
+            return self.paragraphs[index]
         return None
 
     def sentences(self):

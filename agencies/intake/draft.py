@@ -203,6 +203,7 @@ class _Reader:
                 granted_by=None,
                 via=None,
                 persons=self.persons,
+                masked=self.masked,
             )
         previous_reports: list[DocRef] = []
         for paragraph in article.paragraphs:
@@ -244,6 +245,7 @@ class _Reader:
                     granted_by=(context_report.key if context_report else self.doc.key),
                     via=context_report.key if context_report else None,
                     persons=self.persons,
+                    masked=self.masked,
                 )
                 attributions = self.speech.read(
                     sentence,

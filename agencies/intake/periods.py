@@ -35,6 +35,9 @@ DATE = (
 )
 _DATE_RE = re.compile(DATE)
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAY = re.compile(r"\b(?:on\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_RELATIVE = re.compile(r"\b(this|last|earlier this|next)\s+(month|year)\b")
+_TODAY = re.compile(r"\btoday\b")
 
 
 @dataclass(frozen=True)
@@ -157,16 +160,10 @@ def find_dates(text: str, start: int, end: int, context: Context) -> list[DateMe
         if value is not None:
             out.append(DateMention(value, match.start(), match.end()))
     ref = context.reference
-    for match in re.finditer(
-        r"\b(?:on\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", text[:end]
-    ):
-        if match.start() < start:
-            continue
+    for match in _WEEKDAY.finditer(text, start, end):
         back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
         out.append(DateMention(day(ref - dt.timedelta(days=back)), match.start(), match.end()))
-    for match in re.finditer(r"\b(this|last|earlier this|next)\s+(month|year)\b", text[:end]):
-        if match.start() < start:
-            continue
+    for match in _RELATIVE.finditer(text, start, end):
         which, unit = match.group(1), match.group(2)
         if unit == "month":
             shifted = add_months(ref.replace(day=1), -1 if which == "last" else 0)
@@ -174,8 +171,8 @@ def find_dates(text: str, start: int, end: int, context: Context) -> list[DateMe
         else:
             value = PartialDate(ref.year - (1 if which == "last" else 0))
         out.append(DateMention(value, match.start(), match.end()))
-    for match in re.finditer(r"\btoday\b", text[:end]):
-        if match.start() >= start and context.known:
+    for match in _TODAY.finditer(text, start, end):
+        if context.known:
             out.append(DateMention(day(ref), match.start(), match.end()))
     return sorted(out, key=lambda d: d.start)
 

@@ -310,9 +310,11 @@ def find_sources(
     granted_by: str | None,
     via: str | None,
     persons: dict[str, SourceRef],
+    masked: str | None = None,
 ) -> list[SourceMention]:
-    """The source mentions in text[start:end] (quotes masked), registered in `registry`."""
-    masked = mask_quotes(text[:end])
+    """The source mentions in text[start:end] (quotes masked), registered in `registry`.
+    `masked`: the whole text with its quotations masked (mask_quotes), computed once."""
+    masked = masked if masked is not None else mask_quotes(text)
     out: list[SourceMention] = []
     agencies = registry.agencies
 
@@ -456,8 +458,8 @@ def find_sources(
 
     # A surname alone, for someone already named ("Trump, who has vowed ..."; "Homan said").
     for surname, ref in list(persons.items()):
-        for match in re.finditer(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", masked[:end]):
-            if match.start() < start or covered(match.start(), match.end()):
+        for match in re.compile(rf"(?<![\w-]){re.escape(surname)}(?![\w-])").finditer(masked, start, end):
+            if covered(match.start(), match.end()):
                 continue
             if re.match(
                 r"(?:['’]s|\s+administration|\s+White\s+House)", masked[match.end() : match.end() + 16]
@@ -513,12 +515,17 @@ def _acronym_key(agencies: AgencyIndex, acronym: str) -> str | None:
 
 
 def _dataset_pattern(agencies: AgencyIndex) -> re.Pattern:
+    cached = getattr(agencies, "_dataset_pattern", None)
+    if cached is not None and cached[0] == len(agencies.forms):
+        return cached[1]
     forms = "|".join(re.escape(f) for f in sorted(agencies.forms, key=len, reverse=True))
-    return re.compile(
+    pattern = re.compile(
         rf"\b(?:(?:[Dd]ata|[Ff]igures|[Ss]tatistics|[Nn]umbers|[Rr]ecords)\s+(?:from|released\s+by|published\s+by|compiled\s+by|"
         rf"provided\s+by|obtained\s+from)\s+(?:the\s+)?(?P<a1>{forms})(?![\w-])|(?<![\w-])(?P<a2>{forms})(?:['’]s)?\s+"
         rf"(?:own\s+)?(?:data|figures|statistics|records)\b)"
     )
+    agencies._dataset_pattern = (len(agencies.forms), pattern)
+    return pattern
 
 
 def _sentence_end(text: str, at: int, limit: int) -> int:
