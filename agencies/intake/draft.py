@@ -126,7 +126,8 @@ class _Reader:
     ):
         self.known = known
         outlet_names = [o.name for o in known.outlets] + [o.name for o in OUTLETS]
-        self.article = article = read_article(text, outlet_names=outlet_names)
+        # A NUL is no character a record may hold: read as a space, so that every offset stays.
+        self.article = article = read_article(text.replace("\x00", " "), outlet_names=outlet_names)
         self.questions: dict[tuple[str, str], str] = {}
         date = None
         if published:
