@@ -2,8 +2,9 @@
 
 Each article of the manifest is proposed with `propose()` (the seed against an empty record, every
 follow-up against the record as the seed dossier leaves it, which is how they arrive) and its
-draft compared with the gold dossier written by hand. Articles marked `held_out` were written and
-frozen before the proposer existed and are reported apart: they were never used for tuning.
+draft compared with the gold dossier written by hand. Articles marked `held_out` are reported
+apart: they were never used for tuning (the first three were written and frozen before the
+proposer existed, the second batch after it, frozen before it was first run on them).
 
 Matching rules, per kind (an item of the draft is a true positive when it matches an item of the
 gold not matched yet; precision = TP / draft items, recall = TP / gold items):
@@ -358,9 +359,9 @@ def _fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
 
-def _row(name: str, s: Score) -> str:
+def _row(name: str, s: Score, width: int = 18) -> str:
     rates = f"{_fmt(s.precision):>9} {_fmt(s.recall):>7} {_fmt(s.f1):>6}"
-    return f"  {name:<18} {rates}  {s.tp:3d} {s.fp:3d} {s.fn:3d}"
+    return f"  {name:<{width}} {rates}  {s.tp:3d} {s.fp:3d} {s.fn:3d}"
 
 
 def report(result: dict, *, misses: bool = False) -> str:
@@ -376,6 +377,14 @@ def report(result: dict, *, misses: bool = False) -> str:
             lines.append(_row(kind, s))
         lines.append(_row("all kinds", total))
         lines.append("")
+    lines.append("Per article (all kinds)")
+    for article in result["articles"]:
+        total = Score()
+        for score in article["scores"].values():
+            total.add(score)
+        split = "held out" if article["split"] == "held_out" else "tuned"
+        lines.append(_row(f"{split:<9}{article['file']}", total, width=46))
+    lines.append("")
     if misses:
         # Only the tuned articles: the held-out ones are not looked at while tuning.
         for article in result["articles"]:

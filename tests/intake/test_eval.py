@@ -10,16 +10,18 @@ from django.core.management import call_command
 from agencies.intake import evaluate
 from bench.run import build_figures
 
-# Measured when the floors were set (held out: precision 1.000, recall 0.920 over all kinds);
-# a floor a little below each, so that a change that loses a kind's proposals fails here.
+# Measured when the floors were set, on the six held-out articles: precision 0.919 and recall 0.832
+# over all kinds (sources 0.818/0.783, quotes 0.929/0.867, figures 0.900/0.900, cited reports
+# 1.000/0.571, agencies 0.957/0.957, missions 1.000/1.000, comment requests 1.000/0.875). Each floor
+# is a little below, so that a change that loses a kind's proposals fails here.
 HELD_OUT_FLOORS = {
-    "sources": (0.9, 0.85),
-    "quotes": (0.9, 0.85),
-    "figures": (0.9, 0.9),
-    "cited_reports": (0.9, 0.7),
+    "sources": (0.78, 0.75),
+    "quotes": (0.9, 0.83),
+    "figures": (0.85, 0.85),
+    "cited_reports": (0.95, 0.55),
     "agencies": (0.9, 0.9),
     "missions": (0.9, 0.9),
-    "comment_requests": (0.9, 0.9),
+    "comment_requests": (0.95, 0.85),
 }
 TUNED_FLOOR = (0.95, 0.95)
 
@@ -35,8 +37,8 @@ def test_held_out_articles_stay_above_their_floors(result):
         assert score.precision >= precision, (kind, score)
         assert score.recall >= recall, (kind, score)
     figures = evaluate.figures(result)
-    assert figures["intake.held_out.precision"] >= 0.95
-    assert figures["intake.held_out.recall"] >= 0.9
+    assert figures["intake.held_out.precision"] >= 0.9
+    assert figures["intake.held_out.recall"] >= 0.8
 
 
 def test_tuned_articles_stay_above_their_floor(result):
@@ -49,7 +51,7 @@ def test_the_splits_are_reported_apart(result):
     splits = {a["split"] for a in result["articles"]}
     assert splits == {"tuned", "held_out"}
     held_out = [a["file"] for a in result["articles"] if a["split"] == "held_out"]
-    assert len(held_out) >= 3 and not any(f.startswith("seed-") for f in held_out)
+    assert len(held_out) >= 6 and not any(f.startswith("seed-") for f in held_out)
 
 
 def test_a_wrong_speaker_is_a_false_positive_and_a_miss():
@@ -93,7 +95,7 @@ def test_make_intake_eval_prints_both_splits_and_writes_the_bench_figures(tmp_pa
     path = tmp_path / "intake.json"
     call_command("intake_eval", "--json", str(path), stdout=out)
     text = out.getvalue()
-    assert "Tuned on: 6 articles" in text and "Held out (never tuned on): 3 articles" in text
+    assert "Tuned on: 6 articles" in text and "Held out (never tuned on): 6 articles" in text
     for kind in evaluate.KINDS:
         assert kind in text
     figures = json.loads(path.read_text())
