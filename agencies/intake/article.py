@@ -283,12 +283,23 @@ def _headline_like(line: str) -> bool:
     return 0 < _words(line) <= 20 and not re.search(r"[.,;]$", line)
 
 
+def header_date(line: str):
+    """The date of a dateline: "May 20, 2025 4:12 PM EDT", "Published 5:47 PM, Mar 12, 2025"."""
+    text = _DATE_PREFIX.sub("", line.strip())
+    found = parse_date(text, loose=True)
+    if found is None:
+        # A time first: "5:47 PM, Mar 12, 2025".
+        text = re.sub(r"^\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?,?\s*", "", text, flags=re.I)
+        found = parse_date(text, loose=True) if text else None
+    return found
+
+
 def _header_like(line: str, known_names) -> str | None:
     """What a short line below a headline is: 'byline', 'date', 'outlet' or None."""
     stripped = line.strip()
     if _BYLINE.match(stripped) and _words(stripped) <= 14:
         return "byline"
-    if _words(stripped) <= 9 and parse_date(_DATE_PREFIX.sub("", stripped), loose=True) is not None:
+    if _words(stripped) <= 9 and header_date(stripped) is not None:
         return "date"
     if (
         _words(stripped) <= 7
@@ -372,7 +383,7 @@ def read_article(text: str, *, outlet_names=()) -> Article:
                     article.authors = split_names(_BYLINE.match(line).group("names"))
                     article.byline_span = (s, e)
                 elif kind == "date" and article.date is None:
-                    article.date = parse_date(_DATE_PREFIX.sub("", line), loose=True)
+                    article.date = header_date(line)
                     article.date_span = (s, e)
                 elif kind == "outlet" and article.outlet_line is None:
                     article.outlet_line = line

@@ -12,9 +12,11 @@ from .names import Mention
 _NONE = re.compile(
     r"\b(?:did\s+not|didn['’]t|has\s+not|have\s+not|had\s+not|hasn['’]t)\s+(?:immediately\s+)?(?:respond|reply|return)"
     r"|\bcould\s+not\s+(?:immediately\s+)?be\s+reached|\bno\s+response\b"
+    r"|\b(?:did\s+not|didn['’]t)\s+return\s+(?:calls|phone\s+calls|messages|emails)"
 )
 _DECLINED = re.compile(
     r"\b(?:declined|refused|would\s+not|wouldn['’]t)\s+to\s+(?:comment|discuss|answer|say)|\bno\s+comment\b"
+    r"|\bdeclined\s+(?:an?\s+)?(?:interview|requests?\s+for\s+(?:an\s+)?(?:comment|interview))"
 )
 _REFERRED = re.compile(r"\breferred\s+(?:questions|inquiries|requests|reporters)\s+to\b")
 _ASKED = re.compile(

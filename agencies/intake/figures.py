@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from agencies.dates import PartialDate
 
 from .article import Sentence
-from .periods import Context, DateMention, Period, find_periods, same_period
+from .periods import Context, DateMention, Period, find_dates, find_periods, same_period
 
 NUMBER = re.compile(
     r"(?<![\w.,/-])(?P<dollar>\$)?(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
@@ -147,7 +147,7 @@ def find_figures(
             continue
         raw = match.group("number").replace(",", "")
         if (
-            re.fullmatch(r"(?:19|20)\d{2}", raw)
+            re.fullmatch(r"(?:19|20)\d{2}", match.group("number"))  # "2025", not "2,000"
             and not match.group("percent")
             or _DURATION.match(text, end)
             or re.search(
@@ -177,7 +177,7 @@ def find_figures(
         before = text[max(sentence.start, start - 40) : start].lower()
         if "monthly average" in before or "a month" in text[end : end + 30]:
             unit = f"{unit or 'people'} per month"
-        period, question = _period_for(text, sentence, start, end, periods, previous + out)
+        period, question = _period_for(text, sentence, start, end, periods, previous + out, context)
         if bound in ("more than", "over", "at least", "fewer than", "less than", "up to"):
             note = f"The text says “{bound} {match.group(0).strip()}”: the value is a bound."
             question = f"{question} {note}" if question else note
@@ -197,7 +197,13 @@ def find_figures(
 
 
 def _period_for(
-    text: str, sentence: Sentence, start: int, end: int, periods: list[Period], previous: list[FigureFound]
+    text: str,
+    sentence: Sentence,
+    start: int,
+    end: int,
+    periods: list[Period],
+    previous: list[FigureFound],
+    context: Context,
 ):
     if periods:
         # The period nearest the number, after it first ("37,660 people in its first month").
@@ -220,4 +226,12 @@ def _period_for(
                 earlier.period,
                 "The text gives no period for this figure: taken from the figure it is compared with.",
             )
+    days = [d for d in find_dates(text, sentence.start, sentence.end, context) if d.date.day is not None]
+    if days:
+        # "in the budget law signed on July 4": the figure is as of the day the sentence names.
+        point = days[0]
+        return (
+            Period(point.date, point.date, (point.start, point.end), text[point.start : point.end]),
+            "The text gives no period for this figure: taken as of the day the sentence names.",
+        )
     return None, "The text gives no period for this figure."

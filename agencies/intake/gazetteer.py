@@ -153,6 +153,8 @@ AGENCIES = (
     AgencyEntry("fema", "Federal Emergency Management Agency", "FEMA", "component", "dhs"),
     AgencyEntry("tsa", "Transportation Security Administration", "TSA", "component", "dhs"),
     AgencyEntry("hhs", "Department of Health and Human Services", "HHS", "executive_department"),
+    AgencyEntry("cbo", "Congressional Budget Office", "CBO", "other"),
+    AgencyEntry("gao", "Government Accountability Office", "GAO", "other"),
 )
 
 # Agencies that the text names only by an adjective ("postal officials", "immigration officials").

@@ -176,9 +176,46 @@ _PART_OF = re.compile(
 )
 
 
+_LOCAL = re.compile(
+    r"(?P<place>(?:[A-Z][a-z]+\s+){1,3}(?:County|City|Parish))\s+"
+    r"(?P<office>[Ss]heriff['’]s\s+[Oo]ffice|[Pp]rosecutor['’]s\s+[Oo]ffice|[Pp]olice\s+[Dd]epartment|"
+    r"[Dd]istrict\s+[Aa]ttorney['’]s\s+[Oo]ffice|[Jj]ail)"
+)
+_LOCAL_SHORT = re.compile(
+    r"\b[Tt]he\s+(?P<office>sheriff['’]s\s+office|prosecutor['’]s\s+office|police\s+department)\b"
+)
+_PLACE = re.compile(r"\b(?P<place>(?:[A-Z][a-z]+\s+){1,3}(?:County|City|Parish))\b")
+
+
+def find_local_agencies(text: str, index: AgencyIndex) -> None:
+    """A county's or city's offices ("Macomb County prosecutor's office"; "the sheriff's office"
+    once the text names the county): new agencies, with a question."""
+    found = []
+    for match in _LOCAL.finditer(text):
+        found.append((" ".join(match.group("place").split()), match.group("office"), match.group(0)))
+    place = _PLACE.search(text)
+    for match in _LOCAL_SHORT.finditer(text):
+        if place is not None:
+            found.append(
+                (" ".join(place.group("place").split()), match.group("office"), match.group("office"))
+            )
+    for where, office, form in found:
+        office = " ".join(w.capitalize() if w not in ("of",) else w for w in office.replace("’", "'").split())
+        kind = "law_enforcement" if re.search(r"Sheriff|Police|Jail", office) else "other"
+        index.add_new(
+            f"{where} {office}",
+            "",
+            kind,
+            None,
+            "A local agency, new to the record: check its name.",
+            forms=(form, form[0].upper() + form[1:], form[0].lower() + form[1:]),
+        )
+
+
 def find_new_agencies(text: str, index: AgencyIndex) -> None:
     """Agencies the text names as part of another ("the Postal Service's Office of Inspector
     General"): proposed as new, with that parent, and a question."""
+    find_local_agencies(text, index)
     for match in _OFFICE_OF.finditer(text):
         parent = _resolve(match.group("parent"), index)
         if parent is None:

@@ -78,12 +78,19 @@ ORGANISATION = re.compile(
     r"(?:\s+(?:of|for)\s+(?:[A-Z][\w'’-]+\s*){1,4})?)"
 )
 INTERNAL = re.compile(
-    r"\b(?P<desc>(?:internal\s+|agency\s+|leaked\s+)?(?:emails|e-mails|documents|records|memos|messages|"
-    r"files)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
+    r"\b(?P<desc>(?:[a-z]+\s+)?(?:emails|e-mails|documents|records|memos|messages|"
+    r"files)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z0-9][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
+)
+UNCOUNTED = re.compile(
+    r"(?:(?<=^)|(?<=[.;:,]\s)|(?<=according\sto\s)|(?<=citing\s))"
+    r"(?P<noun>[Pp]eople|[Oo]fficials|[Ss]ources|[Pp]ersons)\s+"
+    r"(?P<marker>familiar\s+with\s+(?:the\s+)?\w+|briefed\s+on\s+(?:the\s+)?\w+|with\s+knowledge\s+of\s+(?:the\s+)?\w+|"
+    r"close\s+to\s+(?:the\s+)?\w+)",
+    re.MULTILINE,
 )
 ANAPHORA = re.compile(
     r"\b(?P<word>[Tt]he\s+sources|[Tt]he\s+source|[Oo]ne\s+of\s+the\s+(?:officials|people|sources)|"
-    r"[Tt]he\s+official|[Tt]he\s+spokes(?:person|man|woman)|[Tt]he\s+(?:union|group|organi[sz]ation|"
+    r"[Tt]he\s+(?:former\s+|senior\s+)?official|[Tt]he\s+spokes(?:person|man|woman)|[Tt]he\s+(?:union|group|organi[sz]ation|"
     r"association|coalition|university)|[Tt]he\s+data|(?<![\w’'])(?:[Hh]e|[Ss]he|[Tt]hey)(?![\w’']))"
 )
 _PRESIDENT_AFFILIATION = re.compile(r"\b(?:Trump|Biden|the\s+president|the\s+administration)['’]s\b")
@@ -335,6 +342,13 @@ def find_sources(
                 )
         if "postal" in lowered:
             return _acronym_key(agencies, "usps")
+        if re.search(r"\b(?:department|agency)\b", lowered):
+            # "department spokesperson Chad Gilmartin": the department last named.
+            word = "department" if "department" in lowered else "agency"
+            for mention in reversed([m for m in agency_mentions if m.end <= s]):
+                ref = agencies.refs[mention.key]
+                if ref.is_department == (word == "department"):
+                    return ref.key
         return None
 
     # Anonymous groups: a count, a noun, and a sign of anonymity in the same sentence.
@@ -383,6 +397,24 @@ def find_sources(
         ref.via = ref.via or via
         ref.spans.append((match.start(), mention_end))
         out.append(SourceMention(match.start(), mention_end, ref))
+
+    # Groups without a count: "People briefed on the matter said ...".
+    for match in UNCOUNTED.finditer(masked, start, end):
+        if covered(match.start(), match.end()):
+            continue
+        description = text[match.start() : match.end()]
+        description = description[0].lower() + description[1:]
+        ref = SourceRef(
+            key=f"{match.group('noun').lower()}-{slug(match.group('marker'))[:30]}",
+            kind="anonymous",
+            description=description,
+            granted_by=granted_by,
+        )
+        ref.question = "The text does not say how many people this is."
+        ref = registry.add(ref, f"anonymous:{normalise(description)}:{granted_by}")
+        ref.via = ref.via or via
+        ref.spans.append(match.span())
+        out.append(SourceMention(match.start(), match.end(), ref))
 
     # Unnamed officials, one at a time ("a senior DHS official").
     for match in OFFICIAL.finditer(masked, start, end):

@@ -36,7 +36,7 @@ _SPEECH_DOC = re.compile(
     rf"(?:during|at|in)\s+an?\s+(?:(?P<d1>{_X_DATE})\s+)?"
     r"(?P<briefing>press\s+briefing|news\s+conference|press\s+conference|briefing|gaggle|town\s+hall)"
     r"|(?P<reporters>told\s+reporters)|"
-    rf"in\s+an?\s+(?:(?P<d2>{_Y_DATE})\s+)?"
+    rf"[Ii]n\s+an?\s+(?:(?P<d2>{_Y_DATE})\s+)?"
     r"(?P<release>press\s+release|news\s+release|statement|announcement)"
     r"(?!\s+to\s+(?:The\s+|the\s+)?[A-Z])"
 )
@@ -106,7 +106,7 @@ class State:
             return self.last_anonymous_one or self.last_group
         if word in ("the sources",) or word.startswith("one of the"):
             return self.last_group
-        if word in ("the official",) or word.startswith("the spokes"):
+        if word.endswith(" official") or word.startswith("the spokes"):
             return self.last_official
         if word == "the data":
             return self.last_dataset

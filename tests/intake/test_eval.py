@@ -95,7 +95,7 @@ def test_make_intake_eval_prints_both_splits_and_writes_the_bench_figures(tmp_pa
     path = tmp_path / "intake.json"
     call_command("intake_eval", "--json", str(path), stdout=out)
     text = out.getvalue()
-    assert "Tuned on: 6 articles" in text and "Held out (never tuned on): 6 articles" in text
+    assert "Tuned on: 8 articles" in text and "Held out (never tuned on): 6 articles" in text
     for kind in evaluate.KINDS:
         assert kind in text
     figures = json.loads(path.read_text())
