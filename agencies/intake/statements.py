@@ -181,7 +181,10 @@ class Speech:
         if subject.word:
             return self.state.resolve(subject.word)
         if subject.agency:
-            return self.agency_source(subject.agency)
+            ref = self.agency_source(subject.agency)
+            if (subject.start, subject.end) not in ref.spans:
+                ref.spans.append((subject.start, subject.end))
+            return ref
         return None
 
     def subjects(

@@ -184,8 +184,11 @@ def test_organisations_agencies_speaking_and_people_without_an_agency():
     assert [s["name"] for s in by_kind(draft, "organisation")] == ["American Postal Workers Union"]
     (person,) = by_kind(draft, "person")
     assert (person["name"], person["title"]) == ("Mark Dimondstein", "union president")
-    release = propose((GOLD / "press-release-dhs-100-days.html").read_text(encoding="utf-8"))
+    html = (GOLD / "press-release-dhs-100-days.html").read_text(encoding="utf-8")
+    release = propose(html)
     assert [s["agency"] for s in by_kind(release, "agency")] == ["dhs"]
+    (speaking,) = [p for p in release.proposals if p.section == "sources" and p.key == "dhs-official"]
+    assert {html[s:e] for s, e in speaking.spans} == {"Department of Homeland Security", "the department"}
 
 
 def test_sources_already_in_the_record_keep_their_ids():
