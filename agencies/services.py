@@ -351,3 +351,47 @@ def user_set_role(*, user: AbstractBaseUser, role: str | None, confidential: boo
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return user
+
+
+# Claims that answer claims
+
+
+def claim_check_answers(*, claim: Claim, answers: Claim | None) -> None:
+    """Refuse a claim answering itself, or answering a claim that (through others) answers it."""
+    from agencies.answers import AnswerCycle, check_answers
+
+    if answers is None:
+        return
+    if answers.pk is None:
+        raise ValidationError({"answers": "Save the answered claim before linking it."})
+    if claim.pk is None:
+        return  # a new claim is answered by nothing yet, so no link can close a cycle
+    # One query for the links: walking them row by row would cost one query per hop.
+    links = dict(Claim.objects.filter(answers__isnull=False).values_list("pk", "answers_id"))
+    links.pop(claim.pk, None)
+
+    def label(pk):
+        return {claim.pk: claim.slug, answers.pk: answers.slug}.get(pk) or (
+            Claim.objects.filter(pk=pk).values_list("slug", flat=True).first() or str(pk)
+        )
+
+    try:
+        check_answers(claim=claim.pk, answers=answers.pk, answered=links, label=label)
+    except AnswerCycle as exc:
+        raise ValidationError({"answers": str(exc)}) from None
+
+
+@transaction.atomic
+def claim_set_answers(*, actor: Actor, claim: Claim, answers: Claim | None, reason: str = "") -> Claim:
+    """Make `claim` answer (deny or dispute) `answers`, or nothing. Never itself, never a cycle."""
+    _check_allowed(actor, "agencies.change_claim", "change claims")
+    reason = _check_reason(reason)
+    if claim.pk is None:
+        raise ValidationError({"answers": "Save the claim before linking it."})
+    if claim.answers_id == (answers.pk if answers is not None else None):
+        return claim
+    claim_check_answers(claim=claim, answers=answers)
+    claim.answers = answers
+    _record(claim, actor=actor, reason=reason or "Answers changed")
+    claim.save(update_fields=["answers", "updated_at"])
+    return claim

@@ -248,6 +248,8 @@ class ClaimItem(_Item):
     made: Date = None
     status: Choice(m.ClaimStatus)
     attributions: Items(AttributionItem)
+    # Extension: the claim this one answers (a denial, a dispute). Left out: the stored link stays.
+    answers: Ref | None = None
 
 
 class RoleItem(_Item):
