@@ -9,8 +9,11 @@ the dossier importer (ids, read from the file and the database) apply the same r
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar
 
 from agencies.models import ClaimStatus
+
+K = TypeVar("K", bound=Hashable)
 
 # An answer that was itself refuted or retracted no longer contests the claim it answers.
 SPENT_STATUSES = frozenset({ClaimStatus.REFUTED, ClaimStatus.RETRACTED})
@@ -20,35 +23,43 @@ class AnswerCycle(ValueError):
     """Raised by check_answers; the message names the claims in the cycle."""
 
 
+def answers_cycle(answers: Mapping[K, K | None], claim: K, target: K | None) -> list[K] | None:
+    """The cycle that making `claim` answer `target` would close, from the claim back to itself
+    ([c, c] when a claim would answer itself); None when the answers stay chains.
+
+    `answers` maps each claim to the claim it answers now (None or absent: none); the claim's own
+    entry is ignored. Written like rules.parent_cycle, next to which it belongs.
+    """
+    if target is None:
+        return None
+    chain = [claim, target]
+    current = target
+    while current != claim:
+        current = answers.get(current)
+        if current is None or current in chain[1:]:
+            return None
+        chain.append(current)
+    return chain
+
+
 def check_answers(
     *,
     claim: Hashable,
     answers: Hashable | None,
-    answered: Callable[[Hashable], Hashable | None] | Mapping,
+    answered: Mapping,
     label: Callable[[Hashable], str] = str,
 ) -> None:
-    """Refuse `claim` answering `answers` if that is the claim itself or closes a cycle.
-
-    `answered(x)` (or `answered[x]`, a mapping) gives the claim x answers now, None if none;
-    `claim`'s own current link is ignored, since it is being replaced.
-    """
-    if answers is None:
+    """Raise AnswerCycle, naming the claims, if `claim` may not answer `answers` (see answers_cycle)."""
+    cycle = answers_cycle(answered, claim, answers)
+    if cycle is None:
         return
-    if answers == claim:
+    if len(cycle) == 2:
         raise AnswerCycle(f"{label(claim)} cannot answer itself.")
-    step = answered.get if isinstance(answered, Mapping) else answered
-    chain, current = [claim, answers], step(answers)
-    while current is not None:
-        if current == claim:
-            path = " → ".join(label(x) for x in [*chain, claim])
-            raise AnswerCycle(
-                f"{label(claim)} cannot answer {label(answers)}: {label(answers)} already answers it "
-                f"({path}), so this would make a cycle."
-            )
-        if current in chain:  # a cycle stored before this rule existed: stop walking it
-            return
-        chain.append(current)
-        current = step(current)
+    path = " → ".join(label(x) for x in cycle)
+    raise AnswerCycle(
+        f"{label(claim)} cannot answer {label(answers)}: {label(answers)} already answers it "
+        f"({path}), so this would make a cycle."
+    )
 
 
 def contests(status: str) -> bool:

@@ -24,6 +24,7 @@ from .claim import (
     Figure,
     Stance,
 )
+from .intake import IntakeDraft, IntakeState
 from .source import (
     UNNAMED_KINDS,
     Citation,
@@ -58,6 +59,8 @@ __all__ = [
     "Document",
     "DocumentKind",
     "Figure",
+    "IntakeDraft",
+    "IntakeState",
     "MissionFit",
     "Outlet",
     "OutletKind",
