@@ -291,6 +291,13 @@ def _summary(section: str, item: dict) -> str:
     return item.get("kind", "") if isinstance(item.get("kind"), str) else ""
 
 
+def _claim_text(dossier: dict, slug: str) -> str:
+    for claim in dossier.get("claims") or ():
+        if claim.get("id") == slug:
+            return claim.get("text", "")
+    return m.Claim.objects.filter(slug=slug).values_list("text", flat=True).first() or ""
+
+
 def review_items(intake: m.IntakeDraft) -> list[ReviewItem]:
     """Every proposal with what the page shows for it, in the order of the sections."""
     dossier = intake.draft["dossier"]
@@ -314,8 +321,12 @@ def review_items(intake: m.IntakeDraft) -> list[ReviewItem]:
         if not review.match:
             review.fields = [(name, _shown(item.get(name))) for name in EDITABLE.get(section, ())]
         if section == "claims":
-            review.candidates = candidates.get(key, [])
+            review.candidates = list(candidates.get(key, []))
             review.answers = item.get("answers")
+            if review.answers and review.answers not in {c["id"] for c in review.candidates}:
+                # The proposer's own pick comes first, chosen; the others stay one click away.
+                picked = {"id": review.answers, "text": _claim_text(dossier, review.answers)}
+                review.candidates.insert(0, picked)
         items.append(review)
     order = {section: n for n, section in enumerate(SECTION_ORDER)}
     items.sort(key=lambda r: (order.get(r.section, len(order)), r.index))

@@ -222,3 +222,72 @@ def test_discarding_writes_nothing(seeded):
     intake.refresh_from_db()
     assert intake.state == m.IntakeState.DISCARDED and record_counts() == before
     assert client.post(f"/intake/{intake.pk}/", {}).status_code == 400
+
+
+def proposal(section, key, label, match=None, question=None):
+    return {
+        "section": section,
+        "key": key,
+        "label": label,
+        "spans": [[0, 5]],
+        "match": match,
+        "question": question,
+    }
+
+
+def test_a_matched_claim_gains_the_new_line_and_keeps_its_own(seeded):
+    """A claim the record has already is added to, never replaced: its lines stay, the new one is last."""
+    client, researcher = logged_in("researcher")
+    enlisted = m.Claim.objects.get(slug="uspis-enlisted")
+    lines_before = list(enlisted.attributions.order_by("position").values_list("origin__slug", "quote"))
+    line = {"document": "reuters-follow-up", "via": ["wapo-report"], "origin": "wapo-two-people"}
+    dossier = {
+        "format": "oversight-dossier/1",
+        "outlets": [{"id": "reuters", "name": "Reuters", "kind": "wire"}],
+        "documents": [
+            {"id": "reuters-follow-up", "kind": "article", "outlet": "reuters", "title": "USPS says"}
+        ],
+        "claims": [
+            {
+                "id": "uspis-enlisted",
+                "kind": "role",
+                "text": "A shorter restatement the record must not take.",
+                "agencies": ["uspis", "dhs"],
+                "status": "unverified",
+                "attributions": [{**line, "stance": "supports", "locator": "para 3"}],
+            },
+            {
+                "id": "usps-denial",
+                "kind": "denial",
+                "text": "The Inspection Service shares only the data the law requires.",
+                "agencies": ["usps", "uspis"],
+                "status": "unverified",
+                "answers": "uspis-enlisted",
+                "attributions": [{**line, "via": [], "stance": "supports"}],
+            },
+        ],
+    }
+    intake = m.IntakeDraft.objects.create(
+        owner=researcher,
+        text=ARTICLE,
+        draft={
+            "dossier": dossier,
+            "proposals": [
+                proposal("outlets", "reuters", "Reuters", match="reuters"),
+                proposal("documents", "reuters-follow-up", "USPS says"),
+                proposal("claims", "uspis-enlisted", "enlisted", match="uspis-enlisted"),
+                proposal("claims", "usps-denial", "The Inspection Service shares only"),
+            ],
+            "candidates": {},
+        },
+    )
+    page = client.get(f"/intake/{intake.pk}/").content.decode()
+    assert 'name="p3-answers" value="uspis-enlisted" id="p3-answers-uspis-enlisted" checked' in page
+    assert client.post(f"/intake/{intake.pk}/", {"p3-answers": "uspis-enlisted"}).status_code == 302
+    enlisted.refresh_from_db()
+    assert enlisted.text.startswith("The administration has enlisted")
+    lines = list(enlisted.attributions.order_by("position").values_list("origin__slug", "quote"))
+    assert lines[:-1] == lines_before and len(lines) == len(lines_before) + 1
+    assert enlisted.attributions.order_by("position").last().document.slug == "reuters-follow-up"
+    assert m.Claim.objects.get(slug="usps-denial").answers == enlisted
+    assert m.Outlet.objects.filter(name="Reuters").count() == 1
