@@ -55,6 +55,10 @@ SCALE ?= 1000000
 bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a million): bench/results.json
 	$(PY) -m bench.run --scale $(SCALE)
 
+.PHONY: intake-eval
+intake-eval: $(STAMP) .env ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
+	$(PY) manage.py intake_eval
+
 test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest
 

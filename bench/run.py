@@ -46,7 +46,14 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/oversight_bench"
 SMALL = 1_000
 # Seconds a section may take before it is stopped (its figures are then left empty, with a note).
-SECTION_LIMITS = {"pages": 3600, "search": 1800, "import": 3600, "briefing": 5400, "worker": 3600}
+SECTION_LIMITS = {
+    "pages": 3600,
+    "search": 1800,
+    "import": 3600,
+    "briefing": 5400,
+    "worker": 3600,
+    "intake": 600,
+}
 
 
 def log(message: str) -> None:
@@ -212,12 +219,33 @@ class Bench:
         log(f"{key}: {self.problems[key]}")
         return None
 
+    def measure_intake(self) -> None:
+        """The article proposer on the gold set (`make intake-eval`): no database, one run."""
+        out = self.folder / "intake.json"
+        try:
+            subprocess.run(  # noqa: S603 - this interpreter and the project's manage.py
+                [sys.executable, "manage.py", "intake_eval", "--json", str(out)],
+                cwd=BASE_DIR,
+                env=self.env,
+                check=True,
+                timeout=SECTION_LIMITS["intake"],
+                stdout=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            self.problems["intake"] = (
+                f"stopped after {SECTION_LIMITS['intake'] // 60} minutes without finishing"
+            )
+        except subprocess.CalledProcessError as exc:
+            self.problems["intake"] = f"failed (exit status {exc.returncode}; its traceback is above)"
+        else:
+            self.raw["intake"] = json.loads(out.read_text())
+
     def run(self) -> dict:
         args = self.args
         for db in self.dbs.values():
             self.prepare(db)
         small, large = self.dbs["small"], self.dbs["large"]
-        sections = set(args.only or ["pages", "search", "import", "briefing", "worker"])
+        sections = set(args.only or ["pages", "search", "import", "briefing", "worker", "intake"])
         if "pages" in sections:
             self.measure("pages_small", "pages", small)
             self.measure("pages_large", "pages", large)
@@ -233,6 +261,8 @@ class Bench:
                 self.measure("briefing_small", "briefing", small, *limits)
         if "worker" in sections:
             self.measure("worker", "worker", small, "--worker-briefings", str(args.worker_briefings))
+        if "intake" in sections:
+            self.measure_intake()
         run = {
             "scale": args.scale,
             "raw": self.raw,
@@ -476,7 +506,31 @@ def build_figures(raw: dict, problems: dict, *, scale: int, load_seconds: float 
         )
     else:
         figures.append(Figure("worker.memory_ratio_100_to_1", None, "ratio", 1.2, LOWER, note=why))
+    if "intake" in raw or "intake" in problems:
+        figures += _intake_figures(raw, problems)
     return figures
+
+
+def _intake_figures(raw: dict, problems: dict) -> list[Figure]:
+    """Precision and recall of the article proposer: held-out articles against the targets
+    (recall 0.9, precision 0.85), tuned ones for reference."""
+    why = _missing(raw, problems, "intake")
+    data = raw.get("intake", {})
+    kinds = ("sources", "quotes", "figures", "cited_reports", "agencies", "missions", "comment_requests")
+    out = []
+    for split in ("held_out", "tuned"):
+        for kind in (None, *kinds):
+            for measure, target in (("precision", 0.85), ("recall", 0.9)):
+                name = f"intake.{split}.{measure}" if kind is None else f"intake.{split}.{kind}.{measure}"
+                value = None if why else data.get(name)
+                note = why or (
+                    "gold articles never used for tuning" if split == "held_out" else "gold articles tuned on"
+                )
+                if split == "held_out":
+                    out.append(Figure(name, value, "ratio", target, HIGHER, runs=1, note=note))
+                elif kind is None:
+                    out.append(Figure(name, value, "ratio", runs=1, note=note))
+    return out
 
 
 def _checkout() -> dict:
@@ -545,7 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="Keep databases already loaded with the same size and seed."
     )
-    parser.add_argument("--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker"])
+    parser.add_argument(
+        "--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker", "intake"]
+    )
     parser.add_argument("--import-claims", type=int, default=2000)
     parser.add_argument("--worker-briefings", type=int, default=100)
     parser.add_argument("--render-limit", type=float, default=900.0, help="Seconds one briefing may take.")

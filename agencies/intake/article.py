@@ -8,6 +8,7 @@ to the given text, so that highlights land on the words the researcher pasted.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -19,9 +20,29 @@ from .periods import parse_date
 
 _HTML_HINT = re.compile(r"<(?:!doctype|html|body|p|div|article|h[1-6]|br)\b", re.IGNORECASE)
 _BLOCKS = {
-    "p", "div", "article", "section", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
-    "blockquote", "br", "tr", "table", "main", "header", "figcaption", "dd", "dt",
-}  # fmt: skip
+    "p",
+    "div",
+    "article",
+    "section",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "br",
+    "tr",
+    "table",
+    "main",
+    "header",
+    "figcaption",
+    "dd",
+    "dt",
+}
 _SKIPPED = {"script", "style", "nav", "footer", "noscript", "template", "svg", "head", "aside", "form"}
 
 _BYLINE = re.compile(r"^\s*By\s+(?P<names>.+?)\s*$")
@@ -29,13 +50,55 @@ _DATE_PREFIX = re.compile(
     r"^\s*(?:Published|Updated|Posted|Release Date|Released|Date|Last updated)\s*:?\s*", re.IGNORECASE
 )
 _FOOTER = re.compile(r"^The post (?P<title>.+?) appeared first on (?P<outlet>.+?)\.?\s*$")
-_TURN = re.compile(r"^(?P<label>Q|A|(?:MR|MS|MRS|DR|SEN|REP|GOV|GEN)\.\s+[A-Z][A-Za-z'’-]+|[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3}):\s+")
+_TURN = re.compile(
+    r"^(?P<label>Q|A|(?:MR|MS|MRS|DR|SEN|REP|GOV|GEN)\.\s+[A-Z][A-Za-z'’-]+"
+    r"|[A-Z][A-Z'’.-]+(?: [A-Z][A-Z'’.-]+){0,3}):\s+"
+)
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = (
-    "Mr", "Ms", "Mrs", "Dr", "Sen", "Rep", "Gov", "Gen", "Lt", "Col", "Sgt", "St", "Jr", "Sr", "Inc",
-    "Co", "Corp", "No", "Jan", "Feb", "Mar", "Apr", "Aug", "Sept", "Sep", "Oct", "Nov", "Dec", "U.S",
-    "U.N", "D.C", "Ore", "Calif", "Ariz", "Fla", "Mass", "Wash", "Penn", "Pa", "Va", "vs", "Prof",
-)  # fmt: skip
+    "Mr",
+    "Ms",
+    "Mrs",
+    "Dr",
+    "Sen",
+    "Rep",
+    "Gov",
+    "Gen",
+    "Lt",
+    "Col",
+    "Sgt",
+    "St",
+    "Jr",
+    "Sr",
+    "Inc",
+    "Co",
+    "Corp",
+    "No",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Aug",
+    "Sept",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+    "U.S",
+    "U.N",
+    "D.C",
+    "Ore",
+    "Calif",
+    "Ariz",
+    "Fla",
+    "Mass",
+    "Wash",
+    "Penn",
+    "Pa",
+    "Va",
+    "vs",
+    "Prof",
+)
 _SENTENCE_END = re.compile(r"[.!?][\"”’)]*(?=\s+[\"“‘(]?[A-Z0-9])")
 
 
@@ -74,6 +137,7 @@ class Article:
     footer_outlet: str | None = None
     paragraphs: list[Paragraph] = field(default_factory=list)
     is_transcript: bool = False
+    _starts: list[int] = field(default_factory=list, repr=False)
 
     def to_source(self, start: int, end: int) -> tuple[int, int]:
         """A body span as offsets into the text as given."""
@@ -86,9 +150,11 @@ class Article:
         return (self.offsets[min(start, last)][0], self.offsets[min(end - 1, last)][1])
 
     def paragraph_at(self, offset: int) -> Paragraph | None:
-        for paragraph in self.paragraphs:
-            if paragraph.start <= offset < paragraph.end:
-                return paragraph
+        if len(self._starts) != len(self.paragraphs):
+            self._starts[:] = [p.start for p in self.paragraphs]
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index >= 0 and offset < self.paragraphs[index].end:
+            return self.paragraphs[index]
         return None
 
     def sentences(self):
@@ -217,12 +283,23 @@ def _headline_like(line: str) -> bool:
     return 0 < _words(line) <= 20 and not re.search(r"[.,;]$", line)
 
 
+def header_date(line: str):
+    """The date of a dateline: "May 20, 2025 4:12 PM EDT", "Published 5:47 PM, Mar 12, 2025"."""
+    text = _DATE_PREFIX.sub("", line.strip())
+    found = parse_date(text, loose=True)
+    if found is None:
+        # A time first: "5:47 PM, Mar 12, 2025".
+        text = re.sub(r"^\s*\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?,?\s*", "", text, flags=re.I)
+        found = parse_date(text, loose=True) if text else None
+    return found
+
+
 def _header_like(line: str, known_names) -> str | None:
     """What a short line below a headline is: 'byline', 'date', 'outlet' or None."""
     stripped = line.strip()
     if _BYLINE.match(stripped) and _words(stripped) <= 14:
         return "byline"
-    if _words(stripped) <= 9 and parse_date(_DATE_PREFIX.sub("", stripped), loose=True) is not None:
+    if _words(stripped) <= 9 and header_date(stripped) is not None:
         return "date"
     if (
         _words(stripped) <= 7
@@ -292,9 +369,7 @@ def read_article(text: str, *, outlet_names=()) -> Article:
             index = 1
             # The header: lines right below the headline that look like one, and the rest of the
             # headline's block (a dek or an author's note) when the text separates blocks by blank lines.
-            block_end = next(
-                (s for s, e in lines if s > first_e and not body[s:e].strip()), len(body)
-            )
+            block_end = next((s for s, e in lines if s > first_e and not body[s:e].strip()), len(body))
             while index < len(filled):
                 s, e = filled[index]
                 line = body[s:e].strip()
@@ -308,7 +383,7 @@ def read_article(text: str, *, outlet_names=()) -> Article:
                     article.authors = split_names(_BYLINE.match(line).group("names"))
                     article.byline_span = (s, e)
                 elif kind == "date" and article.date is None:
-                    article.date = parse_date(_DATE_PREFIX.sub("", line), loose=True)
+                    article.date = header_date(line)
                     article.date_span = (s, e)
                 elif kind == "outlet" and article.outlet_line is None:
                     article.outlet_line = line

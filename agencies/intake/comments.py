@@ -12,8 +12,12 @@ from .names import Mention
 _NONE = re.compile(
     r"\b(?:did\s+not|didn['’]t|has\s+not|have\s+not|had\s+not|hasn['’]t)\s+(?:immediately\s+)?(?:respond|reply|return)"
     r"|\bcould\s+not\s+(?:immediately\s+)?be\s+reached|\bno\s+response\b"
+    r"|\b(?:did\s+not|didn['’]t)\s+return\s+(?:calls|phone\s+calls|messages|emails)"
 )
-_DECLINED = re.compile(r"\b(?:declined|refused|would\s+not|wouldn['’]t)\s+to\s+(?:comment|discuss|answer|say)|\bno\s+comment\b")
+_DECLINED = re.compile(
+    r"\b(?:declined|refused|would\s+not|wouldn['’]t)\s+to\s+(?:comment|discuss|answer|say)|\bno\s+comment\b"
+    r"|\bdeclined\s+(?:an?\s+)?(?:interview|requests?\s+for\s+(?:an\s+)?(?:comment|interview))"
+)
 _REFERRED = re.compile(r"\breferred\s+(?:questions|inquiries|requests|reporters)\s+to\b")
 _ASKED = re.compile(
     r"\b(?:has\s+|have\s+)?(?:reached\s+out\s+to|contacted|asked|sought\s+comment\s+from|requested\s+comment\s+from)\s+"
@@ -29,8 +33,9 @@ class CommentFound:
     spans: list[tuple[int, int]] = field(default_factory=list)
 
 
-def find_comment_requests(text: str, start: int, end: int, agency_mentions: list[Mention],
-                          found: dict[str, CommentFound]) -> None:  # fmt: skip
+def find_comment_requests(
+    text: str, start: int, end: int, agency_mentions: list[Mention], found: dict[str, CommentFound]
+) -> None:
     """Comment requests in the sentence text[start:end], merged into `found` by agency."""
     sentence = text[start:end]
     inside = [m for m in agency_mentions if start <= m.start < end]

@@ -52,8 +52,12 @@ _BEFORE = re.compile(
     r"(?P<own>(?:reviewed|obtained|seen|analy[sz]ed)\s+by\s+)$",
     re.IGNORECASE,
 )
-_BACK = re.compile(r"\b[Tt]he\s+(?:newspaper|paper|publication|outlet|news\s+agency|wire\s+service|report|network)\b")
-_WEBSITE = re.compile(r"\b(?P<who>its|their|[Tt]he\s+agency['’]s)\s+(?:own\s+)?(?P<what>website|web\s+site|mission\s+statement)")
+_BACK = re.compile(
+    r"\b[Tt]he\s+(?:newspaper|paper|publication|outlet|news\s+agency|wire\s+service|report|network)\b"
+)
+_WEBSITE = re.compile(
+    r"\b(?P<who>its|their|[Tt]he\s+agency['’]s)\s+(?:own\s+)?(?P<what>website|web\s+site|mission\s+statement)"
+)
 
 
 class Documents:
@@ -73,40 +77,71 @@ class Documents:
             key, n = f"{wanted}-{n}", n + 1
         return key
 
-    def _known_match(self, kind: str, outlet: str | None, hint: PartialDate | None, before: PartialDate | None):
+    def _known_match(
+        self, kind: str, outlet: str | None, hint: PartialDate | None, before: PartialDate | None
+    ):
         kinds = {"article", "report"} if kind in ("article", "report") else {kind}
         candidates = [
-            d for d in self.known.documents
+            d
+            for d in self.known.documents
             if d.outlet == outlet and d.kind in kinds and d.id != self.article.match
-        ]  # fmt: skip
+        ]
         if hint is not None:
-            candidates = [d for d in candidates if d.published is None or _overlap(PartialDate.parse(d.published), hint)]
+            candidates = [
+                d for d in candidates if d.published is None or _overlap(PartialDate.parse(d.published), hint)
+            ]
         if before is not None:
-            candidates = [d for d in candidates if d.published is None or PartialDate.parse(d.published).start <= before.end]
+            candidates = [
+                d
+                for d in candidates
+                if d.published is None or PartialDate.parse(d.published).start <= before.end
+            ]
         candidates.sort(key=lambda d: d.published or "")
         return candidates
 
-    def cite(self, identity: str, *, kind: str, outlet: str | None, title: str, published: PartialDate | None,
-             span: tuple[int, int], hint: PartialDate | None = None, by: DocRef | None = None) -> DocRef:  # fmt: skip
+    def cite(
+        self,
+        identity: str,
+        *,
+        kind: str,
+        outlet: str | None,
+        title: str,
+        published: PartialDate | None,
+        span: tuple[int, int],
+        hint: PartialDate | None = None,
+        by: DocRef | None = None,
+    ) -> DocRef:
         """The document cited under `identity` (one per outlet and kind), matched to the record."""
         doc = self.by_identity.get(identity)
         if doc is None:
             candidates = self._known_match(kind, outlet, hint, self.article.published) if outlet else []
             if candidates:
                 chosen = candidates[-1]
-                doc = DocRef(chosen.id, chosen.kind, chosen.title, chosen.outlet,
-                             PartialDate.parse(chosen.published) if chosen.published else None, match=chosen.id)  # fmt: skip
+                doc = DocRef(
+                    chosen.id,
+                    chosen.kind,
+                    chosen.title,
+                    chosen.outlet,
+                    PartialDate.parse(chosen.published) if chosen.published else None,
+                    match=chosen.id,
+                )
                 if len(candidates) > 1:
                     others = ", ".join(c.id for c in candidates[:-1])
                     doc.question = f"Matched to {chosen.id!r}, the latest of its outlet's; or is it {others}?"
             else:
                 doc = DocRef(self.key_for(identity), kind, title[:500], outlet, published)
-                doc.question = "A document the article cites, not in the record yet: give its title and link if known."
+                doc.question = (
+                    "A document the article cites, not in the record yet: give its title and link if known."
+                )
             self.by_key[doc.key] = doc
             self.by_identity[identity] = doc
         doc.spans.append(span)
         citing = by or self.article
-        if doc.key != citing.key and doc.key not in citing.cites and (citing.match is None or citing is self.article):
+        if (
+            doc.key != citing.key
+            and doc.key not in citing.cites
+            and (citing.match is None or citing is self.article)
+        ):
             citing.cites.append(doc.key)
         return doc
 
@@ -115,8 +150,16 @@ def _overlap(a: PartialDate, b: PartialDate) -> bool:
     return a.start <= b.end and b.start <= a.end
 
 
-def find_reports(text: str, start: int, end: int, masked: str, outlet_mentions: list[Mention],
-                 documents: Documents, context: Context, own_outlet: str | None) -> list[ReportMention]:  # fmt: skip
+def find_reports(
+    text: str,
+    start: int,
+    end: int,
+    masked: str,
+    outlet_mentions: list[Mention],
+    documents: Documents,
+    context: Context,
+    own_outlet: str | None,
+) -> list[ReportMention]:
     """Other outlets' reports cited in text[start:end]."""
     out: list[ReportMention] = []
     article_year = PartialDate(context.reference.year) if context.known else None
@@ -141,9 +184,13 @@ def find_reports(text: str, start: int, end: int, masked: str, outlet_mentions: 
         published = hint if hint is not None else article_year
         doc = documents.cite(
             f"report:{mention.key}:{hint or ''}" if mention.key == own_outlet else f"report:{mention.key}",
-            kind="article", outlet=mention.key, title=f"{outlet.name}'s report cited by {documents.article.title}",
-            published=published, span=(mention.start, mention.end), hint=hint,
-        )  # fmt: skip
+            kind="article",
+            outlet=mention.key,
+            title=f"{outlet.name}'s report cited by {documents.article.title}",
+            published=published,
+            span=(mention.start, mention.end),
+            hint=hint,
+        )
         told = bool(before and before.group("told"))
         documents.last_report = doc
         out.append(ReportMention(mention.start, mention.end, doc, told))
@@ -154,8 +201,15 @@ def find_reports(text: str, start: int, end: int, masked: str, outlet_mentions: 
     return sorted(out, key=lambda r: r.start)
 
 
-def find_agency_pages(masked: str, start: int, end: int, agency_mentions: list[Mention], agencies, documents: Documents,
-                      context: Context) -> list[tuple[str, DocRef, tuple[int, int]]]:  # fmt: skip
+def find_agency_pages(
+    masked: str,
+    start: int,
+    end: int,
+    agency_mentions: list[Mention],
+    agencies,
+    documents: Documents,
+    context: Context,
+) -> list[tuple[str, DocRef, tuple[int, int]]]:
     """An agency's website or mission statement cited ("according to its own website"):
     (agency key, document, span)."""
     out = []
@@ -167,15 +221,25 @@ def find_agency_pages(masked: str, start: int, end: int, agency_mentions: list[M
         outlet = documents.outlets.for_agency(agency)
         what = "website" if "web" in match.group("what") else "mission statement"
         doc = documents.cite(
-            f"{what}:{agency.key}", kind="webpage", outlet=outlet.key, title=f"{agency.name} {what}",
-            published=PartialDate(context.reference.year) if context.known else None, span=match.span(),
-        )  # fmt: skip
+            f"{what}:{agency.key}",
+            kind="webpage",
+            outlet=outlet.key,
+            title=f"{agency.name} {what}",
+            published=PartialDate(context.reference.year) if context.known else None,
+            span=match.span(),
+        )
         if what == "mission statement" and doc.match and "mission" not in normalise(doc.title):
             # The record's page for the agency is its website, not the mission statement.
             del documents.by_identity[f"{what}:{agency.key}"]
             documents.article.cites.remove(doc.key)
-            doc = DocRef(documents.key_for(f"{agency.key}-mission-statement"), "webpage", f"{agency.name} {what}",
-                         outlet.key, PartialDate(context.reference.year) if context.known else None, spans=[match.span()])  # fmt: skip
+            doc = DocRef(
+                documents.key_for(f"{agency.key}-mission-statement"),
+                "webpage",
+                f"{agency.name} {what}",
+                outlet.key,
+                PartialDate(context.reference.year) if context.known else None,
+                spans=[match.span()],
+            )
             documents.by_key[doc.key] = doc
             documents.by_identity[f"{what}:{agency.key}"] = doc
             documents.article.cites.append(doc.key)

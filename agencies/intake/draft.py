@@ -56,12 +56,17 @@ class Draft:
 
 
 _DOCUMENT_KIND_HINTS = (
-    (re.compile(r"\b(?:press\s+release|release\s+date|news\s+release|for\s+immediate\s+release)\b", re.I), "press_release"),
+    (
+        re.compile(r"\b(?:press\s+release|release\s+date|news\s+release|for\s+immediate\s+release)\b", re.I),
+        "press_release",
+    ),
     (re.compile(r"\b(?:transcript|press\s+gaggle|press\s+briefing\s+by|remarks\s+by)\b", re.I), "transcript"),
     (re.compile(r"^\s*correction\b", re.I), "other"),
     (re.compile(r"\b(?:research\s+note|working\s+paper|^method(?:s|ology)?:)", re.I | re.M), "report"),
 )
-_DATELINE = re.compile(r"^[A-Z][A-Z .,]+(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\((?P<outlet>[A-Za-z .]+)\)\s+[-–—]")
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .,]+(?:,\s+[A-Z][a-z]+\.?\s+\d{1,2})?\s+\((?P<outlet>[A-Za-z .]+)\)\s+[-–—]"
+)
 
 
 def _reference(article: Article, date: PartialDate | None) -> tuple[Context, str | None]:
@@ -71,7 +76,9 @@ def _reference(article: Article, date: PartialDate | None) -> tuple[Context, str
     named = [a for a in ADMINISTRATIONS if re.search(rf"\b{a.surname}\b", article.body)]
     start = max((a.start for a in named), default=None)
     if start is None:
-        return Context(dt.date.today(), False), "The text gives no publication date: give it, dates are read against today."
+        return Context(
+            dt.date.today(), False
+        ), "The text gives no publication date: give it, dates are read against today."
     reference = min(dt.date.today(), start.replace(year=start.year + 1) - dt.timedelta(days=1))
     return Context(reference, False), (
         f"The text gives no publication date: dates without a year are read as in the year after "
@@ -98,7 +105,9 @@ def _article_outlet(article: Article, outlets: OutletIndex, given: str | None, k
 
 def _document_kind(article: Article, outlet) -> str:
     head = "\n".join([article.headline or ""] + [line for line, _span in article.header_lines])
-    first = article.body[article.paragraphs[0].start : article.paragraphs[0].end] if article.paragraphs else ""
+    first = (
+        article.body[article.paragraphs[0].start : article.paragraphs[0].end] if article.paragraphs else ""
+    )
     if article.is_transcript:
         return "transcript"
     for pattern, kind in _DOCUMENT_KIND_HINTS:
@@ -112,10 +121,13 @@ def _document_kind(article: Article, outlet) -> str:
 
 
 class _Reader:
-    def __init__(self, text: str, outlet: str | None, published: str | None, url: str | None, known: KnownRecord):
+    def __init__(
+        self, text: str, outlet: str | None, published: str | None, url: str | None, known: KnownRecord
+    ):
         self.known = known
         outlet_names = [o.name for o in known.outlets] + [o.name for o in OUTLETS]
-        self.article = article = read_article(text, outlet_names=outlet_names)
+        # A NUL is no character a record may hold: read as a space, so that every offset stays.
+        self.article = article = read_article(text.replace("\x00", " "), outlet_names=outlet_names)
         self.questions: dict[tuple[str, str], str] = {}
         date = None
         if published:
@@ -132,12 +144,23 @@ class _Reader:
         self.outlet, outlet_question = _article_outlet(article, self.outlets, outlet, known)
         kind = _document_kind(article, self.outlet)
         title = article.headline or "Untitled article"
-        doc = DocRef(key="", kind=kind, title=title[:500], outlet=self.outlet.key if self.outlet else None,
-                     published=date, url=url or None, authors=list(article.authors))  # fmt: skip
+        doc = DocRef(
+            key="",
+            kind=kind,
+            title=title[:500],
+            outlet=self.outlet.key if self.outlet else None,
+            published=date,
+            url=url or None,
+            authors=list(article.authors),
+        )
         for spans in (article.headline_span, article.byline_span, article.date_span, article.outlet_span):
             if spans:
                 doc.spans.append(spans)
-        same = [d for d in known.documents if normalise(d.title) == normalise(title) and (d.outlet == doc.outlet or not d.outlet)]
+        same = [
+            d
+            for d in known.documents
+            if normalise(d.title) == normalise(title) and (d.outlet == doc.outlet or not d.outlet)
+        ]
         if same:
             doc.key = doc.match = same[0].id
         else:
@@ -171,8 +194,18 @@ class _Reader:
         article, body = self.article, self.article.body
         if article.headline_span:
             s, e = article.headline_span
-            find_sources(body, s, e, self.sources, self.agency_mentions, self.outlet_mentions,
-                         granted_by=None, via=None, persons=self.persons)  # fmt: skip
+            find_sources(
+                body,
+                s,
+                e,
+                self.sources,
+                self.agency_mentions,
+                self.outlet_mentions,
+                granted_by=None,
+                via=None,
+                persons=self.persons,
+                masked=self.masked,
+            )
         previous_reports: list[DocRef] = []
         for paragraph in article.paragraphs:
             reports_here: list[DocRef] = []
@@ -181,22 +214,53 @@ class _Reader:
                 previous_reports = reports_here
                 continue
             for index, sentence in enumerate(paragraph.sentences):
-                reports = find_reports(body, sentence.start, sentence.end, self.masked, self.outlet_mentions,
-                                       self.documents, self.context, self.outlet.key if self.outlet else None)  # fmt: skip
+                reports = find_reports(
+                    body,
+                    sentence.start,
+                    sentence.end,
+                    self.masked,
+                    self.outlet_mentions,
+                    self.documents,
+                    self.context,
+                    self.outlet.key if self.outlet else None,
+                )
                 reports_here.extend(r.document for r in reports)
-                pages = find_agency_pages(self.masked, sentence.start, sentence.end, self.agency_mentions,
-                                          self.agencies, self.documents, self.context)  # fmt: skip
+                pages = find_agency_pages(
+                    self.masked,
+                    sentence.start,
+                    sentence.end,
+                    self.agency_mentions,
+                    self.agencies,
+                    self.documents,
+                    self.context,
+                )
                 here = [r.document for r in reports]
                 context_report = (here or reports_here or previous_reports or [None])[-1]
                 found = find_sources(
-                    body, sentence.start, sentence.end, self.sources, self.agency_mentions, self.outlet_mentions,
+                    body,
+                    sentence.start,
+                    sentence.end,
+                    self.sources,
+                    self.agency_mentions,
+                    self.outlet_mentions,
                     granted_by=(context_report.key if context_report else self.doc.key),
-                    via=context_report.key if context_report else None, persons=self.persons,
-                )  # fmt: skip
-                attributions = self.speech.read(sentence, self.masked, found, self.agency_mentions,
-                                                self.outlet_mentions, reports, index == 0)  # fmt: skip
+                    via=context_report.key if context_report else None,
+                    persons=self.persons,
+                    masked=self.masked,
+                )
+                attributions = self.speech.read(
+                    sentence,
+                    self.masked,
+                    found,
+                    self.agency_mentions,
+                    self.outlet_mentions,
+                    reports,
+                    index == 0,
+                )
                 self._figures(sentence, found, attributions, reports)
-                find_comment_requests(self.masked, sentence.start, sentence.end, self.agency_mentions, self.comments)
+                find_comment_requests(
+                    self.masked, sentence.start, sentence.end, self.agency_mentions, self.comments
+                )
                 for mission in find_missions(body, sentence.start, sentence.end, self.agency_mentions):
                     document = self.doc
                     for agency, page, _span in pages:
@@ -208,7 +272,7 @@ class _Reader:
         self._corrected_article()
 
     def _briefing_vias(self) -> None:
-        """"Homan said on April 28 that ..." then "he told reporters during a press briefing": the
+        """ "Homan said on April 28 that ..." then "he told reporters during a press briefing": the
         briefing is how the first statement came too."""
         for attribution in self.speech.attributions:
             doc_key = attribution.speaker.speech_document
@@ -222,38 +286,68 @@ class _Reader:
     def _corrected_article(self) -> None:
         """A correction cites the article it corrects: the outlet's own, in the record if there."""
         body = self.article.body
-        first = body[self.article.paragraphs[0].start : self.article.paragraphs[0].end] if self.article.paragraphs else ""
-        if not (re.match(r"\s*correction\b", self.doc.title, re.I) or re.match(r"\s*correction\b", first, re.I)):
+        first = (
+            body[self.article.paragraphs[0].start : self.article.paragraphs[0].end]
+            if self.article.paragraphs
+            else ""
+        )
+        if not (
+            re.match(r"\s*correction\b", self.doc.title, re.I) or re.match(r"\s*correction\b", first, re.I)
+        ):
             return
-        if not re.search(r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I):
+        if not re.search(
+            r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I
+        ):
             return
         words = set(re.findall(r"[a-z]{4,}", self.doc.title.lower())) - {"correction"}
-        candidates = [d for d in self.known.documents if d.outlet == self.doc.outlet and d.id != self.doc.match]
+        candidates = [
+            d for d in self.known.documents if d.outlet == self.doc.outlet and d.id != self.doc.match
+        ]
         candidates.sort(key=lambda d: len(words & set(re.findall(r"[a-z]{4,}", d.title.lower()))))
-        span = re.search(r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I).span()
+        span = re.search(
+            r"\b(?:earlier|previous)\s+version\s+of\s+this\s+(?:article|story|report)", body, re.I
+        ).span()
         if candidates and words & set(re.findall(r"[a-z]{4,}", candidates[-1].title.lower())):
             chosen = candidates[-1]
-            self.documents.cite(f"corrected:{chosen.id}", kind=chosen.kind, outlet=chosen.outlet, title=chosen.title,
-                                published=None, span=span)  # fmt: skip
+            self.documents.cite(
+                f"corrected:{chosen.id}",
+                kind=chosen.kind,
+                outlet=chosen.outlet,
+                title=chosen.title,
+                published=None,
+                span=span,
+            )
             return
         title = re.sub(r"^\s*correction:?\s*", "", self.doc.title, flags=re.I) or "The article corrected"
-        doc = self.documents.cite("corrected:new", kind="article", outlet=self.doc.outlet, title=title,
-                                  published=None, span=span)  # fmt: skip
+        doc = self.documents.cite(
+            "corrected:new", kind="article", outlet=self.doc.outlet, title=title, published=None, span=span
+        )
         doc.question = "The article this corrects: give its title and link."
 
     def _turn(self, paragraph, reports_here: list[DocRef]) -> None:
         body = self.article.body
         label = paragraph.speaker_label
         for sentence in paragraph.sentences:
-            reports = find_reports(body, sentence.start, sentence.end, self.masked, self.outlet_mentions,
-                                   self.documents, self.context, self.outlet.key if self.outlet else None)  # fmt: skip
+            reports = find_reports(
+                body,
+                sentence.start,
+                sentence.end,
+                self.masked,
+                self.outlet_mentions,
+                self.documents,
+                self.context,
+                self.outlet.key if self.outlet else None,
+            )
             reports_here.extend(r.document for r in reports)
         if label in ("Q", "A") and label == "Q":
             return
         surname = label.split()[-1].title().replace("’", "'")
         speaker = self.persons.get(surname)
         if speaker is None:
-            known = next((s for s in self.known.sources if s.kind == "person" and s.name.split()[-1:] == [surname]), None)
+            known = next(
+                (s for s in self.known.sources if s.kind == "person" and s.name.split()[-1:] == [surname]),
+                None,
+            )
             name = known.name if known else surname
             speaker = self.sources.add(SourceRef(key=name, kind="person", name=name), f"person:{surname}")
             if known is None:
@@ -288,8 +382,12 @@ class _Reader:
         if earlier:
             return earlier[-1].speaker, earlier[-1].via, None
         state = self.speech.state
-        if state.last_dataset is not None and state.last_dataset.spans and self.article.paragraph_at(state.last_dataset.spans[-1][0]) is not None \
-                and self.article.paragraph_at(state.last_dataset.spans[-1][0]).number == sentence.paragraph:  # fmt: skip
+        if (
+            state.last_dataset is not None
+            and state.last_dataset.spans
+            and self.article.paragraph_at(state.last_dataset.spans[-1][0]) is not None
+            and self.article.paragraph_at(state.last_dataset.spans[-1][0]).number == sentence.paragraph
+        ):
             return state.last_dataset, self._paragraph_via(sentence), None
         return self._own_reporting(), self._paragraph_via(sentence), None
 
@@ -300,8 +398,12 @@ class _Reader:
     def _own_reporting(self) -> SourceRef:
         if self.own_reporting is None:
             name = self.outlet.name if self.outlet else "the outlet"
-            ref = SourceRef(key=f"{self.outlet.key if self.outlet else 'outlet'}-own-reporting", kind="outlet",
-                            description=f"{name}'s own reporting", outlet=self.outlet.key if self.outlet else None)  # fmt: skip
+            ref = SourceRef(
+                key=f"{self.outlet.key if self.outlet else 'outlet'}-own-reporting",
+                kind="outlet",
+                description=f"{name}'s own reporting",
+                outlet=self.outlet.key if self.outlet else None,
+            )
             ref.question = "The text does not say where this figure comes from."
             self.own_reporting = self.sources.add(ref, "outlet:own")
         return self.own_reporting
@@ -330,6 +432,7 @@ class _Writer:
     def __init__(self, reader: _Reader):
         self.r = reader
         self.proposals: list[Proposal] = []
+        self.dropped = 0
         a = reader.article
         self.span = a.to_source
 
@@ -346,10 +449,14 @@ class _Writer:
         outlets = self._outlets(documents, used_sources)
         dossier: dict = {"format": FORMAT}
         for name, items in (
-            ("agencies", agencies), ("outlets", outlets), ("documents", documents),
-            ("sources", [self._source(s) for s in used_sources]), ("claims", claims), ("figures", figures),
+            ("agencies", agencies),
+            ("outlets", outlets),
+            ("documents", documents),
+            ("sources", [i for i in map(self._source, used_sources) if i]),
+            ("claims", claims),
+            ("figures", figures),
             ("comment_requests", self._comments()),
-        ):  # fmt: skip
+        ):
             if items:
                 dossier[name] = items
         return Draft(dossier, self.proposals)
@@ -362,12 +469,14 @@ class _Writer:
             if source.kind == "dataset" and source.document is None:
                 internal = not source.description.endswith(" data")
                 doc = r.documents.cite(
-                    f"dataset:{source.key}", kind="other" if internal else "dataset", outlet=None,
+                    f"dataset:{source.key}",
+                    kind="other" if internal else "dataset",
+                    outlet=None,
                     title=source.description[:1].upper() + source.description[1:],
                     published=PartialDate(r.context.reference.year) if r.context.known else None,
                     span=source.spans[0] if source.spans else (0, 0),
                     by=self._via_of(source),
-                )  # fmt: skip
+                )
                 source.document = doc.key
         out = []
         for doc in r.documents.by_key.values():
@@ -376,7 +485,7 @@ class _Writer:
                 item["outlet"] = doc.outlet
             item["title"] = doc.title
             if doc.match and doc is not r.doc:
-                out.append(item)  # in the record: named, not rewritten
+                pass  # in the record: referred to by its id, never rewritten
             else:
                 if doc.published is not None:
                     item["published"] = _iso(doc.published)
@@ -387,8 +496,17 @@ class _Writer:
                 if doc.cites:
                     item["cites"] = list(dict.fromkeys(doc.cites))
                 out.append(item)
-            label = doc.title if doc is r.doc else f"{r.outlets.refs[doc.outlet].name if doc.outlet else doc.kind}: {doc.title}"
-            self.proposals.append(Proposal("documents", doc.key, label, self.spans(doc.spans), doc.match, doc.question))
+            if doc is r.doc and self.dropped:
+                note = f"{self.dropped} statement(s) name no agency and are left out of the draft."
+                doc.question = f"{doc.question} {note}" if doc.question else note
+            label = (
+                doc.title
+                if doc is r.doc
+                else f"{r.outlets.refs[doc.outlet].name if doc.outlet else doc.kind}: {doc.title}"
+            )
+            self.proposals.append(
+                Proposal("documents", doc.key, label, self.spans(doc.spans), doc.match, doc.question)
+            )
         return out
 
     def _via_of(self, source: SourceRef) -> DocRef | None:
@@ -411,8 +529,13 @@ class _Writer:
         out = []
         for key in dict.fromkeys(keys):
             ref = r.outlets.refs[key]
-            out.append({"id": ref.key, "name": ref.name, "kind": ref.kind})
-            self.proposals.append(Proposal("outlets", ref.key, ref.name, self.spans(spans.get(key, [])), ref.match, ref.question))
+            if ref.match is None:  # the record's are referred to by their ids
+                out.append({"id": ref.key, "name": ref.name, "kind": ref.kind})
+            self.proposals.append(
+                Proposal(
+                    "outlets", ref.key, ref.name, self.spans(spans.get(key, [])), ref.match, ref.question
+                )
+            )
         return out
 
     def _agencies(self, claims: list[dict]) -> list[dict]:
@@ -429,7 +552,12 @@ class _Writer:
         # A new agency's parent must exist: in the record, or proposed too.
         for key in list(keys):
             parent = r.agencies.refs[key].parent
-            while parent and parent not in keys and parent not in r.agencies.known_ids and parent in r.agencies.refs:
+            while (
+                parent
+                and parent not in keys
+                and parent not in r.agencies.known_ids
+                and parent in r.agencies.refs
+            ):
                 keys.append(parent)
                 parent = r.agencies.refs[parent].parent
         spans: dict[str, list] = {}
@@ -446,17 +574,27 @@ class _Writer:
             item["kind"] = ref.kind
             if ref.parent and (ref.parent in keys or ref.parent in r.agencies.known_ids):
                 item["parent"] = ref.parent
-            if ref.website and not ref.match:
-                item["website"] = ref.website
-            if key in missions_for:
-                existing = list(known[key].missions) if key in known else []
-                item["missions"] = [{k: v for k, v in m.items() if v is not None} for m in existing] + missions_for[key]
+            if ref.match:
+                # The record's agency, written exactly as it is stored (its missions too): importing
+                # the draft changes nothing about it but the missions the article adds.
+                stored = known[key]
+                if stored.website:
+                    item["website"] = stored.website
+                item["missions"] = [{k: v for k, v in m.items() if v is not None} for m in stored.missions]
+                item["missions"] += missions_for.get(key, [])
+            else:
+                if ref.website:
+                    item["website"] = ref.website
+                if key in missions_for:
+                    item["missions"] = missions_for[key]
             out.append(item)
             label = str(ref.name) + (f" ({ref.acronym})" if ref.acronym else "")
             question = ref.question
             if ref.match is None and ref.question is None:
                 question = "Not in the record yet: a new agency from Oversight's built-in list; check it."
-            self.proposals.append(Proposal("agencies", ref.key, label, self.spans(spans.get(key, [])), ref.match, question))
+            self.proposals.append(
+                Proposal("agencies", ref.key, label, self.spans(spans.get(key, [])), ref.match, question)
+            )
         return out
 
     def _missions(self) -> dict[str, list[dict]]:
@@ -465,7 +603,10 @@ class _Writer:
         out: dict[str, list[dict]] = {}
         for mission, document in r.missions:
             existing = known[mission.agency].missions if mission.agency in known else ()
-            if any(m.get("document") == document.key or normalise(m["text"]) == normalise(mission.text) for m in existing):
+            if any(
+                m.get("document") == document.key or normalise(m["text"]) == normalise(mission.text)
+                for m in existing
+            ):
                 continue  # already in the record
             if any(normalise(m["text"]) == normalise(mission.text) for m in out.get(mission.agency, [])):
                 continue
@@ -474,15 +615,34 @@ class _Writer:
                 item["as_of"] = _iso(r.date)
             out.setdefault(mission.agency, []).append(item)
             index = len(existing) + len(out[mission.agency]) - 1
-            self.proposals.append(Proposal("missions", f"{mission.agency}:{index}", mission.text,
-                                           self.spans([mission.span]), None, None))  # fmt: skip
+            self.proposals.append(
+                Proposal(
+                    "missions",
+                    f"{mission.agency}:{index}",
+                    mission.text,
+                    self.spans([mission.span]),
+                    None,
+                    None,
+                )
+            )
         return out
 
     # sources
 
-    def _source(self, source: SourceRef) -> dict:
+    def _source(self, source: SourceRef) -> dict | None:
         item: dict = {"id": source.key, "kind": source.kind}
-        fields = ("description", "count", "reason", "granted_by", "name", "title", "affiliation", "agency", "outlet", "document")
+        fields = (
+            "description",
+            "count",
+            "reason",
+            "granted_by",
+            "name",
+            "title",
+            "affiliation",
+            "agency",
+            "outlet",
+            "document",
+        )
         for name in fields:
             value = getattr(source, name)
             if value not in (None, ""):
@@ -493,8 +653,12 @@ class _Writer:
             pass
         if source.kind in ("person", "organisation") and not source.name:
             item["name"] = source.description
-        self.proposals.append(Proposal("sources", source.key, source.label, self.spans(source.spans), source.match, source.question))
-        return item
+        self.proposals.append(
+            Proposal(
+                "sources", source.key, source.label, self.spans(source.spans), source.match, source.question
+            )
+        )
+        return None if source.match else item  # the record's are referred to by their ids
 
     # claims and figures
 
@@ -515,7 +679,9 @@ class _Writer:
             else:
                 key = ("figure", figure.sentence.start)
                 if key not in groups:
-                    groups[key] = [Attribution(origin, figure.sentence.paragraph, figure.sentence, None, list(via))]
+                    groups[key] = [
+                        Attribution(origin, figure.sentence.paragraph, figure.sentence, None, list(via))
+                    ]
                 figure_claim[id(figure)] = key
         figure_keys = set(figure_claim.values())
         top = Counter(m.key for m in r.agency_mentions).most_common(1)
@@ -530,6 +696,7 @@ class _Writer:
                 text = text[:1199] + "…"
             agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
             if not agencies:
+                self.dropped += 1  # a claim is about at least one agency: said on the document
                 continue
             words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
             base = slug(" ".join(words) or "claim", 50)
@@ -550,8 +717,12 @@ class _Writer:
                     line["quote"] = body[a.quote[0] : a.quote[1]]
                 line["locator"] = f"para {a.paragraph}"
                 lines.append(line)
-            claim = {"id": claim_id, "kind": _claim_kind(text, key in figure_keys), "text": text,
-                     "agencies": agencies}  # fmt: skip
+            claim = {
+                "id": claim_id,
+                "kind": _claim_kind(text, key in figure_keys),
+                "text": text,
+                "agencies": agencies,
+            }
             if made is not None:
                 claim["made"] = _iso(made)
             claim["status"] = "unverified"
@@ -561,7 +732,9 @@ class _Writer:
             question = next((a.question for a in attributions if a.question), None)
             self.proposals.append(Proposal("claims", claim_id, text[:120], self.spans(spans), None, question))
         self._avoid_taken(claims, "claims")
-        claim_ids = {key: claim["id"] for key, claim in zip([k for k in groups if k in ids], claims, strict=True)}
+        claim_ids = {
+            key: claim["id"] for key, claim in zip([k for k in groups if k in ids], claims, strict=True)
+        }
         figures = []
         figure_ids: set[str] = set()
         for figure, origin, _via, _attribution in r.figures:
@@ -582,8 +755,15 @@ class _Writer:
             while figure_id in figure_ids:
                 figure_id, n = f"{base}-{n}", n + 1
             figure_ids.add(figure_id)
-            item = {"id": figure_id, "claim": claim_ids[key], "metric": figure.metric or "count", "value": value,
-                    "unit": figure.unit[:100], "period_start": _iso(start), "period_end": _iso(end)}  # fmt: skip
+            item = {
+                "id": figure_id,
+                "claim": claim_ids[key],
+                "metric": figure.metric or "count",
+                "value": value,
+                "unit": figure.unit[:100],
+                "period_start": _iso(start),
+                "period_end": _iso(end),
+            }
             basis = origin.description or origin.label
             if origin.speech_document:
                 basis = r.documents.by_key[origin.speech_document].title
@@ -609,9 +789,11 @@ class _Writer:
                 renamed[item["id"]] = f"{item['id']}-{n}"
                 item["id"] = renamed[item["id"]]
         self.proposals[:] = [
-            Proposal(p.section, renamed.get(p.key, p.key), p.label, p.spans, p.match, p.question) if p.section == section else p
+            Proposal(p.section, renamed.get(p.key, p.key), p.label, p.spans, p.match, p.question)
+            if p.section == section
+            else p
             for p in self.proposals
-        ]  # fmt: skip
+        ]
         if section == "claims":
             self._renamed_claims = renamed
 
@@ -623,7 +805,11 @@ class _Writer:
                 keys += [k for k in (a.speaker.affiliation, a.speaker.agency) if k]
         if not keys:
             paragraph = {a.paragraph for a in attributions}
-            keys = [m.key for m in r.agency_mentions if (p := r.article.paragraph_at(m.start)) and p.number in paragraph]
+            keys = [
+                m.key
+                for m in r.agency_mentions
+                if (p := r.article.paragraph_at(m.start)) and p.number in paragraph
+            ]
         return list(dict.fromkeys(keys))
 
     def _comments(self, propose: bool = True) -> list[dict]:
@@ -639,12 +825,22 @@ class _Writer:
             out.append(item)
             if propose:
                 label = f"{r.agencies.refs[found.agency].label}: {found.response}"
-                self.proposals.append(Proposal("comment_requests", f"{r.doc.key}:{found.agency}", label, self.spans(found.spans)))
+                self.proposals.append(
+                    Proposal(
+                        "comment_requests", f"{r.doc.key}:{found.agency}", label, self.spans(found.spans)
+                    )
+                )
         return out
 
 
-def propose(text: str, *, outlet: str | None = None, published: str | None = None, url: str | None = None,
-            known: KnownRecord | None = None) -> Draft:  # fmt: skip
+def propose(
+    text: str,
+    *,
+    outlet: str | None = None,
+    published: str | None = None,
+    url: str | None = None,
+    known: KnownRecord | None = None,
+) -> Draft:
     """Read an article (plain text or HTML) and propose a draft dossier. Never writes anything."""
     reader = _Reader(text, outlet, published, url, known or KnownRecord.empty())
     reader.read()

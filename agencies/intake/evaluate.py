@@ -2,8 +2,9 @@
 
 Each article of the manifest is proposed with `propose()` (the seed against an empty record, every
 follow-up against the record as the seed dossier leaves it, which is how they arrive) and its
-draft compared with the gold dossier written by hand. Articles marked `held_out` were written and
-frozen before the proposer existed and are reported apart: they were never used for tuning.
+draft compared with the gold dossier written by hand. Articles marked `held_out` are reported
+apart: they were never used for tuning (the first three were written and frozen before the
+proposer existed, the second batch after it, frozen before it was first run on them).
 
 Matching rules, per kind (an item of the draft is a true positive when it matches an item of the
 gold not matched yet; precision = TP / draft items, recall = TP / gold items):
@@ -51,7 +52,22 @@ from .known import KnownRecord
 
 GOLD = Path(__file__).resolve().parent.parent.parent / "tests" / "intake" / "gold"
 KINDS = ("sources", "quotes", "figures", "cited_reports", "agencies", "missions", "comment_requests")
-_GENERIC = {"the", "who", "with", "for", "from", "that", "and", "data", "said", "its", "his", "her", "their", "was"}
+_GENERIC = {
+    "the",
+    "who",
+    "with",
+    "for",
+    "from",
+    "that",
+    "and",
+    "data",
+    "said",
+    "its",
+    "his",
+    "her",
+    "their",
+    "was",
+}
 
 
 @dataclass
@@ -102,6 +118,25 @@ class _View:
                 if item.get("id") == key:
                     return item
         return None
+
+    def items(self, section: str) -> list[dict]:
+        """The section's entries, and the record's entries the dossier refers to (a draft names
+        what the record holds by its id only)."""
+        out = {item["id"]: item for item in self.data.get(section) or ()}
+        refs: list[str] = []
+        if section == "sources":
+            refs = [
+                line["origin"] for c in self.data.get("claims") or () for line in c.get("attributions") or ()
+            ]
+        elif section == "agencies":
+            refs = [a for c in self.data.get("claims") or () for a in c.get("agencies") or ()]
+            refs += [c["agency"] for c in self.data.get("comment_requests") or ()]
+            for source in self.items("sources"):
+                refs += [k for k in (source.get("affiliation"), source.get("agency")) if k]
+        for key in refs:
+            if key not in out and (found := self.find(section, key)) is not None:
+                out[key] = found
+        return list(out.values())
 
     @property
     def article(self) -> dict:
@@ -193,10 +228,8 @@ def _show(item) -> str:
 def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: str) -> dict[str, Score]:
     dv, gv = _View(draft_data, record), _View(gold_data, record)
     out: dict[str, Score] = {}
-    out["agencies"] = _pair(gold_data.get("agencies") or [], draft_data.get("agencies") or [], same_agency)
-    out["sources"] = _pair(
-        gold_data.get("sources") or [], draft_data.get("sources") or [], lambda g, d: same_source(g, gv, d, dv)
-    )
+    out["agencies"] = _pair(gv.items("agencies"), dv.items("agencies"), same_agency)
+    out["sources"] = _pair(gv.items("sources"), dv.items("sources"), lambda g, d: same_source(g, gv, d, dv))
     body = _quote_text(text)
 
     def quotes(view: _View) -> list[tuple]:
@@ -265,23 +298,30 @@ def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: 
             for m in a.get("missions") or ()
         }
         return [
-            (m, a) for a in view.data.get("agencies") or () for m in a.get("missions") or ()
+            (m, a)
+            for a in view.data.get("agencies") or ()
+            for m in a.get("missions") or ()
             if (a["id"], normalise(m["text"])) not in before
-        ]  # fmt: skip
+        ]
 
     out["missions"] = _pair(
-        missions(gv), missions(dv), lambda g, d: same_agency(g[1], d[1]) and _overlap(g[0]["text"], d[0]["text"], 1 / 3)
+        missions(gv),
+        missions(dv),
+        lambda g, d: same_agency(g[1], d[1]) and _overlap(g[0]["text"], d[0]["text"], 1 / 3),
     )
 
     def comments(view: _View) -> list[tuple]:
         article = view.article.get("id")
         return [
             (c, view.find("agencies", c["agency"]))
-            for c in view.data.get("comment_requests") or () if c["document"] == article
-        ]  # fmt: skip
+            for c in view.data.get("comment_requests") or ()
+            if c["document"] == article
+        ]
 
     out["comment_requests"] = _pair(
-        comments(gv), comments(dv), lambda g, d: same_agency(g[1], d[1]) and g[0]["response"] == d[0]["response"]
+        comments(gv),
+        comments(dv),
+        lambda g, d: same_agency(g[1], d[1]) and g[0]["response"] == d[0]["response"],
     )
     return out
 
@@ -299,8 +339,13 @@ def run(gold_dir: Path = GOLD) -> dict:
         record = None if is_seed else seed
         known = KnownRecord.empty() if is_seed else KnownRecord.from_dossier(seed)
         published = entry.get("published")
-        draft = propose(text, outlet=entry.get("outlet"), published=str(published) if published else None,
-                        url=entry.get("url"), known=known)  # fmt: skip
+        draft = propose(
+            text,
+            outlet=entry.get("outlet"),
+            published=str(published) if published else None,
+            url=entry.get("url"),
+            known=known,
+        )
         scores = score_article(draft.dossier, gold, record, text)
         split = "held_out" if entry["held_out"] else "tuned"
         for kind, score in scores.items():
@@ -314,6 +359,11 @@ def _fmt(value: float | None) -> str:
     return "  -  " if value is None else f"{value:.3f}"
 
 
+def _row(name: str, s: Score, width: int = 18) -> str:
+    rates = f"{_fmt(s.precision):>9} {_fmt(s.recall):>7} {_fmt(s.f1):>6}"
+    return f"  {name:<{width}} {rates}  {s.tp:3d} {s.fp:3d} {s.fn:3d}"
+
+
 def report(result: dict, *, misses: bool = False) -> str:
     lines = []
     for split, title in (("tuned", "Tuned on"), ("held_out", "Held out (never tuned on)"), ("all", "All")):
@@ -324,9 +374,17 @@ def report(result: dict, *, misses: bool = False) -> str:
         for kind in KINDS:
             s = result["totals"][split][kind]
             total.add(s)
-            lines.append(f"  {kind:<18} {_fmt(s.precision):>9} {_fmt(s.recall):>7} {_fmt(s.f1):>6}  {s.tp:3d} {s.fp:3d} {s.fn:3d}")
-        lines.append(f"  {'all kinds':<18} {_fmt(total.precision):>9} {_fmt(total.recall):>7} {_fmt(total.f1):>6}  {total.tp:3d} {total.fp:3d} {total.fn:3d}")
+            lines.append(_row(kind, s))
+        lines.append(_row("all kinds", total))
         lines.append("")
+    lines.append("Per article (all kinds)")
+    for article in result["articles"]:
+        total = Score()
+        for score in article["scores"].values():
+            total.add(score)
+        split = "held out" if article["split"] == "held_out" else "tuned"
+        lines.append(_row(f"{split:<9}{article['file']}", total, width=46))
+    lines.append("")
     if misses:
         # Only the tuned articles: the held-out ones are not looked at while tuning.
         for article in result["articles"]:

@@ -15,6 +15,7 @@ class KnownAgency:
     kind: str
     parent: str | None
     missions: tuple[dict, ...] = ()  # {"text", "document", "as_of"} as in a dossier, oldest first
+    website: str = ""
 
 
 @dataclass(frozen=True)
@@ -80,29 +81,56 @@ class KnownRecord:
             missions.setdefault(row["agency_id"], []).append(mission)
         agencies = tuple(
             KnownAgency(
-                row["slug"], row["name"], row["acronym"], row["kind"], row["parent__slug"],
+                row["slug"],
+                row["name"],
+                row["acronym"],
+                row["kind"],
+                row["parent__slug"],
                 tuple(missions.get(row["id"], ())),
+                row["website"],
             )
-            for row in m.Agency.objects.values("id", "slug", "name", "acronym", "kind", "parent__slug")
-        )  # fmt: skip
+            for row in m.Agency.objects.values(
+                "id", "slug", "name", "acronym", "kind", "parent__slug", "website"
+            )
+        )
         outlets = tuple(
             KnownOutlet(row["slug"], row["name"], row["kind"])
             for row in m.Outlet.objects.values("slug", "name", "kind")
         )
         sources = tuple(
             KnownSource(
-                id=row["slug"], kind=row["kind"], name=row["name"], title=row["title"],
-                description=row["description"], count=row["count"], reason=row["reason"],
-                granted_by=row["granted_by__slug"], affiliation=row["affiliation__slug"],
-                agency=row["agency__slug"], outlet=row["outlet__slug"], document=row["document__slug"],
+                id=row["slug"],
+                kind=row["kind"],
+                name=row["name"],
+                title=row["title"],
+                description=row["description"],
+                count=row["count"],
+                reason=row["reason"],
+                granted_by=row["granted_by__slug"],
+                affiliation=row["affiliation__slug"],
+                agency=row["agency__slug"],
+                outlet=row["outlet__slug"],
+                document=row["document__slug"],
             )
             for row in m.Source.objects.values(
-                "slug", "kind", "name", "title", "description", "count", "reason", "granted_by__slug",
-                "affiliation__slug", "agency__slug", "outlet__slug", "document__slug",
+                "slug",
+                "kind",
+                "name",
+                "title",
+                "description",
+                "count",
+                "reason",
+                "granted_by__slug",
+                "affiliation__slug",
+                "agency__slug",
+                "outlet__slug",
+                "document__slug",
             )
-        )  # fmt: skip
+        )
         documents = tuple(
-            KnownDocument(row["slug"], row["kind"], row["title"], row["outlet__slug"], _date(row["published"]))
+            KnownDocument(
+                row["slug"], row["kind"], row["title"], row["outlet__slug"], _date(row["published"])
+            )
             for row in m.Document.objects.values("slug", "kind", "title", "outlet__slug", "published")
         )
         return cls(agencies, outlets, sources, documents, taken=_taken_in_database)
@@ -112,29 +140,43 @@ class KnownRecord:
         """The record as a dossier describes it (tests, the eval: a follow-up read after the seed)."""
         agencies = tuple(
             KnownAgency(
-                a["id"], a["name"], a.get("acronym") or "", a["kind"], a.get("parent"),
-                tuple({"text": x["text"], "document": x.get("document"), "as_of": _date(x.get("as_of"))}
-                      for x in a.get("missions") or ()),
+                a["id"],
+                a["name"],
+                a.get("acronym") or "",
+                a["kind"],
+                a.get("parent"),
+                tuple(
+                    {"text": x["text"], "document": x.get("document"), "as_of": _date(x.get("as_of"))}
+                    for x in a.get("missions") or ()
+                ),
+                a.get("website") or "",
             )
             for a in data.get("agencies") or ()
-        )  # fmt: skip
+        )
         outlets = tuple(KnownOutlet(o["id"], o["name"], o["kind"]) for o in data.get("outlets") or ())
         keys = ("name", "title", "description", "reason")
         sources = tuple(
             KnownSource(
-                id=s["id"], kind=s["kind"], count=s.get("count"),
-                granted_by=s.get("granted_by"), affiliation=s.get("affiliation"), agency=s.get("agency"),
-                outlet=s.get("outlet"), document=s.get("document"),
+                id=s["id"],
+                kind=s["kind"],
+                count=s.get("count"),
+                granted_by=s.get("granted_by"),
+                affiliation=s.get("affiliation"),
+                agency=s.get("agency"),
+                outlet=s.get("outlet"),
+                document=s.get("document"),
                 **{k: s.get(k) or "" for k in keys},
             )
             for s in data.get("sources") or ()
-        )  # fmt: skip
+        )
         documents = tuple(
             KnownDocument(d["id"], d["kind"], d["title"], d.get("outlet"), _date(d.get("published")))
             for d in data.get("documents") or ()
         )
         used = {
-            section: {item["id"] for item in data.get(section) or () if isinstance(item, dict) and "id" in item}
+            section: {
+                item["id"] for item in data.get(section) or () if isinstance(item, dict) and "id" in item
+            }
             for section in ("claims", "figures", "roles", "data_systems")
         }
         return cls(agencies, outlets, sources, documents, taken=lambda s, ids: used.get(s, set()) & set(ids))
@@ -152,5 +194,7 @@ def _date(value) -> str | None:
 def _taken_in_database(section: str, ids: Collection[str]) -> set[str]:
     from agencies import models as m
 
-    model = {"claims": m.Claim, "figures": m.Figure, "roles": m.ReportedRole, "data_systems": m.DataSystem}[section]
+    model = {"claims": m.Claim, "figures": m.Figure, "roles": m.ReportedRole, "data_systems": m.DataSystem}[
+        section
+    ]
     return set(model.objects.filter(slug__in=list(ids)).values_list("slug", flat=True)) if ids else set()

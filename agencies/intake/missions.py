@@ -27,7 +27,7 @@ class MissionFound:
 
 
 def _clean(text: str) -> str:
-    text = text.strip().strip("“”\"").strip()
+    text = text.strip().strip('“”"').strip()
     text = re.sub(r",?\s+not\s+[^,.;]+$", "", text)  # "..., not immigration crackdowns"
     return text.rstrip(" ,.;")
 
@@ -55,7 +55,11 @@ def find_missions(text: str, start: int, end: int, agency_mentions: list[Mention
                 continue
             mission = include.group("t")
         hint = "website" if re.search(r"website", rest[:120]) else None
-        out.append(MissionFound(agency, _clean(mission), (match.start(), min(end, match.end() + len(mission) + 60)), hint))
+        out.append(
+            MissionFound(
+                agency, _clean(mission), (match.start(), min(end, match.end() + len(mission) + 60)), hint
+            )
+        )
     for pattern in (_POSSESSIVE, _STATEMENT, _DESCRIBES):
         for match in pattern.finditer(text, start, end):
             agency = agency_before(match.start() + 1)
@@ -67,6 +71,8 @@ def find_missions(text: str, start: int, end: int, agency_mentions: list[Mention
             hint = "mission statement" if pattern is _STATEMENT else None
             if pattern is _POSSESSIVE and not quoted:
                 mission = mission if mission.startswith("to ") else f"to {mission}"
-            out.append(MissionFound(agency, _clean(mission), (match.start(), match.end() + len(mission)), hint))
+            out.append(
+                MissionFound(agency, _clean(mission), (match.start(), match.end() + len(mission)), hint)
+            )
     del sentence
     return out

@@ -75,11 +75,15 @@ class AgencyIndex:
         by_name = {normalise(a.name): a for a in known.agencies}
         gazetteer_to_key: dict[str, str] = {}
         for agency in known.agencies:
-            ref = AgencyRef(agency.id, agency.name, agency.acronym, agency.kind, agency.parent, match=agency.id)
+            ref = AgencyRef(
+                agency.id, agency.name, agency.acronym, agency.kind, agency.parent, match=agency.id
+            )
             self.refs[agency.id] = ref
             self._add_forms(ref, ())
         for entry in AGENCIES:
-            found = (entry.acronym and by_acronym.get(entry.acronym.upper())) or by_name.get(normalise(entry.name))
+            found = (entry.acronym and by_acronym.get(entry.acronym.upper())) or by_name.get(
+                normalise(entry.name)
+            )
             if found:
                 gazetteer_to_key[entry.id] = found.id
                 self._add_forms(self.refs[found.id], entry.short_forms)
@@ -109,8 +113,15 @@ class AgencyIndex:
             self.forms.setdefault(ref.acronym, ref.key)
         self._pattern = None
 
-    def add_new(self, name: str, acronym: str, kind: str, parent: str | None, question: str,
-                forms: tuple[str, ...] = ()) -> AgencyRef:  # fmt: skip
+    def add_new(
+        self,
+        name: str,
+        acronym: str,
+        kind: str,
+        parent: str | None,
+        question: str,
+        forms: tuple[str, ...] = (),
+    ) -> AgencyRef:
         for ref in self.refs.values():
             if normalise(ref.name) == normalise(name):
                 self._add_forms(ref, forms)
@@ -123,12 +134,16 @@ class AgencyIndex:
     def pattern(self) -> re.Pattern:
         if self._pattern is None:
             forms = sorted(self.forms, key=len, reverse=True)
-            self._pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])")
+            self._pattern = re.compile(
+                r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in forms) + r")(?![\w-])"
+            )
         return self._pattern
 
     def find(self, text: str) -> list[Mention]:
         """Mentions by name, acronym or short form, then 'the department' / 'the agency'."""
-        mentions = [Mention(m.start(), m.end(), self.forms[m.group(0)]) for m in self.pattern().finditer(text)]
+        mentions = [
+            Mention(m.start(), m.end(), self.forms[m.group(0)]) for m in self.pattern().finditer(text)
+        ]
         # "Department of Homeland Security (DHS)": one mention, not two.
         generic = re.compile(r"\b[Tt]he\s+(department|agency|service|inspector general(?:['’]s office)?)\b")
         for match in generic.finditer(text):
@@ -161,9 +176,46 @@ _PART_OF = re.compile(
 )
 
 
+_LOCAL = re.compile(
+    r"(?P<place>(?:[A-Z][a-z]+\s+){1,3}(?:County|City|Parish))\s+"
+    r"(?P<office>[Ss]heriff['’]s\s+[Oo]ffice|[Pp]rosecutor['’]s\s+[Oo]ffice|[Pp]olice\s+[Dd]epartment|"
+    r"[Dd]istrict\s+[Aa]ttorney['’]s\s+[Oo]ffice|[Jj]ail)"
+)
+_LOCAL_SHORT = re.compile(
+    r"\b[Tt]he\s+(?P<office>sheriff['’]s\s+office|prosecutor['’]s\s+office|police\s+department)\b"
+)
+_PLACE = re.compile(r"\b(?P<place>(?:[A-Z][a-z]+\s+){1,3}(?:County|City|Parish))\b")
+
+
+def find_local_agencies(text: str, index: AgencyIndex) -> None:
+    """A county's or city's offices ("Macomb County prosecutor's office"; "the sheriff's office"
+    once the text names the county): new agencies, with a question."""
+    found = []
+    for match in _LOCAL.finditer(text):
+        found.append((" ".join(match.group("place").split()), match.group("office"), match.group(0)))
+    place = _PLACE.search(text)
+    for match in _LOCAL_SHORT.finditer(text):
+        if place is not None:
+            found.append(
+                (" ".join(place.group("place").split()), match.group("office"), match.group("office"))
+            )
+    for where, office, form in found:
+        office = " ".join(w.capitalize() if w not in ("of",) else w for w in office.replace("’", "'").split())
+        kind = "law_enforcement" if re.search(r"Sheriff|Police|Jail", office) else "other"
+        index.add_new(
+            f"{where} {office}",
+            "",
+            kind,
+            None,
+            "A local agency, new to the record: check its name.",
+            forms=(form, form[0].upper() + form[1:], form[0].lower() + form[1:]),
+        )
+
+
 def find_new_agencies(text: str, index: AgencyIndex) -> None:
     """Agencies the text names as part of another ("the Postal Service's Office of Inspector
     General"): proposed as new, with that parent, and a question."""
+    find_local_agencies(text, index)
     for match in _OFFICE_OF.finditer(text):
         parent = _resolve(match.group("parent"), index)
         if parent is None:
@@ -184,8 +236,14 @@ def find_new_agencies(text: str, index: AgencyIndex) -> None:
         parent = _resolve(match.group("parent"), index)
         if parent is None or child in index.forms:
             continue
-        index.add_new(child, "", "component", parent.key, f"New agency, part of {parent.name} as the text says.",
-                      forms=(child,))  # fmt: skip
+        index.add_new(
+            child,
+            "",
+            "component",
+            parent.key,
+            f"New agency, part of {parent.name} as the text says.",
+            forms=(child,),
+        )
 
 
 def _resolve(name: str, index: AgencyIndex) -> AgencyRef | None:
@@ -235,7 +293,9 @@ class OutletIndex:
                 return ref
         if kind is None:
             kind = _outlet_kind(name)
-        ref = OutletRef(self._free_key(slug(name)), name.strip(), kind, question="New outlet: check its name and kind.")
+        ref = OutletRef(
+            self._free_key(slug(name)), name.strip(), kind, question="New outlet: check its name and kind."
+        )
         self.refs[ref.key] = ref
         self.forms.setdefault(name, ref.key)
         return ref
@@ -244,9 +304,15 @@ class OutletIndex:
         """Where an agency publishes (its website, its press releases): a government outlet."""
         name = normalise(agency.name)
         for ref in self.refs.values():
-            if ref.kind == "government" and (normalise(ref.name) == name or normalise(ref.name).startswith(name + " press")):
+            if ref.kind == "government" and (
+                normalise(ref.name) == name or normalise(ref.name).startswith(name + " press")
+            ):
                 return ref
-        wanted = "The White House press office" if agency.key == "white-house" or agency.name == "The White House" else agency.name
+        wanted = (
+            "The White House press office"
+            if agency.key == "white-house" or agency.name == "The White House"
+            else agency.name
+        )
         for ref in self.refs.values():
             if normalise(ref.name) == normalise(wanted) and ref.kind == "government":
                 return ref
@@ -261,8 +327,10 @@ class OutletIndex:
         seen = {m.key: m.start for m in reversed(mentions)}
         for alias, key in self.weak.items():
             for match in re.finditer(r"(?<![\w-])" + re.escape(alias) + r"(?![\w-])", text):
-                if key in seen and seen[key] < match.start() and not any(
-                    m.start <= match.start() < m.end for m in mentions
+                if (
+                    key in seen
+                    and seen[key] < match.start()
+                    and not any(m.start <= match.start() < m.end for m in mentions)
                 ):
                     mentions.append(Mention(match.start(), match.end(), key))
         return sorted(mentions, key=lambda m: m.start)
@@ -270,10 +338,18 @@ class OutletIndex:
 
 def _outlet_kind(name: str) -> str:
     words = name.split()
-    if any(w in ("University", "Institute", "Project", "College", "Lab", "Laboratory", "Center") for w in words):
+    if any(
+        w in ("University", "Institute", "Project", "College", "Lab", "Laboratory", "Center") for w in words
+    ):
         return "academic"
-    if any(w in ("Union", "Association", "Foundation", "Council", "Coalition", "Alliance", "League") for w in words):
+    if any(
+        w in ("Union", "Association", "Foundation", "Council", "Coalition", "Alliance", "League")
+        for w in words
+    ):
         return "ngo"
-    if any(w in ("Department", "Agency", "Administration", "Bureau", "Service", "Office", "Committee") for w in words):
+    if any(
+        w in ("Department", "Agency", "Administration", "Bureau", "Service", "Office", "Committee")
+        for w in words
+    ):
         return "government"
     return "news"

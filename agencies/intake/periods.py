@@ -35,6 +35,9 @@ DATE = (
 )
 _DATE_RE = re.compile(DATE)
 _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAY = re.compile(r"\b(?:on\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+_RELATIVE = re.compile(r"\b(this|last|earlier this|next)\s+(month|year)\b")
+_TODAY = re.compile(r"\btoday\b")
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ def _date_from(match: re.Match, context: Context | None) -> PartialDate | None:
         month_text = groups.get("m1") or groups.get("m2")
         day_text = groups.get("d1") or groups.get("d2")
         year_text = groups.get("y1") or groups.get("y2")
-        month = MONTHS[month_text.rstrip(".").lower()[:4 if month_text.lower().startswith("sept") else 3]]
+        month = MONTHS[month_text.rstrip(".").lower()[: 4 if month_text.lower().startswith("sept") else 3]]
         day_ = int(re.sub(r"\D", "", day_text)) if day_text else None
         if year_text:
             year = int(year_text)
@@ -127,11 +130,13 @@ def parse_date(text: str, *, loose: bool = False, context: Context | None = None
     if not match:
         return None
     rest = text[match.end() :].strip(" ,")
-    if rest and not (loose and re.fullmatch(r"(?:at\s+)?[\d:]+\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?", rest, re.I)):
+    if rest and not (
+        loose and re.fullmatch(r"(?:at\s+)?[\d:]+\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?", rest, re.I)
+    ):
         return None
-    if not (match.group("y1") or match.group("y2") or match.group("iso") or match.group("us")):
-        if context is None:
-            return None
+    has_year = match.group("y1") or match.group("y2") or match.group("iso") or match.group("us")
+    if not has_year and context is None:
+        return None
     return _date_from(match, context)
 
 
@@ -155,16 +160,10 @@ def find_dates(text: str, start: int, end: int, context: Context) -> list[DateMe
         if value is not None:
             out.append(DateMention(value, match.start(), match.end()))
     ref = context.reference
-    for match in re.finditer(
-        r"\b(?:on\s+)?(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b", text[:end]
-    ):
-        if match.start() < start:
-            continue
+    for match in _WEEKDAY.finditer(text, start, end):
         back = (ref.weekday() - _WEEKDAYS[match.group("weekday").lower()]) % 7
         out.append(DateMention(day(ref - dt.timedelta(days=back)), match.start(), match.end()))
-    for match in re.finditer(r"\b(this|last|earlier this|next)\s+(month|year)\b", text[:end]):
-        if match.start() < start:
-            continue
+    for match in _RELATIVE.finditer(text, start, end):
         which, unit = match.group(1), match.group(2)
         if unit == "month":
             shifted = add_months(ref.replace(day=1), -1 if which == "last" else 0)
@@ -172,8 +171,8 @@ def find_dates(text: str, start: int, end: int, context: Context) -> list[DateMe
         else:
             value = PartialDate(ref.year - (1 if which == "last" else 0))
         out.append(DateMention(value, match.start(), match.end()))
-    for match in re.finditer(r"\btoday\b", text[:end]):
-        if match.start() >= start and context.known:
+    for match in _TODAY.finditer(text, start, end):
+        if context.known:
             out.append(DateMention(day(ref), match.start(), match.end()))
     return sorted(out, key=lambda d: d.start)
 
@@ -188,12 +187,29 @@ class Period:
 
 
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
-_QUARTER = re.compile(rf"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+of\s+(?:fiscal\s+)?({_YEAR})")
+_QUARTER = re.compile(
+    rf"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter\s+of\s+(?:fiscal\s+)?({_YEAR})"
+)
 _FISCAL = re.compile(rf"\bfiscal(?:\s+year)?\s+({_YEAR})\b|\bFY\s?({_YEAR}|\d{{2}})\b")
-_BETWEEN = re.compile(rf"\b(?:between|from)\s+(?P<a>{DATE.replace('?P<', '?P<a_')}|{_YEAR})\s+(?:and|through|to|until|till|-|–)\s+(?P<b>{DATE.replace('?P<', '?P<b_')}|{_YEAR})")
-_SINCE = re.compile(rf"\bsince\s+(?:(?P<date>{DATE})|(?:the\s+|his\s+|her\s+|(?:the\s+)?(?:president|administration)['’]s\s+)?(?P<inauguration>inauguration)(?:\s+on\s+(?P<idate>{DATE.replace('?P<', '?P<i_')}))?|(?P<took>(?:he|she|the president|Trump|Biden)\s+took\s+office))")
-_FIRST = re.compile(r"\b(?:its|his|her|their|the(?:\s+\w+)?(?:['’]s)?|(?:the\s+)?(?:administration|president)['’]s)\s+first\s+(?:(?P<n>\d+)\s+(?P<unit>days|weeks|months)|(?P<one>month|week|year|hundred days))(?:\s+(?:in|of)\s+(?:office|the\s+administration))?")
-_FINAL_YEAR = re.compile(r"\b(?P<who>[A-Z][a-z]+)['’]s\s+(?:final|last)\s+year\b|\bthe\s+(?:previous|last)\s+administration['’]s\s+(?:final|last)\s+year\b")
+_A_DATE, _B_DATE, _I_DATE = (DATE.replace("?P<", f"?P<{p}_") for p in ("a", "b", "i"))
+_BETWEEN = re.compile(
+    rf"\b(?:between|from)\s+(?P<a>{_A_DATE}|{_YEAR})\s+(?:and|through|to|until|till|-|–)\s+"
+    rf"(?P<b>{_B_DATE}|{_YEAR})"
+)
+_SINCE = re.compile(
+    rf"\bsince\s+(?:(?P<date>{DATE})"
+    r"|(?:the\s+|his\s+|her\s+|(?:the\s+)?(?:president|administration)['’]s\s+)?(?P<inauguration>inauguration)"
+    rf"(?:\s+on\s+(?P<idate>{_I_DATE}))?"
+    r"|(?P<took>(?:he|she|the president|Trump|Biden)\s+took\s+office))"
+)
+_FIRST = re.compile(
+    r"\b(?:its|his|her|their|the(?:\s+\w+)?(?:['’]s)?|(?:the\s+)?(?:administration|president)['’]s)\s+first\s+"
+    r"(?:(?P<n>\d+)\s+(?P<unit>days|weeks|months)|(?P<one>month|week|year|hundred days))"
+    r"(?:\s+(?:in|of)\s+(?:office|the\s+administration))?"
+)
+_FINAL_YEAR = re.compile(
+    r"\b(?P<who>[A-Z][a-z]+)['’]s\s+(?:final|last)\s+year\b|\bthe\s+(?:previous|last)\s+administration['’]s\s+(?:final|last)\s+year\b"
+)
 _IN_YEAR = re.compile(rf"\bin\s+(?:all\s+of\s+|calendar\s+(?:year\s+)?)?({_YEAR})\b")
 _IN_MONTH = re.compile(rf"\b(?:in|during|for)\s+(?P<date>(?:{_MONTH})(?:\s+{_YEAR})?)\b")
 _SAME = re.compile(r"\b(?:over|in|during|for)\s+the\s+same\s+(?:period|time|months|quarter)\b")
@@ -212,7 +228,9 @@ def _date_in(match: re.Match, prefix: str, context: Context) -> PartialDate | No
     return _date_from(_Groups(), context)
 
 
-def find_periods(text: str, start: int, end: int, context: Context, *, said_on: PartialDate | None) -> list[Period]:
+def find_periods(
+    text: str, start: int, end: int, context: Context, *, said_on: PartialDate | None
+) -> list[Period]:
     """Every period written in text[start:end]. `said_on`: when the statement was made (for
     "since ..." periods, which run up to it), else the reference date."""
     out: list[Period] = []
@@ -228,17 +246,31 @@ def find_periods(text: str, start: int, end: int, context: Context, *, said_on: 
     for match in _FISCAL.finditer(segment, start):
         year = int(match.group(1) or match.group(2))
         year = year + 2000 if year < 100 else year
-        out.append(Period(day(dt.date(year - 1, 10, 1)), day(dt.date(year, 9, 30)), match.span(), match.group(0)))
+        out.append(
+            Period(day(dt.date(year - 1, 10, 1)), day(dt.date(year, 9, 30)), match.span(), match.group(0))
+        )
     for match in _BETWEEN.finditer(segment, start):
-        a = _date_in(match, "a_", context) if not re.fullmatch(_YEAR, match.group("a")) else PartialDate(int(match.group("a")))
-        b = _date_in(match, "b_", context) if not re.fullmatch(_YEAR, match.group("b")) else PartialDate(int(match.group("b")))
+        a = (
+            _date_in(match, "a_", context)
+            if not re.fullmatch(_YEAR, match.group("a"))
+            else PartialDate(int(match.group("a")))
+        )
+        b = (
+            _date_in(match, "b_", context)
+            if not re.fullmatch(_YEAR, match.group("b"))
+            else PartialDate(int(match.group("b")))
+        )
         if a is None or b is None:
             continue
         if not (match.group("a_y1") or match.group("a_y2")) and (match.group("b_y1") or match.group("b_y2")):
             a = _with_year(a, b.year if (a.month or 0) <= (b.month or 12) else b.year - 1)
         if b.end < a.start:
             continue
-        out.append(Period(a, b, match.span(), match.group(0), guess if not re.search(_YEAR, match.group(0)) else None))
+        out.append(
+            Period(
+                a, b, match.span(), match.group(0), guess if not re.search(_YEAR, match.group(0)) else None
+            )
+        )
     for match in _SINCE.finditer(segment, start):
         if match.group("date"):
             begin = _date_from(match, context)
@@ -258,7 +290,12 @@ def find_periods(text: str, start: int, end: int, context: Context, *, said_on: 
         if match.group("n"):
             n, unit = int(match.group("n")), match.group("unit")
         else:
-            n, unit = {"month": (1, "months"), "week": (1, "weeks"), "year": (1, "years"), "hundred days": (100, "days")}[match.group("one")]
+            n, unit = {
+                "month": (1, "months"),
+                "week": (1, "weeks"),
+                "year": (1, "years"),
+                "hundred days": (100, "days"),
+            }[match.group("one")]
         if unit == "days":
             last = first + dt.timedelta(days=n - 1)
         elif unit == "weeks":

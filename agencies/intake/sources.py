@@ -24,9 +24,21 @@ from .known import KnownRecord, KnownSource
 from .names import AgencyIndex, Mention
 
 COUNTS = {
-    "a": 1, "an": 1, "one": 1, "another": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "a dozen": 12,
-}  # fmt: skip
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "another": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a dozen": 12,
+}
 VAGUE_COUNTS = {"several", "multiple", "a few", "some", "a number of", "numerous"}
 
 ANONYMITY = re.compile(
@@ -46,7 +58,10 @@ _GROUP_NOUNS = (
     r"(?:people|persons|person|sources?|officials|individuals|employees|inspectors|officers|staffers|"
     r"agents|aides|insiders|workers|lawyers|advisers)"
 )
-_MODIFIERS = r"(?:current|former|senior|top|administration|government|federal|postal|immigration|White\s+House|U\.S\.|[A-Z]{2,6}|and|other|anonymous|congressional|law\s+enforcement)"
+_MODIFIERS = (
+    r"(?:current|former|senior|top|administration|government|federal|postal|immigration|White\s+House|"
+    r"U\.S\.|[A-Z]{2,6}|and|other|anonymous|congressional|law\s+enforcement)"
+)
 GROUP = re.compile(
     rf"\b(?P<count>[Oo]ne|[Tt]wo|[Tt]hree|[Ff]our|[Ff]ive|[Ss]ix|[Ss]even|[Ee]ight|[Nn]ine|[Tt]en|"
     rf"[Ss]everal|[Mm]ultiple|[Aa]\s+few|[Aa]\s+dozen|\d+|[Aa]n?)\s+"
@@ -63,16 +78,27 @@ ORGANISATION = re.compile(
     r"(?:\s+(?:of|for)\s+(?:[A-Z][\w'’-]+\s*){1,4})?)"
 )
 INTERNAL = re.compile(
-    r"\b(?P<desc>(?:internal\s+|agency\s+|leaked\s+)?(?:emails|e-mails|documents|records|memos|messages|"
-    r"files)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
+    r"\b(?P<desc>(?:[a-z]+\s+)?(?:emails|e-mails|documents|records|memos|messages|"
+    r"files)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z0-9][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
+)
+UNCOUNTED = re.compile(
+    r"(?:(?<=^)|(?<=[.;:,]\s)|(?<=according\sto\s)|(?<=citing\s))"
+    r"(?P<noun>[Pp]eople|[Oo]fficials|[Ss]ources|[Pp]ersons)\s+"
+    r"(?P<marker>familiar\s+with\s+(?:the\s+)?\w+|briefed\s+on\s+(?:the\s+)?\w+|with\s+knowledge\s+of\s+(?:the\s+)?\w+|"
+    r"close\s+to\s+(?:the\s+)?\w+)",
+    re.MULTILINE,
 )
 ANAPHORA = re.compile(
     r"\b(?P<word>[Tt]he\s+sources|[Tt]he\s+source|[Oo]ne\s+of\s+the\s+(?:officials|people|sources)|"
-    r"[Tt]he\s+official|[Tt]he\s+spokes(?:person|man|woman)|[Tt]he\s+(?:union|group|organi[sz]ation|"
+    r"[Tt]he\s+(?:former\s+|senior\s+)?official|[Tt]he\s+spokes(?:person|man|woman)|[Tt]he\s+(?:union|group|organi[sz]ation|"
     r"association|coalition|university)|[Tt]he\s+data|(?<![\w’'])(?:[Hh]e|[Ss]he|[Tt]hey)(?![\w’']))"
 )
 _PRESIDENT_AFFILIATION = re.compile(r"\b(?:Trump|Biden|the\s+president|the\s+administration)['’]s\b")
-_TITLE_AFFILIATIONS = {"postmaster general": "usps", "border czar": "white-house", "press secretary": "white-house"}
+_TITLE_AFFILIATIONS = {
+    "postmaster general": "usps",
+    "border czar": "white-house",
+    "press secretary": "white-house",
+}
 
 
 @dataclass
@@ -145,18 +171,25 @@ class Sources:
                 continue
             if ref.kind == "person" and normalise(known.name) == normalise(ref.name):
                 return known
-            if ref.kind == "person" and known.name and ref.surname and known.name.split()[-1] == ref.surname:
-                if ref.name.split()[0][0] == known.name.split()[0][0]:
-                    return known
+            same_surname = known.name and ref.surname and known.name.split()[-1] == ref.surname
+            if ref.kind == "person" and same_surname and ref.name.split()[0][0] == known.name.split()[0][0]:
+                return known
             if ref.kind == "organisation" and normalise(known.name) == normalise(ref.name):
                 return known
             if ref.kind == "agency" and known.agency == ref.agency:
                 return known
             if ref.kind == "official" and normalise(known.description) == normalise(ref.description):
                 return known
-            if ref.kind == "dataset" and normalise(_dataset_label(known.description)) == normalise(ref.description):
+            if ref.kind == "dataset" and normalise(_dataset_label(known.description)) == normalise(
+                ref.description
+            ):
                 return known
-            if ref.kind == "anonymous" and known.count == ref.count and ref.granted_by and known.granted_by == ref.granted_by:
+            if (
+                ref.kind == "anonymous"
+                and known.count == ref.count
+                and ref.granted_by
+                and known.granted_by == ref.granted_by
+            ):
                 return known
         return None
 
@@ -203,8 +236,33 @@ def _title_before(text: str, start: int, lower: int) -> tuple[str, int]:
     """The title written just before a name ("Secretary of Homeland Security Kristi Noem")."""
     tokens = list(re.finditer(r"[\w.’'&-]+", text[lower:start]))
     kept: list[re.Match] = []
-    stop = {"the", "a", "an", "said", "says", "told", "and", "or", "by", "to", "with", "from", "that",
-            "who", "as", "his", "her", "their", "its", "on", "in", "at", "for", "called", "wrote"}  # fmt: skip
+    stop = {
+        "the",
+        "a",
+        "an",
+        "said",
+        "says",
+        "told",
+        "and",
+        "or",
+        "by",
+        "to",
+        "with",
+        "from",
+        "that",
+        "who",
+        "as",
+        "his",
+        "her",
+        "their",
+        "its",
+        "on",
+        "in",
+        "at",
+        "for",
+        "called",
+        "wrote",
+    }
     for token in reversed(tokens):
         word = token.group(0)
         between = text[lower + token.end() : lower + (kept[-1].start() if kept else start - lower)]
@@ -215,7 +273,11 @@ def _title_before(text: str, start: int, lower: int) -> tuple[str, int]:
             continue
         if word.lower() in stop:
             break
-        if word.lower() in TITLE_WORDS or word[0].isupper() or (kept and kept[-1].group(0).lower() in TITLE_WORDS):
+        if (
+            word.lower() in TITLE_WORDS
+            or word[0].isupper()
+            or (kept and kept[-1].group(0).lower() in TITLE_WORDS)
+        ):
             kept.append(token)
             continue
         break
@@ -244,11 +306,22 @@ def _title_after(text: str, end: int) -> tuple[str, int]:
     return title, match.end() - (1 if match.group(0).endswith(",") else 0)
 
 
-def find_sources(text: str, start: int, end: int, registry: Sources, agency_mentions: list[Mention],
-                 outlet_mentions: list[Mention], *, granted_by: str | None, via: str | None,
-                 persons: dict[str, SourceRef]) -> list[SourceMention]:  # fmt: skip
-    """The source mentions in text[start:end] (quotes masked), registered in `registry`."""
-    masked = mask_quotes(text[:end])
+def find_sources(
+    text: str,
+    start: int,
+    end: int,
+    registry: Sources,
+    agency_mentions: list[Mention],
+    outlet_mentions: list[Mention],
+    *,
+    granted_by: str | None,
+    via: str | None,
+    persons: dict[str, SourceRef],
+    masked: str | None = None,
+) -> list[SourceMention]:
+    """The source mentions in text[start:end] (quotes masked), registered in `registry`.
+    `masked`: the whole text with its quotations masked (mask_quotes), computed once."""
+    masked = masked if masked is not None else mask_quotes(text)
     out: list[SourceMention] = []
     agencies = registry.agencies
 
@@ -264,9 +337,18 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
         lowered = masked[s:e].lower()
         for words, key in _TITLE_AFFILIATIONS.items():
             if words in lowered:
-                return agencies.forms.get("White House") if key == "white-house" else _acronym_key(agencies, key)
+                return (
+                    agencies.forms.get("White House") if key == "white-house" else _acronym_key(agencies, key)
+                )
         if "postal" in lowered:
             return _acronym_key(agencies, "usps")
+        if re.search(r"\b(?:department|agency)\b", lowered):
+            # "department spokesperson Chad Gilmartin": the department last named.
+            word = "department" if "department" in lowered else "agency"
+            for mention in reversed([m for m in agency_mentions if m.end <= s]):
+                ref = agencies.refs[mention.key]
+                if ref.is_department == (word == "department"):
+                    return ref.key
         return None
 
     # Anonymous groups: a count, a noun, and a sign of anonymity in the same sentence.
@@ -283,27 +365,56 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
         if noun in ("official", "person", "source", "inspector") and count is None:
             continue
         clause = sentence_rest[: marker.end()] if marker else ""
-        reason_match = REASON.search(sentence_rest[: (marker.end() if marker else 0) + 160]) if marker else None
+        reason_match = (
+            REASON.search(sentence_rest[: (marker.end() if marker else 0) + 160]) if marker else None
+        )
         reason = ""
         if reason_match:
             reason = next(g for g in reason_match.groups() if g).strip()
             reason = re.sub(r"^(?:not\s+authori[sz]ed)", "not authorized", reason)
         description = text[match.start() : match.end()]
-        if clause and not clause.lstrip().startswith(",") and re.match(r"\s+(?:who|familiar|with|close|briefed)", clause):
+        if (
+            clause
+            and not clause.lstrip().startswith(",")
+            and re.match(r"\s+(?:who|familiar|with|close|briefed)", clause)
+        ):
             description += clause.rstrip(" ,")
         description = re.split(r",\s|\s+(?:for\s+fear|because)\b", description)[0].strip()
         description = description[0].lower() + description[1:]
         mention_end = match.end() + (marker.end() if marker else 0)
         ref = SourceRef(
-            key=f"{count or 'several'}-{noun}", kind="anonymous", description=description, count=count,
-            reason=reason, granted_by=granted_by, affiliation=agency_in(match.start(), match.end()),
-        )  # fmt: skip
+            key=f"{count or 'several'}-{noun}",
+            kind="anonymous",
+            description=description,
+            count=count,
+            reason=reason,
+            granted_by=granted_by,
+            affiliation=agency_in(match.start(), match.end()),
+        )
         if count is None:
             ref.question = "The text does not say how many people this is."
         ref = registry.add(ref, f"anonymous:{normalise(description)}:{granted_by}")
         ref.via = ref.via or via
         ref.spans.append((match.start(), mention_end))
         out.append(SourceMention(match.start(), mention_end, ref))
+
+    # Groups without a count: "People briefed on the matter said ...".
+    for match in UNCOUNTED.finditer(masked, start, end):
+        if covered(match.start(), match.end()):
+            continue
+        description = text[match.start() : match.end()]
+        description = description[0].lower() + description[1:]
+        ref = SourceRef(
+            key=f"{match.group('noun').lower()}-{slug(match.group('marker'))[:30]}",
+            kind="anonymous",
+            description=description,
+            granted_by=granted_by,
+        )
+        ref.question = "The text does not say how many people this is."
+        ref = registry.add(ref, f"anonymous:{normalise(description)}:{granted_by}")
+        ref.via = ref.via or via
+        ref.spans.append(match.span())
+        out.append(SourceMention(match.start(), match.end(), ref))
 
     # Unnamed officials, one at a time ("a senior DHS official").
     for match in OFFICIAL.finditer(masked, start, end):
@@ -320,9 +431,13 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
         reason_match = REASON.search(rest[: marker.end() + 160]) if marker else None
         reason = next(g for g in reason_match.groups() if g).strip() if reason_match else ""
         ref = SourceRef(
-            key=description.split(" ", 1)[1], kind="official", description=description,
-            affiliation=affiliation, reason=reason, granted_by=granted_by if reason else None,
-        )  # fmt: skip
+            key=description.split(" ", 1)[1],
+            kind="official",
+            description=description,
+            affiliation=affiliation,
+            reason=reason,
+            granted_by=granted_by if reason else None,
+        )
         ref = registry.add(ref, f"official:{normalise(description)}")
         ref.via = ref.via or via
         mention_end = match.end() + (marker.end() if marker else 0)
@@ -333,7 +448,9 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
     taken_spans = [(m.start, m.end) for m in agency_mentions + outlet_mentions]
     for match in PERSON.finditer(masked, start, end):
         words = match.group("name").split()
-        while words and (words[0] in NOT_NAMES or words[0].rstrip(".") in ("Sen", "Rep", "Mr", "Ms", "Dr", "Gov")):
+        while words and (
+            words[0] in NOT_NAMES or words[0].rstrip(".") in ("Sen", "Rep", "Mr", "Ms", "Dr", "Gov")
+        ):
             words = words[1:]
         if len(words) < 2 or words[-1] in NOT_NAMES or any(w in ORGANISATION_WORDS for w in words):
             continue
@@ -347,15 +464,23 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
         title, title_start = _title_before(masked, name_start, max(start, name_start - 80))
         after, span_end = _title_after(masked, name_end)
         if not title:
-            pre = re.search(r"(?:^|[.;]\s|\s)(?:[Aa]n?|[Tt]he)\s+(?P<t>[^,.;]{3,60}),\s*$", masked[max(start, name_start - 70) : name_start])
+            pre = re.search(
+                r"(?:^|[.;]\s|\s)(?:[Aa]n?|[Tt]he)\s+(?P<t>[^,.;]{3,60}),\s*$",
+                masked[max(start, name_start - 70) : name_start],
+            )
             if pre and any(w.lower() in TITLE_WORDS for w in pre.group("t").split()):
                 title, title_start = pre.group("t"), max(start, name_start - 70) + pre.start("t")
         if after and not after.startswith("("):
-            title = after if not title else title
+            title = title or after
         elif after.startswith("("):
             title = f"{title} {after}".strip()
-        ref = SourceRef(key=name, kind="person", name=name, title=title.strip(),
-                        affiliation=agency_in(title_start, span_end) if title else None)  # fmt: skip
+        ref = SourceRef(
+            key=name,
+            kind="person",
+            name=name,
+            title=title.strip(),
+            affiliation=agency_in(title_start, span_end) if title else None,
+        )
         ref = registry.add(ref, f"person:{words[-1]}")
         if title and not ref.title:
             ref.title = title.strip()
@@ -365,10 +490,12 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
 
     # A surname alone, for someone already named ("Trump, who has vowed ..."; "Homan said").
     for surname, ref in list(persons.items()):
-        for match in re.finditer(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", masked[:end]):
-            if match.start() < start or covered(match.start(), match.end()):
+        for match in re.compile(rf"(?<![\w-]){re.escape(surname)}(?![\w-])").finditer(masked, start, end):
+            if covered(match.start(), match.end()):
                 continue
-            if re.match(r"(?:['’]s|\s+administration|\s+White\s+House)", masked[match.end() : match.end() + 16]):
+            if re.match(
+                r"(?:['’]s|\s+administration|\s+White\s+House)", masked[match.end() : match.end() + 16]
+            ):
                 continue
             out.append(SourceMention(match.start(), match.end(), ref))
 
@@ -379,24 +506,32 @@ def find_sources(text: str, start: int, end: int, registry: Sources, agency_ment
             continue
         agency = agencies.refs[key]
         description = f"{agency.label} data"
-        ref = registry.add(SourceRef(key=f"{agency.key}-data", kind="dataset", description=description), f"dataset:{key}")
+        ref = registry.add(
+            SourceRef(key=f"{agency.key}-data", kind="dataset", description=description), f"dataset:{key}"
+        )
         ref.spans.append((match.start(), match.end()))
         out.append(SourceMention(match.start(), match.end(), ref))
     for match in INTERNAL.finditer(masked, start, end):
         description = " ".join(text[match.start("desc") : match.end("desc")].split())
-        ref = registry.add(SourceRef(key=slug(" ".join(description.split()[:2])), kind="dataset", description=description),
-                           f"dataset:{normalise(description)}")  # fmt: skip
+        ref = registry.add(
+            SourceRef(key=slug(" ".join(description.split()[:2])), kind="dataset", description=description),
+            f"dataset:{normalise(description)}",
+        )
         ref.spans.append(match.span())
         out.append(SourceMention(match.start(), match.end(), ref))
 
     # Organisations (created when they speak).
     for match in ORGANISATION.finditer(masked, start, end):
         name = match.group("name").strip()
-        if covered(match.start(), match.end()) or any(s < match.end() and match.start() < e for s, e in taken_spans):
+        if covered(match.start(), match.end()) or any(
+            s < match.end() and match.start() < e for s, e in taken_spans
+        ):
             continue
         if len(name.split()) < 2:
             continue
-        ref = registry.add(SourceRef(key=name, kind="organisation", name=name), f"organisation:{normalise(name)}")
+        ref = registry.add(
+            SourceRef(key=name, kind="organisation", name=name), f"organisation:{normalise(name)}"
+        )
         ref.spans.append((match.start("name"), match.end("name")))
         out.append(SourceMention(match.start(), match.end(), ref))
 
@@ -412,12 +547,17 @@ def _acronym_key(agencies: AgencyIndex, acronym: str) -> str | None:
 
 
 def _dataset_pattern(agencies: AgencyIndex) -> re.Pattern:
+    cached = getattr(agencies, "_dataset_pattern", None)
+    if cached is not None and cached[0] == len(agencies.forms):
+        return cached[1]
     forms = "|".join(re.escape(f) for f in sorted(agencies.forms, key=len, reverse=True))
-    return re.compile(
+    pattern = re.compile(
         rf"\b(?:(?:[Dd]ata|[Ff]igures|[Ss]tatistics|[Nn]umbers|[Rr]ecords)\s+(?:from|released\s+by|published\s+by|compiled\s+by|"
         rf"provided\s+by|obtained\s+from)\s+(?:the\s+)?(?P<a1>{forms})(?![\w-])|(?<![\w-])(?P<a2>{forms})(?:['’]s)?\s+"
         rf"(?:own\s+)?(?:data|figures|statistics|records)\b)"
     )
+    agencies._dataset_pattern = (len(agencies.forms), pattern)
+    return pattern
 
 
 def _sentence_end(text: str, at: int, limit: int) -> int:

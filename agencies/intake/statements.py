@@ -27,18 +27,29 @@ SPEECH = re.compile(
     r"described|called|noted|suggested|suggests|show|shows|showed|revealed|reveals|indicate|indicates|"
     r"testified|asserted|contended|maintained|according\s+to|citing)\b"
 )
-_NOT_SPEECH = re.compile(r"(?:declined\s+to|did\s+not|didn['’]t|refused\s+to|would\s+not|could\s+not|not\s+to)\s*$")
+_NOT_SPEECH = re.compile(
+    r"(?:declined\s+to|did\s+not|didn['’]t|refused\s+to|would\s+not|could\s+not|not\s+to)\s*$"
+)
 _QUOTES = re.compile(r"“(?P<a>[^”]+)”|\"(?P<b>[^\"\n]+)\"")
+_X_DATE, _Y_DATE = (DATE.replace("?P<", f"?P<{p}_") for p in ("x", "y"))
 _SPEECH_DOC = re.compile(
-    rf"(?:during|at|in)\s+an?\s+(?:(?P<d1>{DATE.replace('?P<', '?P<x_')})\s+)?(?P<briefing>press\s+briefing|news\s+conference|"
-    r"press\s+conference|briefing|gaggle|town\s+hall)|(?P<reporters>told\s+reporters)|"
-    rf"in\s+an?\s+(?:(?P<d2>{DATE.replace('?P<', '?P<y_')})\s+)?(?P<release>press\s+release|news\s+release|statement|announcement)"
+    rf"(?:during|at|in)\s+an?\s+(?:(?P<d1>{_X_DATE})\s+)?"
+    r"(?P<briefing>press\s+briefing|news\s+conference|press\s+conference|briefing|gaggle|town\s+hall)"
+    r"|(?P<reporters>told\s+reporters)|"
+    rf"[Ii]n\s+an?\s+(?:(?P<d2>{_Y_DATE})\s+)?"
+    r"(?P<release>press\s+release|news\s+release|statement|announcement)"
     r"(?!\s+to\s+(?:The\s+|the\s+)?[A-Z])"
 )
-_AUDIT = re.compile(r"\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+")
-DENIAL = re.compile(r"\b(?:denied|denies|deny|does\s+not|did\s+not|is\s+not|are\s+not|only\s+(?:the|what)|shares\s+only|false|untrue)\b")
+_AUDIT = re.compile(
+    r"\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+"
+)
+DENIAL = re.compile(
+    r"\b(?:denied|denies|deny|does\s+not|did\s+not|is\s+not|are\s+not|only\s+(?:the|what)|shares\s+only|false|untrue)\b"
+)
 INTENT = re.compile(r"\b(?:vowed|pledged|promised|plans?\s+to|will|intends?\s+to|getting\s+started)\b")
-CHARACTERISATION = re.compile(r"\b(?:called|described|characteri[sz]ed|overreach|dragnet|scheme|most\s+secure)\b")
+CHARACTERISATION = re.compile(
+    r"\b(?:called|described|characteri[sz]ed|overreach|dragnet|scheme|most\s+secure)\b"
+)
 
 
 @dataclass
@@ -77,7 +88,9 @@ class State:
                 self.last_group = ref
             else:
                 self.last_anonymous_one = ref
-                self.last_singular = self.last_singular if self.last_singular and self.last_singular.kind == "person" else ref
+                self.last_singular = (
+                    self.last_singular if self.last_singular and self.last_singular.kind == "person" else ref
+                )
         if ref.kind == "organisation":
             self.last_organisation = ref
         if ref.kind == "dataset":
@@ -93,7 +106,7 @@ class State:
             return self.last_anonymous_one or self.last_group
         if word in ("the sources",) or word.startswith("one of the"):
             return self.last_group
-        if word in ("the official",) or word.startswith("the spokes"):
+        if word.endswith(" official") or word.startswith("the spokes"):
             return self.last_official
         if word == "the data":
             return self.last_dataset
@@ -130,8 +143,15 @@ def quotes_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
 class Speech:
     """Reads the speech in an article's sentences, one after the other."""
 
-    def __init__(self, article: Article, context: Context, sources: Sources, agencies: AgencyIndex,
-                 outlets: OutletIndex, documents: Documents):  # fmt: skip
+    def __init__(
+        self,
+        article: Article,
+        context: Context,
+        sources: Sources,
+        agencies: AgencyIndex,
+        outlets: OutletIndex,
+        documents: Documents,
+    ):
         self.article = article
         self.context = context
         self.sources = sources
@@ -145,8 +165,12 @@ class Speech:
 
     def agency_source(self, key: str, how: str = "") -> SourceRef:
         agency = self.agencies.refs[key]
-        ref = SourceRef(key=f"{key}-official", kind="agency", agency=key,
-                        description=f"{agency.name}{', ' + how if how else ''}")  # fmt: skip
+        ref = SourceRef(
+            key=f"{key}-official",
+            kind="agency",
+            agency=key,
+            description=f"{agency.name}{', ' + how if how else ''}",
+        )
         return self.sources.add(ref, f"agency:{key}")
 
     def _resolve(self, subject: Subject | None) -> SourceRef | None:
@@ -160,8 +184,14 @@ class Speech:
             return self.agency_source(subject.agency)
         return None
 
-    def subjects(self, start: int, end: int, found: list[SourceMention], agency_mentions: list[Mention],
-                 outlet_mentions: list[Mention]) -> list[Subject]:  # fmt: skip
+    def subjects(
+        self,
+        start: int,
+        end: int,
+        found: list[SourceMention],
+        agency_mentions: list[Mention],
+        outlet_mentions: list[Mention],
+    ) -> list[Subject]:
         out = [Subject(m.start, m.end, m.source, m.word) for m in found]
         for mention in agency_mentions:
             if start <= mention.start < end and not any(s.start <= mention.start < s.end for s in out):
@@ -171,7 +201,9 @@ class Speech:
                 out.append(Subject(mention.start, mention.end, outlet=mention.key))
         return sorted(out, key=lambda s: s.start)
 
-    def verb_subject(self, masked: str, verb: re.Match, subjects: list[Subject], sentence: Sentence) -> Subject | None:
+    def verb_subject(
+        self, masked: str, verb: re.Match, subjects: list[Subject], sentence: Sentence
+    ) -> Subject | None:
         word = verb.group("verb")
         after = [s for s in subjects if s.start >= verb.end() and s.start - verb.end() <= 40]
         if word.startswith("according") or word == "citing":
@@ -185,11 +217,15 @@ class Speech:
             if between:
                 return between[0]  # "“...,” the source said"
         clause_start = sentence.start
-        for marker in re.finditer(r";|\bthat\b|\bbut\b|\band\s+(?=[A-Z])", head):
+        for marker in re.finditer(
+            r";|\bthat\b|\bbut\b|\band\s+(?=[A-Z])|^[A-Z][^()]{0,60}\([^)]{1,40}\)\s+[-–—]\s+", head
+        ):
             clause_start = sentence.start + marker.end()
         before = [s for s in subjects if clause_start <= s.start and s.end <= verb.start()]
         # "According to Reuters, ...": the attribution phrase is not the clause's subject.
-        before = [s for s in before if not re.search(r"according\s+to\s+$", masked[max(0, s.start - 16) : s.start])]
+        before = [
+            s for s in before if not re.search(r"according\s+to\s+$", masked[max(0, s.start - 16) : s.start])
+        ]
         if before:
             return before[0]
         if clause_start > sentence.start:
@@ -199,17 +235,26 @@ class Speech:
 
     # --- one sentence ----------------------------------------------------------------------------
 
-    def read(self, sentence: Sentence, masked: str, found: list[SourceMention], agency_mentions: list[Mention],
-             outlet_mentions: list[Mention], reports: list[ReportMention], paragraph_start: bool) -> list[Attribution]:  # fmt: skip
+    def read(
+        self,
+        sentence: Sentence,
+        masked: str,
+        found: list[SourceMention],
+        agency_mentions: list[Mention],
+        outlet_mentions: list[Mention],
+        reports: list[ReportMention],
+        paragraph_start: bool,
+    ) -> list[Attribution]:
         body = self.article.body
         for mention in found:
             if mention.source is not None:
                 self.state.saw(mention.source)
         subjects = self.subjects(sentence.start, sentence.end, found, agency_mentions, outlet_mentions)
         verbs = [
-            v for v in SPEECH.finditer(masked, sentence.start, sentence.end)
+            v
+            for v in SPEECH.finditer(masked, sentence.start, sentence.end)
             if not _NOT_SPEECH.search(masked[max(sentence.start, v.start() - 20) : v.start()])
-        ]  # fmt: skip
+        ]
         said_on = self._said_on(masked, sentence, verbs)
         speakers: dict[int, SourceRef | None] = {}
         audits: dict[int, DocRef] = {}
@@ -228,18 +273,31 @@ class Speech:
         quotes = quotes_in(body, sentence.start, sentence.end)
         reporter_via = self._via_reports(reports)
         for quote in quotes:
-            if re.search(r"mission\s+(?:is|statement\s+says)\b[^“\"]{0,40}[“\"]?\s*$", body[max(sentence.start, quote[0] - 80) : quote[0]]):
+            if re.search(
+                r"mission\s+(?:is|statement\s+says)\b[^“\"]{0,40}[“\"]?\s*$",
+                body[max(sentence.start, quote[0] - 80) : quote[0]],
+            ):
                 continue  # a stated mission (missions.py), not a claim
             verb = self._verb_for(masked, quote, verbs, sentence)
             speaker = speakers.get(verb.start()) if verb is not None else None
             question = None
             if speaker is None and verb is None:
-                paragraph_speakers = [a.speaker for a in self.attributions + out if a.paragraph == sentence.paragraph and a.quote]
+                paragraph_speakers = [
+                    a.speaker
+                    for a in self.attributions + out
+                    if a.paragraph == sentence.paragraph and a.quote
+                ]
                 if paragraph_speakers:
                     speaker = paragraph_speakers[-1]
-                elif self.state.last_speaker and self.state.last_speaker_paragraph >= sentence.paragraph - 1 and paragraph_start:
+                elif (
+                    self.state.last_speaker
+                    and self.state.last_speaker_paragraph >= sentence.paragraph - 1
+                    and paragraph_start
+                ):
                     speaker = self.state.last_speaker
-                    question = "No speaker in this paragraph: the quotation is given to the previous paragraph's."
+                    question = (
+                        "No speaker in this paragraph: the quotation is given to the previous paragraph's."
+                    )
             if speaker is None:
                 continue
             out.append(self._attribution(speaker, sentence, quote, reporter_via, said_on, masked, question))
@@ -249,7 +307,11 @@ class Speech:
         if not out or any(v.group("verb") == "citing" for v in verbs):
             for verb in verbs:
                 speaker = speakers.get(verb.start())
-                if speaker is None or verb.group("verb") in ("called", "described") or speaker.key in quoted_speakers:
+                if (
+                    speaker is None
+                    or verb.group("verb") in ("called", "described")
+                    or speaker.key in quoted_speakers
+                ):
                     continue
                 via = [audits[verb.start()].key] if verb.start() in audits else reporter_via
                 attribution = self._attribution(speaker, sentence, None, via, said_on, masked, None)
@@ -263,7 +325,9 @@ class Speech:
             self.state.last_speaker_paragraph = sentence.paragraph
         self.attributions.extend(out)
         if reports:
-            self.state.reports_by_paragraph.setdefault(sentence.paragraph, []).extend(r.document for r in reports)
+            self.state.reports_by_paragraph.setdefault(sentence.paragraph, []).extend(
+                r.document for r in reports
+            )
         return out
 
     def turn(self, sentence: Sentence, speaker: SourceRef, quote: tuple[int, int]) -> Attribution:
@@ -277,11 +341,11 @@ class Speech:
 
     def _verb_for(self, masked: str, quote: tuple[int, int], verbs: list[re.Match], sentence: Sentence):
         closing = quote[1]
-        tail = masked[closing : closing + 80]
         for verb in verbs:
-            if verb.start() >= closing and re.fullmatch(r"[,.]?[”\"]?[,]?\s*(?:[^,.;”\"]{0,60}\s)?", masked[closing : verb.start()]):
-                if masked[closing : verb.start()].count("“") == 0 and verb.start() - closing <= len(tail):
-                    return verb
+            between = masked[closing : verb.start()]
+            right_after = re.fullmatch(r"[,.]?[”\"]?[,]?\s*(?:[^,.;”\"]{0,60}\s)?", between)
+            if verb.start() >= closing and right_after and "“" not in between and len(between) <= 80:
+                return verb
         before = [v for v in verbs if v.end() <= quote[0]]
         if before:
             return before[-1]
@@ -294,13 +358,19 @@ class Speech:
             for date in dates:
                 if 0 <= date.start - verb.end() <= 30 and date.date.day is not None:
                     return date.date
-                if verb.start() > date.end and verb.start() - date.end <= 40 and re.search(r"press\s+release|statement", masked[date.end : verb.start() + 60]):
+                if (
+                    verb.start() > date.end
+                    and verb.start() - date.end <= 40
+                    and re.search(r"press\s+release|statement", masked[date.end : verb.start() + 60])
+                ):
                     return date.date
         for date in dates:
             if re.search(r"(?:in\s+an?\s+)$", masked[max(0, date.start - 6) : date.start]) and date.date.day:
                 return date.date
         if re.search(r"\btoday\b", masked[sentence.start : sentence.end]) and self.context.known:
-            return PartialDate(self.context.reference.year, self.context.reference.month, self.context.reference.day)
+            return PartialDate(
+                self.context.reference.year, self.context.reference.month, self.context.reference.day
+            )
         return None
 
     def _via_reports(self, reports: list[ReportMention]) -> list[str]:
@@ -308,8 +378,16 @@ class Speech:
         chosen = told or reports
         return [chosen[0].document.key] if chosen else []
 
-    def _attribution(self, speaker: SourceRef, sentence: Sentence, quote, reporter_via: list[str], said_on,
-                     masked: str, question: str | None) -> Attribution:  # fmt: skip
+    def _attribution(
+        self,
+        speaker: SourceRef,
+        sentence: Sentence,
+        quote,
+        reporter_via: list[str],
+        said_on,
+        masked: str,
+        question: str | None,
+    ) -> Attribution:
         via = list(reporter_via)
         speech_doc = self._speech_document(speaker, sentence, masked, said_on)
         if not via and speech_doc is not None:
@@ -331,25 +409,35 @@ class Speech:
         dates = find_dates(masked, match.start(), match.end(), self.context)
         published = dates[0].date if dates else said_on
         if published is None and match.group("release") and self.context.known:
-            published = PartialDate(self.context.reference.year, self.context.reference.month, self.context.reference.day)
+            published = PartialDate(
+                self.context.reference.year, self.context.reference.month, self.context.reference.day
+            )
         if published is None:
             # "he told reporters during a press briefing": the day he said it, a paragraph earlier.
             for earlier in reversed(self.attributions):
-                if earlier.speaker is speaker and earlier.said_on and earlier.paragraph >= sentence.paragraph - 1:
+                if (
+                    earlier.speaker is speaker
+                    and earlier.said_on
+                    and earlier.paragraph >= sentence.paragraph - 1
+                ):
                     published = earlier.said_on
                     break
         outlet = self._speaker_outlet(speaker)
         briefing = match.group("briefing") or match.group("reporters")
         kind = "transcript" if briefing else "press_release"
         what = "briefing" if briefing else "statement"
-        title = (
-            f"{'Press briefing' if briefing else 'Statement'} by {speaker.label}"
-            + (f", {published.display()}" if published else "")
+        title = f"{'Press briefing' if briefing else 'Statement'} by {speaker.label}" + (
+            f", {published.display()}" if published else ""
         )
         doc = self.documents.cite(
-            f"{what}:{speaker.key}:{published or ''}", kind=kind, outlet=outlet, title=title,
-            published=published, span=match.span(), hint=published,
-        )  # fmt: skip
+            f"{what}:{speaker.key}:{published or ''}",
+            kind=kind,
+            outlet=outlet,
+            title=title,
+            published=published,
+            span=match.span(),
+            hint=published,
+        )
         if doc.match is None and published is None:
             doc.question = "When was this said? The text gives no date."
         speaker.speech_document = doc.key
@@ -367,13 +455,17 @@ class Speech:
         return None
 
     def audit(self, masked: str, verb_end: int, agency_key: str) -> DocRef | None:
-        """"according to an audit by the inspector general": the audit, cited, by the agency."""
+        """ "according to an audit by the inspector general": the audit, cited, by the agency."""
         match = _AUDIT.match(masked, verb_end)
         if not match:
             return None
         agency = self.agencies.refs[agency_key]
         outlet = self.outlets.for_agency(agency)
         return self.documents.cite(
-            f"{match.group('what')}:{agency_key}", kind="report", outlet=outlet.key,
-            title=f"{agency.name} {match.group('what')}", published=None, span=(verb_end, match.end()),
-        )  # fmt: skip
+            f"{match.group('what')}:{agency_key}",
+            kind="report",
+            outlet=outlet.key,
+            title=f"{agency.name} {match.group('what')}",
+            published=None,
+            span=(verb_end, match.end()),
+        )

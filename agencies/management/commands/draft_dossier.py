@@ -20,9 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("article", help="The article: a .txt or .html file, UTF-8.")
-        parser.add_argument("--output", "-o", metavar="PATH", help="Write the draft here (YAML; JSON if .json).")
-        parser.add_argument("--outlet", help="The outlet, when the text does not say (a name or an outlet id).")
-        parser.add_argument("--published", metavar="DATE", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD.")
+        parser.add_argument(
+            "--output", "-o", metavar="PATH", help="Write the draft here (YAML; JSON if .json)."
+        )
+        parser.add_argument(
+            "--outlet", help="The outlet, when the text does not say (a name or an outlet id)."
+        )
+        parser.add_argument(
+            "--published", metavar="DATE", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD."
+        )
         parser.add_argument("--url", help="The article's address.")
         parser.add_argument(
             "--no-record", action="store_true", help="Match against nothing: every entity is proposed as new."

@@ -14,10 +14,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", metavar="PATH", help="Also write the figures as JSON.")
-        parser.add_argument("--misses", action="store_true", help="List what was missed or extra (tuned articles only).")
+        parser.add_argument(
+            "--misses", action="store_true", help="List what was missed or extra (tuned articles only)."
+        )
         parser.add_argument("--gold", metavar="DIR", help="Another gold set (a folder with a manifest.yaml).")
 
-    def handle(self, *args, json: str | None = None, misses: bool = False, gold: str | None = None, **options):
+    def handle(
+        self, *args, json: str | None = None, misses: bool = False, gold: str | None = None, **options
+    ):
         result = evaluate.run(Path(gold) if gold else evaluate.GOLD)
         self.stdout.write(evaluate.report(result, misses=misses))
         if json:
