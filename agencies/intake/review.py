@@ -667,8 +667,8 @@ def _import(data: dict, actor):
     return dossier_import(**kwargs)
 
 
-def draft_record(*, actor, intake: m.IntakeDraft, post) -> str:
-    """Write the accepted part of `intake`, as `actor`, in one transaction; returns the summary.
+def draft_record(*, actor, intake: m.IntakeDraft, post):
+    """Write the accepted part of `intake`, as `actor`, in one transaction; returns the import's report.
 
     Raises PermissionDenied (the role, or someone else's draft), ReviewError (the decisions) or
     DossierError (what the importer refuses): in each case nothing is written and the draft stays."""
@@ -687,7 +687,7 @@ def draft_record(*, actor, intake: m.IntakeDraft, post) -> str:
         locked.state = m.IntakeState.RECORDED
         locked.report = report.summary()
         locked.save(update_fields=["state", "report", "updated_at"])
-    return locked.report
+    return report
 
 
 def draft_discard(*, actor, intake: m.IntakeDraft) -> None:

@@ -103,13 +103,16 @@ def intake_review(request, pk: int):
             return HttpResponseRedirect(reverse("agencies:intake_new"))
         else:
             try:
-                summary = review.draft_record(actor=request.user, intake=intake, post=request.POST)
+                report = review.draft_record(actor=request.user, intake=intake, post=request.POST)
             except review.ReviewError as exc:
                 errors = exc.messages
             except DossierError as exc:
                 errors = ["The record refused the draft, nothing was written:", *exc.errors[:50]]
             else:
-                messages.success(request, "Recorded. " + summary.replace("\n", " "))
+                messages.success(
+                    request,
+                    f"Recorded as one change of yours: {report.created} created, {report.updated} updated.",
+                )
                 return HttpResponseRedirect(reverse("agencies:intake_review", args=[intake.pk]))
     items = review.review_items(intake)
     if errors:
