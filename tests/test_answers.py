@@ -125,7 +125,7 @@ def test_the_admin_form_refuses_a_cycle(pair):
     assert "cycle" in " ".join(form.errors["answers"])
 
 
-def test_briefings_print_who_disputes_a_claim_by_its_number(db):
+def test_briefings_and_agency_pages_show_who_disputes_a_claim(db, admin_client):
     call_command("load_seeds", stdout=io.StringIO())
     enlisted = m.Claim.objects.get(slug="uspis-enlisted")
     denial = f.ClaimFactory(
@@ -142,6 +142,9 @@ def test_briefings_print_who_disputes_a_claim_by_its_number(db):
     html = briefing_html(data, fingerprint="0" * 64, generated=dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     assert f"Disputed by <b>C{denial_view.number}</b>: {DENIAL}" in html
     assert f"Answers <b>C{enlisted_view.number}</b>" in html
+    # The agency page: the role rests on the enlistment claim, which the denial disputes.
+    page = admin_client.get("/agencies/uspis/").content.decode()
+    assert "disputed by usps-denies" in page and DENIAL[:60] in page
 
 
 def dossier(*claims, agencies=("uspis",)):
