@@ -28,6 +28,7 @@ from django.db.models import (
     When,
 )
 
+from agencies import answers as answer_rules
 from agencies import selectors
 from agencies.models import (
     UNNAMED_KINDS,
@@ -83,10 +84,14 @@ def single_outlet() -> Q:
 
 
 def contested() -> Q:
-    """A line disputes the claim, or a figure it asserts is contested by another figure. Which
+    """A line disputes the claim, a claim answers it (a denial or a dispute not since refuted or
+    retracted), or a figure it asserts is contested by another figure. Which
     figures are contested is read first (selectors.contested_figure_claim_ids): a list of ids."""
     disputed = Exists(Attribution.objects.filter(claim=OuterRef("pk"), stance=Stance.DISPUTES))
-    return Q(disputed) | Q(pk__in=sorted(selectors.contested_figure_claim_ids()))
+    answered = Exists(
+        Claim.objects.filter(answers=OuterRef("pk")).exclude(status__in=answer_rules.SPENT_STATUSES)
+    )
+    return Q(disputed) | Q(answered) | Q(pk__in=sorted(selectors.contested_figure_claim_ids()))
 
 
 # --- Full-text search -----------------------------------------------------------------------------

@@ -71,6 +71,7 @@ class ClaimRow:
             flags.append(("single-outlet", "single outlet"))
         if self.contested:
             flags.append(("contested", "contested"))
+        flags += [("answered", f"disputed by {answer.slug}") for answer in self.evidence.disputed_by]
         if self.evidence.warnings:
             flags.append(("warning", "status vs evidence"))
         return flags
@@ -182,6 +183,11 @@ def export_record(row: ClaimRow) -> dict:
                 "locator": chain.locator,
             }
             for chain in evidence.chains
+        ],
+        "answers": evidence.answers.slug if evidence.answers else None,
+        "answered_by": [
+            {"id": answer.slug, "kind": answer.kind, "status": answer.status, "text": answer.text}
+            for answer in evidence.answered_by
         ],
     }
 

@@ -197,7 +197,7 @@ class ClaimFilter(django_filters.FilterSet):
     )
     contested = FlagFilter(
         condition=claim_conditions.contested,
-        label="Contested (a line disputes it, or a figure it gives is contested)",
+        label="Contested (a line or a claim disputes it, or a figure it gives is contested)",
     )
     made_after = PartialDateFilter(method="filter_made_after", label="Made on or after")
     made_before = PartialDateFilter(method="filter_made_before", label="Made on or before")

@@ -11,13 +11,14 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from agencies import answers as answer_rules
 from agencies.dates import PartialDate
 from agencies.models import (
     UNNAMED_KINDS,
@@ -70,12 +71,49 @@ class Chain:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A claim that answers (denies or disputes) another, as the answered claim's evidence shows it."""
+
+    claim_id: int
+    slug: str
+    kind: str
+    text: str
+    status: str
+
+    @property
+    def contests(self) -> bool:
+        return answer_rules.contests(self.status)
+
+    @property
+    def short_text(self) -> str:
+        return self.text if len(self.text) <= 80 else self.text[:79] + "…"
+
+    @property
+    def label(self) -> str:
+        """'disputed by usps-denies: USPS denies that …' (or '(refuted)' when it no longer contests)."""
+        spent = "" if self.contests else f" ({self.status})"
+        return f"disputed by {self.slug}{spent}: {self.short_text}"
+
+
+def _answer(claim: Claim) -> Answer:
+    return Answer(claim_id=claim.pk, slug=claim.slug, kind=claim.kind, text=claim.text, status=claim.status)
+
+
+@dataclass(frozen=True)
 class ClaimEvidence:
     chains: list[Chain]
     independent_origins: int
     anonymous_only: bool
     single_outlet: bool
     warnings: list[str]
+    # Claims that answer this one (denials, disputes), and the claim this one answers.
+    answered_by: list[Answer] = field(default_factory=list)
+    answers: Answer | None = None
+
+    @property
+    def disputed_by(self) -> list[Answer]:
+        """The answers that contest the claim: every one but those refuted or retracted."""
+        return [answer for answer in self.answered_by if answer.contests]
 
     @property
     def supporting(self) -> list[Chain]:
@@ -99,11 +137,18 @@ def _evidence_prefetches(prefix: str = "") -> list[Prefetch]:
             f"{prefix}attributions__hops",
             queryset=AttributionHop.objects.select_related("document__outlet").order_by("position", "id"),
         ),
+        # The claims answering these, and the one each answers (no query when none answers another).
+        Prefetch(f"{prefix}answered_by", queryset=Claim.objects.only(*_ANSWER_FIELDS).order_by("slug")),
+        Prefetch(f"{prefix}answers", queryset=Claim.objects.only(*_ANSWER_FIELDS)),
     ]
 
 
+_ANSWER_FIELDS = ("pk", "slug", "kind", "text", "status", "answers_id")
+
+
 def claims_with_evidence(qs: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
-    """Claims ready for claim_evidence: three queries in all, however many claims and lines."""
+    """Claims ready for claim_evidence: four queries in all (five when a claim answers another),
+    however many claims and lines."""
     if qs is None:
         qs = Claim.objects.all()
     return qs.prefetch_related(*_evidence_prefetches())
@@ -132,11 +177,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _status_warnings(status: str, chains: list[Chain], independent: int, single_outlet: bool) -> list[str]:
-    """Where the claim's status and its evidence disagree: never silently."""
+def _status_warnings(
+    status: str, chains: list[Chain], independent: int, single_outlet: bool, disputed_by: list[Answer] = ()
+) -> list[str]:
+    """Where the claim's status and its evidence disagree: never silently. A claim answered by a
+    denial or a dispute counts as disputed, as a disputing line would."""
     supporting = [chain for chain in chains if chain.stance == Stance.SUPPORTS]
     disputing = [chain for chain in chains if chain.stance == Stance.DISPUTES]
     warnings = []
+    if status in (ClaimStatus.CORROBORATED, ClaimStatus.CONFIRMED):
+        warnings += [f"marked {status} but {answer.label}" for answer in disputed_by]
     if not chains:
         warnings.append("no attribution: nothing traces this claim to a document")
     if status == ClaimStatus.CORROBORATED:
@@ -146,7 +196,7 @@ def _status_warnings(status: str, chains: list[Chain], independent: int, single_
             warnings.append("marked corroborated but every supporting line passes through one outlet")
     if status == ClaimStatus.CONFIRMED and not supporting:
         warnings.append("marked confirmed with no supporting line")
-    if status in (ClaimStatus.DISPUTED, ClaimStatus.REFUTED) and not disputing:
+    if status in (ClaimStatus.DISPUTED, ClaimStatus.REFUTED) and not disputing and not disputed_by:
         warnings.append(f"marked {status} with no disputing line")
     return warnings
 
@@ -161,12 +211,16 @@ def claim_evidence(claim: Claim) -> ClaimEvidence:
     anonymous_only = bool(supporting) and all(chain.origin_kind in UNNAMED_KINDS for chain in supporting)
     outlets = {chain.reporting_outlet_id for chain in supporting}
     single_outlet = len(outlets) == 1 and None not in outlets
+    answered_by = [_answer(answer) for answer in claim.answered_by.all()]
+    disputed_by = [answer for answer in answered_by if answer.contests]
     return ClaimEvidence(
         chains=chains,
         independent_origins=independent,
         anonymous_only=anonymous_only,
         single_outlet=single_outlet,
-        warnings=_status_warnings(claim.status, chains, independent, single_outlet),
+        warnings=_status_warnings(claim.status, chains, independent, single_outlet, disputed_by),
+        answered_by=answered_by,
+        answers=_answer(claim.answers) if claim.answers_id is not None else None,
     )
 
 
@@ -626,18 +680,26 @@ def _near_in_time(figures: Iterable[tuple[Figure, _Measure]]) -> Q:
 
 
 def contested_claim_ids(claims: Iterable[Claim]) -> set[int]:
-    """Which of these claims are contested: a line disputes the claim, or a figure it asserts is
-    contested by another figure anywhere in the record (contested_figures' rules).
+    """Which of these claims are contested: a line disputes the claim, a claim answers it (a denial,
+    a dispute), or a figure it asserts is contested by another figure anywhere in the record
+    (contested_figures' rules).
 
     For the rows of one page or one export chunk: two queries whatever the record's size, comparing
     the rows' figures only with those of the same metric near in time. The claims' figures must be
     prefetched (`prefetch_related("figures")`)."""
     claims = list(claims)
+    pks = [claim.pk for claim in claims]
+    # A claim answered by a denial or a dispute (not since refuted or retracted) is contested too.
     contested = set(
-        Attribution.objects.filter(claim__in=[claim.pk for claim in claims], stance=Stance.DISPUTES)
+        Attribution.objects.filter(claim__in=pks, stance=Stance.DISPUTES)
         .order_by()
         .values_list("claim_id", flat=True)
-        .distinct()
+        .union(
+            Claim.objects.filter(answers__in=pks)
+            .exclude(status__in=answer_rules.SPENT_STATUSES)
+            .order_by()
+            .values_list("answers_id", flat=True)
+        )
     )
     own = [
         (figure, measure)

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
 from agencies import permissions, rules
+from agencies.answers import AnswerCycle, check_answers
 from agencies.fields import encrypted_fields
 from agencies.models import (
     Agency,
@@ -313,6 +314,8 @@ def record_check(*, actor: Actor, instance: models.Model, reason: str = "") -> N
 
 
 def _claim_rules(*, actor: Actor, instance: Claim, stored: Claim | None, reason: str) -> None:
+    if instance.answers_id != (stored.answers_id if stored else None):
+        claim_check_answers(claim=instance, answers=instance.answers)
     current = stored.status if stored else None
     if current == instance.status:
         return
@@ -506,3 +509,29 @@ def user_set_role(
             reason=reason,
         )
     return user
+
+
+# Claims that answer claims
+
+
+def claim_check_answers(*, claim: Claim, answers: Claim | None) -> None:
+    """Refuse a claim answering itself, or answering a claim that (through others) answers it."""
+    if answers is None:
+        return
+    if answers.pk is None:
+        raise ValidationError({"answers": "Save the answered claim before linking it."})
+    if claim.pk is None:
+        return  # a new claim is answered by nothing yet, so no link can close a cycle
+    # One query for the links: walking them row by row would cost one query per hop.
+    links = dict(Claim.objects.filter(answers__isnull=False).values_list("pk", "answers_id"))
+    links.pop(claim.pk, None)
+
+    def label(pk):
+        return {claim.pk: claim.slug, answers.pk: answers.slug}.get(pk) or (
+            Claim.objects.filter(pk=pk).values_list("slug", flat=True).first() or str(pk)
+        )
+
+    try:
+        check_answers(claim=claim.pk, answers=answers.pk, answered=links, label=label)
+    except AnswerCycle as exc:
+        raise ValidationError({"answers": str(exc)}) from None

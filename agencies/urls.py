@@ -1,7 +1,7 @@
 from django.urls import path
 
 from agencies.briefings import views as briefing_views
-from agencies.views import agency_pages, briefing_pages, claims
+from agencies.views import agency_pages, briefing_pages, claims, intake
 
 app_name = "agencies"
 
@@ -13,4 +13,7 @@ urlpatterns = [
     path("agencies/<slug:slug>/brief/", agency_pages.agency_brief, name="agency_brief"),
     path("briefings/<int:pk>/", briefing_pages.briefing_status, name="briefing_status"),
     path("briefings/<int:pk>/pdf/", briefing_views.briefing_download, name="briefing_download"),
+    path("intake/", intake.intake_new, name="intake_new"),
+    path("intake/<int:pk>/", intake.intake_review, name="intake_review"),
+    path("intake/match/<str:section>/<slug:slug>/", intake.intake_match, name="intake_match"),
 ]

@@ -206,7 +206,7 @@ def test_claim_evidence_from_claims_with_evidence_runs_no_query(postal, django_a
         claim = f.ClaimFactory(status=m.ClaimStatus.CORROBORATED)
         line(claim, postal["beast_article"], postal["two_people"], via=[postal["post_report"]])
         line(claim, postal["reuters_report"], postal["dhs_data"], via=[postal["beast_article"]], position=1)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         claims = list(claims_with_evidence())
     with django_assert_num_queries(0):
         results = [claim_evidence(claim) for claim in claims]

@@ -77,7 +77,7 @@ class ClaimForm(RecordForm):
 
     class Meta:
         model = Claim
-        fields = ["slug", "kind", "status", "made", "text"]
+        fields = ["slug", "kind", "status", "made", "text", "answers"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -216,10 +216,11 @@ class ClaimAdmin(HistoryAdmin):
     list_filter = ["status", "kind", EvidenceFlagFilter, ("agencies", admin.RelatedFieldListFilter)]
     search_fields = ["slug", "text"]
     readonly_fields = ["evidence"]
+    autocomplete_fields = ["answers"]
     inlines = [ClaimAgencyInline, AttributionInline, FigureInline]
 
     def get_fieldsets(self, request, obj=None):
-        fields = ["slug", ("kind", "status", "made"), "text", "change_reason"]
+        fields = ["slug", ("kind", "status", "made"), "text", "answers", "change_reason"]
         if obj is None:
             return [(None, {"fields": fields})]
         return [(None, {"fields": fields}), ("Evidence", {"fields": ["evidence"]})]
@@ -287,7 +288,11 @@ class ClaimAdmin(HistoryAdmin):
 
     @staticmethod
     def _flag_labels(evidence: ClaimEvidence):
-        return [("anonymous only", evidence.anonymous_only), ("single outlet", evidence.single_outlet)]
+        return [
+            ("anonymous only", evidence.anonymous_only),
+            ("single outlet", evidence.single_outlet),
+            *((f"disputed by {answer.slug}", True) for answer in evidence.disputed_by),
+        ]
 
     @admin.display(description="chains and what they add up to")
     def evidence(self, obj):
@@ -303,8 +308,27 @@ class ClaimAdmin(HistoryAdmin):
             for chain in evidence.chains
         ]
         flags = [label for label, on in self._flag_labels(evidence) if on]
+        answers = [
+            {
+                "answer": answer,
+                "relation": "disputed by" if answer.contests else "answered by",
+                "spent": not answer.contests,
+                "url": reverse("admin:agencies_claim_change", args=[answer.claim_id]),
+            }
+            for answer in evidence.answered_by
+        ]
+        if evidence.answers:
+            answers.append(
+                {
+                    "answer": evidence.answers,
+                    "relation": "answers",
+                    "spent": False,
+                    "url": reverse("admin:agencies_claim_change", args=[evidence.answers.claim_id]),
+                }
+            )
         return render_to_string(
-            "admin/agencies/claim/evidence.html", {"evidence": evidence, "chains": chains, "flags": flags}
+            "admin/agencies/claim/evidence.html",
+            {"evidence": evidence, "chains": chains, "flags": flags, "answers": answers},
         )
 
 

@@ -96,6 +96,21 @@ class ClaimRef:
     status_label: str
 
 
+@dataclass
+class AnswerView:
+    """A claim answering (or answered by) a printed claim: 'disputed by C7: USPS denies…'."""
+
+    slug: str
+    text: str
+    status_label: str
+    contests: bool
+    number: int | None = None  # set once every claim of the briefing is numbered
+
+    @property
+    def ref(self) -> str:
+        return f"C{self.number}" if self.number else self.slug
+
+
 @dataclass(frozen=True)
 class ClaimView:
     number: int
@@ -112,6 +127,8 @@ class ClaimView:
     single_outlet: bool
     warnings: list[str]
     figures: list[str]
+    answered_by: list[AnswerView] = field(default_factory=list)
+    answers: AnswerView | None = None
 
 
 @dataclass(frozen=True)
@@ -498,7 +515,16 @@ class _Builder:
                 f"{_display(f.period_start)} – {_display(f.period_end)}" + (f", {f.basis}" if f.basis else "")
                 for f in claim.figures.all()
             ],
+            answered_by=[_answer_view(answer) for answer in evidence.answered_by],
+            answers=_answer_view(evidence.answers) if evidence.answers else None,
         )
+
+    def number_answers(self, views: Iterable[ClaimView]) -> None:
+        """Point each answer at the number its claim got in this briefing, once all are numbered."""
+        numbers = {view.slug: view.number for view in views}
+        for view in views:
+            for answer in [*view.answered_by, *([view.answers] if view.answers else [])]:
+                answer.number = numbers.get(answer.slug)
 
     def claim_ref(self, claim: Claim) -> ClaimRef:
         return ClaimRef(
@@ -518,6 +544,15 @@ class _Builder:
             concerns=concerns,
             lines=self.chains(reading.claim, reading.evidence),
         )
+
+
+def _answer_view(answer: selectors.Answer) -> AnswerView:
+    return AnswerView(
+        slug=answer.slug,
+        text=answer.text,
+        status_label=ClaimStatus(answer.status).label,
+        contests=answer.contests,
+    )
 
 
 def figure_side(
@@ -861,6 +896,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         )
     other_claims = [builder.claim_view(claim) for claim in claims if claim.pk not in home]
     claim_views += other_claims
+    builder.number_answers(claim_views)
 
     # Roles and data come after the claims are numbered, so that they can point at them.
     agency_sections = []

@@ -183,6 +183,7 @@ def dossier_export(*, internal: bool = False) -> dict:
                 "agencies": [x["agency__slug"] for x in claim_agencies[c["pk"]]],
                 "made": _date(c["made"]),
                 "status": c["status"],
+                "answers": c["answers__slug"],  # extension: the claim this one answers
                 "attributions": [
                     _compact(
                         {
@@ -200,7 +201,7 @@ def dossier_export(*, internal: bool = False) -> dict:
             },
             ("id", "kind", "text", "agencies", "status", "attributions"),
         )
-        for c in m.Claim.objects.values("pk", "slug", "kind", "text", "made", "status")
+        for c in m.Claim.objects.values("pk", "slug", "kind", "text", "made", "status", "answers__slug")
     )
 
     role_claims = _by_owner(

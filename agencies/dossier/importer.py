@@ -31,6 +31,7 @@ from simple_history.utils import bulk_update_with_history
 
 from agencies import models as m
 from agencies import permissions, rules
+from agencies.answers import AnswerCycle, check_answers
 from agencies.bulk import create_with_history
 
 from .errors import DossierError, at, show
@@ -306,7 +307,10 @@ def _fields(section: str, item) -> dict[str, Any]:
             "document_id": Ref("documents", item.document),
         }
     if section == "claims":
-        return {"kind": item.kind, "text": item.text, "made": item.made, "status": item.status}
+        wanted = {"kind": item.kind, "text": item.text, "made": item.made, "status": item.status}
+        if "answers" in item.model_fields_set:  # extension; left out, the stored link stays
+            wanted["answers_id"] = Ref("claims", item.answers)
+        return wanted
     if section == "roles":
         return {
             "agency_id": Ref("agencies", item.agency),
@@ -370,6 +374,7 @@ def _references(section: str, item):
             for k, slug in enumerate(attribution.via):
                 yield ("attributions", j, "via", k), "documents", slug
             yield ("attributions", j, "origin"), "sources", attribution.origin
+        yield ("answers",), "claims", item.answers
     elif section == "roles":
         yield ("agency",), "agencies", item.agency
         yield ("partner",), "agencies", item.partner
@@ -555,6 +560,8 @@ class _Import:
         self._check_new()
         self._check_agency_cycles()
         self._check_permissions()
+        self._check_answer_cycles()
+
         if self.errors:
             raise self.errors.error()
 
@@ -735,6 +742,40 @@ class _Import:
                     + "; ".join(refused)
                 ],
             )
+
+    # --- claims that answer claims (extension) ---------------------------------------------------
+
+    def _check_answer_cycles(self) -> None:
+        """No claim answers itself, and the answers (the file's over the stored) make no cycle."""
+        named = {
+            slug: item.answers
+            for slug, (_i, item) in self.defined["claims"].items()
+            if "answers" in item.model_fields_set
+        }
+        if not any(named.values()):
+            return
+        links = dict(
+            m.Claim.objects.filter(answers__isnull=False).values_list("slug", "answers__slug").order_by()
+        )
+        links.update(named)
+        for slug, answers in named.items():
+            try:
+                check_answers(claim=slug, answers=answers, answered=links)
+            except AnswerCycle as exc:
+                self.error(("claims", self.defined["claims"][slug][0], "answers"), str(exc))
+
+    def _create_claims(self) -> None:
+        # A new claim answering another new one is created after it: by depth, a few bulk inserts.
+        pending = dict(self.creates["claims"])
+        while pending:
+            ready = [
+                (slug, item)
+                for slug, item in pending.items()
+                if item.answers is None or item.answers not in pending
+            ]
+            self._create_entities("claims", ready)
+            for slug, _item in ready:
+                del pending[slug]
 
     # --- planning --------------------------------------------------------------------------------
 
@@ -1187,7 +1228,8 @@ class _Import:
                 default_user=self.actor,
                 default_change_reason=self.reason,
             )
-        self._entities("claims")
+        self._create_claims()
+        self._update_rows("claims")
         self._replace(
             "claim_agencies",
             m.ClaimAgency,

@@ -289,6 +289,8 @@ class ClaimItem(_Item):
     made: Date = None
     status: Choice(m.ClaimStatus) = MISSING
     attributions: Items(AttributionItem) = MISSING
+    # Extension: the claim this one answers (a denial, a dispute). Left out: the stored link stays.
+    answers: Ref | None = None
 
 
 class RoleItem(_Item):

@@ -24,6 +24,7 @@ from .claim import (
     Figure,
     Stance,
 )
+from .intake import IntakeDraft, IntakeState
 from .roles import RoleChange
 from .source import (
     UNNAMED_KINDS,
@@ -59,6 +60,8 @@ __all__ = [
     "Document",
     "DocumentKind",
     "Figure",
+    "IntakeDraft",
+    "IntakeState",
     "MissionFit",
     "Outlet",
     "OutletKind",

@@ -34,6 +34,17 @@ class Claim(Stamped):
     agencies = models.ManyToManyField("agencies.Agency", through="ClaimAgency", related_name="claims")
     made = PartialDateField("made on")
     status = models.CharField(max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.UNVERIFIED)
+    # A denial or a dispute points at the claim it answers. PROTECT: deleting an answered claim is
+    # refused while an answer points at it, so a denial never silently loses what it denies.
+    answers = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="answered_by",
+        verbose_name="answers claim",
+        help_text="The claim this one denies or disputes, if it answers one.",
+    )
 
     history = HistoricalRecords()
 

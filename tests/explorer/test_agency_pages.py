@@ -133,9 +133,9 @@ def test_agency_page_queries_do_not_grow_with_the_record(client, reader, django_
     client.get("/agencies/root/")
     # session, user, permissions (2) · the agency · every agency (the hierarchy) · missions · roles and
     # their claims (2) · roles for it (2) · data systems, access and claims (3) · access it seeks (2) ·
-    # evidence (3) · statuses · then the selectors: contested figures (4), rates (4), timeline (7),
+    # evidence (4) · statuses · then the selectors: contested figures (5), rates (5), timeline (7),
     # open comment requests (2)
-    with django_assert_num_queries(35):
+    with django_assert_num_queries(38):
         response = client.get("/agencies/root/")
     assert len(response.context["profile"].missions_and_roles) == n + 1
     with django_assert_num_queries(5):  # session, user, permissions (2), agencies with their counts

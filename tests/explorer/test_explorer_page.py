@@ -153,12 +153,12 @@ def test_query_count_does_not_grow_with_claims_or_page_size(client, reader, djan
     client.force_login(reader)
     client.get(URL)  # the session and permissions are cached after the first request
     # session, user, permissions (user's, groups') · the search's matches · count · page rows ·
-    # attributions · hops · agencies of the claims · figures · disputing lines · figures near the
-    # rows' figures · the form's agency tree and outlets
-    with django_assert_num_queries(15):
+    # attributions · hops · claims answering them · agencies of the claims · figures · disputing lines
+    # and answering claims · figures near the rows' figures · the form's agency tree and outlets
+    with django_assert_num_queries(16):
         response = client.get(URL, {"per_page": 200, "q": "mail"})
     assert len(response.context["rows"]) == min(size, 200)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get(URL, {"per_page": 25, "q": "mail"})
     assert len(response.context["rows"]) == min(size, 25)
     # With every kind of filter on: agency and outlet validation, the agency's subtree, chips' parents,
@@ -176,7 +176,7 @@ def test_query_count_does_not_grow_with_claims_or_page_size(client, reader, djan
         "q": "mail",
         "sort": "-origins",
     }
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(URL, query)
     assert response.context["page"].paginator.count > 0
 

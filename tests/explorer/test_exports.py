@@ -160,6 +160,6 @@ def test_exports_read_the_selection_a_chunk_at_a_time(client, reader, monkeypatc
     with CaptureQueriesContext(connection) as queries:
         rows = csv_rows(response)
     assert len(rows) == size
-    # The claims once (a cursor), then for each chunk attributions, hops, agencies, figures, and
-    # what decides "contested": disputing lines, figures near the chunk's figures.
-    assert len(queries) == 1 + 6 * math.ceil(size / chunk)
+    # The claims once (a cursor), then for each chunk attributions, hops, answering claims, agencies,
+    # figures, and what decides "contested": disputing lines and answers, figures near the chunk's.
+    assert len(queries) == 1 + 7 * math.ceil(size / chunk)

@@ -25,7 +25,12 @@ def test_record_models_are_every_model_but_briefings_notes_and_role_changes():
         for model in apps.get_app_config("agencies").get_models()
         if not model._meta.model_name.startswith("historical")
     }
-    assert set(permissions.RECORD_MODELS) == models - {"briefing", "rolechange", "sourceconfidentialnote"}
+    assert set(permissions.RECORD_MODELS) == models - {
+        "briefing",
+        "intakedraft",
+        "rolechange",
+        "sourceconfidentialnote",
+    }
 
 
 def test_the_migration_made_the_groups_with_exactly_their_permissions(db):
