@@ -126,7 +126,8 @@ def test_the_admin_form_refuses_a_cycle(pair):
     denial.answers = enlisted
     denial.save()
     data = {"slug": enlisted.slug, "kind": enlisted.kind, "status": enlisted.status, "made": "2025-05"}
-    form = ClaimForm(data={**data, "text": enlisted.text, "answers": denial.pk}, instance=enlisted)
+    form_class = type("ClaimFormForAResearcher", (ClaimForm,), {"actor": role_user("researcher")})
+    form = form_class(data={**data, "text": enlisted.text, "answers": denial.pk}, instance=enlisted)
     assert not form.is_valid()
     assert "cycle" in " ".join(form.errors["answers"])
 

@@ -65,6 +65,8 @@ def _arguments(entry: URLPattern, objects: dict) -> tuple[list, dict] | None:
             kwargs[key] = objects[Agency].slug
         elif key == "pk":
             kwargs[key] = objects[Briefing].pk
+        elif key == "section":
+            kwargs[key] = "agencies"
         elif key == "url":
             kwargs[key] = "nowhere/"
         else:
