@@ -1,4 +1,4 @@
-"""Creating many rows at once, with their history: what the dossier importer writes through.
+"""Writing many rows at once, with their history: what the dossier importer writes through.
 
 On PostgreSQL the rows and their history rows go in by COPY, the fastest way in, with ids drawn
 from each table's sequence first so that the created objects come back with their pks (children
@@ -13,10 +13,38 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, get_history_manager_for_model
+from simple_history.utils import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    get_history_manager_for_model,
+)
 
 # Rows per statement where bulk_create is used.
 BATCH = 1000
+
+
+def update_with_history(
+    objs: Sequence[models.Model],
+    model: type[models.Model],
+    fields: Sequence[str],
+    *,
+    user=None,
+    reason: str = "",
+) -> None:
+    """Save `fields` of `objs` (stored rows of `model`, already changed in memory), a history row each."""
+    if objs:
+        bulk_update_with_history(
+            list(objs), model, list(fields), batch_size=BATCH, default_user=user, default_change_reason=reason
+        )
+
+
+def delete_with_history(objs: Sequence[models.Model], *, user=None, reason: str = "") -> None:
+    """Delete `objs` one by one, so that each history row says who and why (only changed lists come here)."""
+    for obj in objs:
+        obj._change_reason = reason
+        if user is not None:
+            obj._history_user = user
+        obj.delete()
 
 
 def create_with_history(

@@ -27,18 +27,16 @@ from typing import Any, NamedTuple
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from agencies import models as m
 from agencies import permissions, rules
 from agencies.answers import AnswerCycle, check_answers
-from agencies.bulk import create_with_history
+from agencies.bulk import create_with_history, delete_with_history, update_with_history
 
 from .errors import DossierError, at, show
 from .schema import NEW_REQUIRES, SECTIONS, Structure, check_structure
 
 CHANGE_REASON = "dossier import"
-_BATCH = 500
 # Imports that write take this PostgreSQL advisory lock (for their transaction): two at once would
 # otherwise both plan against the record before either wrote, and one would die on a unique key.
 IMPORT_LOCK = 0x0D055_1E5
@@ -1091,12 +1089,7 @@ class _Import:
         return create_with_history(objs, model, user=self.actor, reason=self.reason)
 
     def _delete(self, rows) -> None:
-        # One by one so that each history row says who and why; only lists that changed get here.
-        for row in rows:
-            row._change_reason = self.reason
-            if self.actor is not None:
-                row._history_user = self.actor
-            row.delete()
+        delete_with_history(rows, user=self.actor, reason=self.reason)
 
     def _create_entities(self, section: str, entries: list) -> None:
         model = MODELS[section]
@@ -1114,13 +1107,9 @@ class _Import:
                 setattr(row, name, self._pk(wanted[name]) if isinstance(wanted[name], Ref) else wanted[name])
             names.update(changed)
             row.updated_at = self.now
-        bulk_update_with_history(
-            [row for row, _w, _c in entries],
-            type(entries[0][0]),
-            sorted(names | {"updated_at"}),
-            batch_size=_BATCH,
-            default_user=self.actor,
-            default_change_reason=self.reason,
+        rows = [row for row, _w, _c in entries]
+        update_with_history(
+            rows, type(rows[0]), sorted(names | {"updated_at"}), user=self.actor, reason=self.reason
         )
 
     def _entities(self, section: str) -> None:
@@ -1220,13 +1209,12 @@ class _Import:
         if self.note_updates:
             for note in self.note_updates:
                 note.updated_at = self.now
-            bulk_update_with_history(
+            update_with_history(
                 self.note_updates,
                 m.SourceConfidentialNote,
                 ["notes", "updated_at"],
-                batch_size=_BATCH,
-                default_user=self.actor,
-                default_change_reason=self.reason,
+                user=self.actor,
+                reason=self.reason,
             )
         self._create_claims()
         self._update_rows("claims")
