@@ -14,6 +14,7 @@ import environ
 from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue as _Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -263,6 +264,8 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Briefings on their own queue: other background work (on the default queue, "celery") cannot starve
 # them. A worker names the queues it serves: `celery -A oversight worker -Q briefings,celery`.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
+# A worker started without -Q serves both.
+CELERY_TASK_QUEUES = [_Queue(name, routing_key=name) for name in ("briefings", "celery")]
 CELERY_TASK_ROUTES = {"agencies.briefing_build": {"queue": "briefings"}}
 BRIEFING_QUEUE = "briefings"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

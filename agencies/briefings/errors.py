@@ -61,7 +61,8 @@ def _storage_cause(exc: BaseException) -> str | None:
 
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "the storage is full (no space left on device)"
-    if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO):
+    refused = (errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOENT, errno.ENOTDIR)
+    if isinstance(exc, OSError) and exc.errno in refused:
         return f"the storage refused the write ({exc.strerror})"
     module = type(exc).__module__
     if module.startswith(("botocore", "boto3", "urllib3", "s3transfer")):
