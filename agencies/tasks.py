@@ -33,6 +33,7 @@ class BriefingRequest(Request):
 
     def on_failure(self, exc_info, send_failed_event=True, return_ok=False):
         exc = getattr(exc_info, "exception", None)
+        exc = getattr(exc, "exc", exc)  # billiard wraps what the pool reports in ExceptionWithTraceback
         if isinstance(exc, WorkerLostError) and self.args:
             # The child that held the briefing is dead: give it back now, so that the copy of this
             # task Celery puts back in the queue finds it claimable instead of waiting for staleness.

@@ -56,6 +56,8 @@ class BriefingAdmin(SimpleHistoryAdmin):
                     "error",
                     "attempts",
                     "max_attempts",
+                    "failures",
+                    "workers_lost",
                     "worker",
                     "published_at",
                     "started_at",

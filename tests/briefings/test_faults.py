@@ -270,3 +270,16 @@ def test_check_services_names_what_is_not_reachable(tmp_path):
     assert lines[2].startswith("storage: ok, files under")
     assert "Not reachable or not writable: broker." in result.stderr
     assert not (tmp_path / "media" / "checks").exists() or not any((tmp_path / "media" / "checks").iterdir())
+
+
+def test_the_admin_shows_the_cause_and_what_was_spent(researcher, client):
+    briefing = queued(
+        attempts=2,
+        workers_lost=1,
+        error="Attempt 2: the storage is full (no space left on device); it will be tried again "
+        "(no attempt spent).",
+    )
+    client.force_login(researcher)
+    page = client.get(f"/admin/agencies/briefing/{briefing.pk}/change/").content.decode()
+    assert "the storage is full (no space left on device)" in page
+    assert "Workers lost" in page and "Failures" in page
