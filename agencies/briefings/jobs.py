@@ -380,7 +380,8 @@ class _Heartbeat(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
-        self.join(timeout=5)
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=5)
 
 
 class _Progress:
@@ -431,8 +432,10 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
             raise InfrastructureFault(cause) from exc
         return _briefing_store(briefing=briefing, rendered=rendered)
     except BriefingRenderError as exc:
+        _stop(heartbeat)
         return _briefing_fail(briefing=briefing, message=str(exc))
     except SoftTimeLimitExceeded:
+        _stop(heartbeat)
         limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
         return _briefing_fail(
             briefing=briefing, message=f"Took longer than {limit} seconds: narrow the scope."
@@ -440,6 +443,7 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
     except BriefingClaimLost:
         return Briefing.objects.get(pk=briefing.pk)
     except InfrastructureFault as exc:
+        _stop(heartbeat)  # first: a beat after the release would take the briefing back
         # The services failed, not the briefing: it goes back to the queue without spending an attempt.
         message = f"Attempt {briefing.attempts}: {exc.cause}; it will be tried again (no attempt spent)."
         if not retry_on_error:
@@ -448,6 +452,7 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
         exc.attempt = briefing.attempts  # for the retry to give back, should the release have failed
         raise
     except Exception as exc:
+        _stop(heartbeat)
         # Not the render's verdict on the scope but a fault (a bug). A worker gives the briefing back
         # for another attempt, within max_attempts; a build in this process has no one to retry it
         # and fails. Only the error's class is stored: its text could quote the record.
@@ -461,8 +466,12 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
             message=f"Stopped on an unexpected error ({type(exc).__name__}); the log has details.",
         )
     finally:
-        if heartbeat is not None:
-            heartbeat.stop()
+        _stop(heartbeat)
+
+
+def _stop(heartbeat: "_Heartbeat | None") -> None:
+    if heartbeat is not None:
+        heartbeat.stop()
 
 
 def briefing_file_name(briefing: Briefing, *, attempt: int, sha256: str) -> str:
