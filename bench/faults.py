@@ -299,35 +299,74 @@ class Bench:
 
     def storm(self, args) -> dict:
         ids = self.ask(args.briefings)
-        recovery: list[float] = []
-        kills = 0
-        while kills < args.kills:
+        kills: list[tuple[int, int, float, str]] = []
+        while len(kills) < args.kills:
             time.sleep(random.uniform(2, 6))
             name = random.choice(list(self.workers))
             running = self._running(name)
             if running is None:
+                if not self._unfinished(ids):
+                    break
                 continue
             whole = random.random() < 0.35
             killed_at = time.time()
             if whole:
                 self.kill_worker(name)
-                time.sleep(2)
-                self.start_worker(name)
             else:
-                children = [pid for pid in self._children(self.workers[name].pid) if pid != self.beat.pid]
+                children = self._children(self.workers[name].pid)
                 if not children:
                     continue
                 os.kill(random.choice(children), signal.SIGKILL)
-            kills += 1
-            print(
-                f"kill {kills}: {'worker' if whole else 'child'} {name} under briefing {running.pk}",
-                flush=True,
-            )
-            took = self._next_attempt_after(running.pk, running.attempts, killed_at)
-            if took is not None:
-                recovery.append(took)
+            kills.append((running.pk, running.attempts, killed_at, "worker" if whole else "child"))
+            print(f"kill {len(kills)}: {kills[-1][3]} {name} under briefing {running.pk}", flush=True)
+            if whole:
+                time.sleep(2)  # as systemd would restart it
+                self.start_worker(name)
         self.wait_finished(ids)
-        return self.tally(ids, recovery) | {"kills": kills}
+        back, restarted = self._recovery(kills)
+        result = self.tally(ids, restarted)
+        result["kills"] = {kind: sum(1 for k in kills if k[3] == kind) for kind in ("child", "worker")}
+        result["back_in_queue_s"] = {
+            kind: [round(b, 1) for b, k in zip(back, kills, strict=True) if k[3] == kind and b is not None]
+            for kind in ("child", "worker")
+        }
+        return result
+
+    def _unfinished(self, ids: list[int]) -> bool:
+        from agencies.models import Briefing, BriefingStatus
+
+        return Briefing.objects.filter(
+            pk__in=ids, status__in=[BriefingStatus.QUEUED, BriefingStatus.RUNNING]
+        ).exists()
+
+    def _recovery(self, kills) -> tuple[list[float | None], list[float]]:
+        """From each briefing's history: seconds from each kill until the briefing was back in the
+        queue (its worker's loss recorded), and until its next attempt started."""
+        from agencies.models import Briefing
+
+        back: list[float | None] = []
+        restarted: list[float] = []
+        for pk, attempt, killed_at, _kind in kills:
+            rows = list(
+                Briefing.history.filter(id=pk)
+                .order_by("history_id")
+                .values_list("history_date", "history_change_reason", "attempts")
+            )
+            after = [(date.timestamp() - killed_at, reason, n) for date, reason, n in rows]
+            marks = (
+                f"attempt {attempt}: worker process died",
+                "rescued from",
+                "gave up",
+                f"attempt {attempt + 1} started",
+            )
+            given_back = next((t for t, reason, _n in after if t >= -0.5 and reason.startswith(marks)), None)
+            started = next(
+                (t for t, reason, n in after if reason.startswith(f"attempt {attempt + 1} started")), None
+            )
+            back.append(max(0.0, given_back) if given_back is not None else None)
+            if started is not None:
+                restarted.append(max(0.0, started))
+        return back, restarted
 
     def _outage(self, ids: list[int], start, end, seconds: float) -> list[float]:
         from django.db import close_old_connections

@@ -693,6 +693,47 @@ def briefing_sweep() -> SweepResult:
     return result
 
 
+def briefing_rescue_own(*, nodename: str, before: datetime) -> int:
+    """At a worker's start: briefings still marked running under its node name from before it started
+    lost that worker's previous life (killed, restarted): back to the queue at once, without waiting
+    for their heartbeat to go stale. Returns how many."""
+    rescued = 0
+    dead = Briefing.objects.filter(
+        status=BriefingStatus.RUNNING, worker__startswith=f"{nodename} pid ", heartbeat_at__lt=before
+    ).only("pk", "attempts", "heartbeat_at", "worker")
+    for seen in dead[:SWEEP_BATCH]:
+        fenced = Briefing.objects.filter(
+            pk=seen.pk, status=BriefingStatus.RUNNING, attempts=seen.attempts, heartbeat_at=seen.heartbeat_at
+        )
+        with transaction.atomic():
+            if fenced.update(
+                status=BriefingStatus.QUEUED,
+                stage="queued",
+                progress=0,
+                heartbeat_at=None,
+                fingerprint="",
+                workers_lost=F("workers_lost") + 1,
+                error=f"Attempt {seen.attempts}: its worker was restarted.",
+            ):
+                _briefing_record(seen.pk, f"rescued from {seen.worker} at its restart")
+                rescued += 1
+                briefing_publish(briefing_id=seen.pk)
+    if rescued:
+        logger.info("Briefings taken back from %s's previous run: %s", nodename, rescued)
+    return rescued
+
+
+def briefing_sweeper(*, interval: float, stop: threading.Event) -> None:
+    """The sweep, every `interval` seconds, in a thread of beat's own process: it never waits in a
+    queue behind briefings (a worker busy rendering would take a sweep task only between two)."""
+    while not stop.wait(interval):
+        try:
+            briefing_sweep()
+        except Exception as exc:  # noqa: BLE001 - the database is down: the next round tries again
+            logger.warning("Briefing sweep failed: %s", infrastructure_cause(exc) or type(exc).__name__)
+            _database_reset()
+
+
 def briefing_ids_in_broker() -> set[int] | None:
     """The briefing ids of the build tasks Redis holds (waiting, or delivered and not acknowledged);
     None when that cannot be read (no Redis broker, or it is down)."""
