@@ -283,3 +283,25 @@ def test_the_admin_shows_the_cause_and_what_was_spent(researcher, client):
     page = client.get(f"/admin/agencies/briefing/{briefing.pk}/change/").content.decode()
     assert "the storage is full (no space left on device)" in page
     assert "Workers lost" in page and "Failures" in page
+
+
+def test_a_restarted_worker_takes_back_at_once_what_its_previous_run_left_running(script):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    started = timezone.now()
+    before = started - timedelta(seconds=2)
+    mine = queued(status=BriefingStatus.RUNNING, attempts=1, worker="w1@host pid 41", heartbeat_at=before)
+    new_child = queued(
+        status=BriefingStatus.RUNNING, attempts=1, worker="w1@host pid 42", heartbeat_at=started
+    )
+    other = queued(status=BriefingStatus.RUNNING, attempts=1, worker="w11@host pid 43", heartbeat_at=before)
+    with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):
+        assert jobs.briefing_rescue_own(nodename="w1@host", before=started) == 1
+    states = {b.pk: (b.status, b.workers_lost) for b in Briefing.objects.all()}
+    assert states[mine.pk] == (BriefingStatus.QUEUED, 1)
+    assert states[new_child.pk] == states[other.pk] == (BriefingStatus.RUNNING, 0)
+    assert "rescued from w1@host pid 41 at its restart" in mine.history.values_list(
+        "history_change_reason", flat=True
+    )
