@@ -7,9 +7,11 @@ from billiard.exceptions import WorkerLostError
 from celery import Task, shared_task
 from celery.worker.request import Request
 from django.conf import settings
+from django.db import close_old_connections, connection
 
 from agencies.briefings.errors import InfrastructureFault, infrastructure_cause
 from agencies.briefings.jobs import (
+    DATABASE_FAULTS,
     briefing_build,
     briefing_files_sweep,
     briefing_give_back,
@@ -37,14 +39,22 @@ class BriefingRequest(Request):
         if isinstance(exc, WorkerLostError) and self.args:
             # The child that held the briefing is dead: give it back now, so that the copy of this
             # task Celery puts back in the queue finds it claimable instead of waiting for staleness.
-            try:
-                briefing_worker_lost(
-                    briefing_id=int(self.args[0]),
-                    worker=briefing_worker_name(self.hostname, pid=self.worker_pid),
-                    how=str(exc)[:120],
-                )
-            except Exception:
-                logger.exception("Briefing %s: could not record its lost worker", self.args[0])
+            for _try in range(2):
+                # This process's connection may have sat idle since the database restarted: check it
+                # (CONN_HEALTH_CHECKS), and on a broken one try once more on a new connection.
+                close_old_connections()
+                try:
+                    briefing_worker_lost(
+                        briefing_id=int(self.args[0]),
+                        worker=briefing_worker_name(self.hostname, pid=self.worker_pid),
+                        how=str(exc)[:120],
+                    )
+                    break
+                except DATABASE_FAULTS:
+                    connection.close()
+                except Exception:
+                    logger.exception("Briefing %s: could not record its lost worker", self.args[0])
+                    break
         return super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
 
 

@@ -35,6 +35,7 @@ class FaultProxy:
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)  # idle connections stay open, as with the server itself
             except OSError:
                 client.close()
                 continue
