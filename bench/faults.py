@@ -371,28 +371,18 @@ class Bench:
     def _outage(self, ids: list[int], start, end, seconds: float) -> list[float]:
         from django.db import close_old_connections
 
-        from agencies.models import Briefing, BriefingStatus
+        from agencies.models import Briefing
 
         time.sleep(3)  # renders under way
         start()
         time.sleep(seconds)
         end()
         back = time.time()
-        while True:
-            close_old_connections()
-            first = (
-                Briefing.objects.filter(
-                    pk__in=ids, status=BriefingStatus.SUCCEEDED, finished_at__isnull=False
-                )
-                .order_by("finished_at")
-                .filter(finished_at__gt=_aware(back))
-                .first()
-            )
-            if first is not None:
-                return [first.finished_at.timestamp() - back]
-            if time.time() - back > 600:
-                return []
-            time.sleep(0.5)
+        self.wait_finished(ids)
+        close_old_connections()
+        finished = [b.finished_at.timestamp() for b in Briefing.objects.filter(pk__in=ids) if b.finished_at]
+        # Seconds from the service's return until every briefing asked was finished.
+        return [max(0.0, max(finished) - back)] if finished else []
 
     def redis_empty(self, args) -> dict:
         ids = self.ask(8)
