@@ -51,7 +51,7 @@ run: seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin
 	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
-	$(LOCAL) $(PY) -m celery -A oversight worker --loglevel=INFO
+	$(LOCAL) $(PY) -m celery -A oversight worker -Q briefings,celery --loglevel=INFO
 
 beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
 	$(LOCAL) $(PY) -m celery -A oversight beat --loglevel=INFO

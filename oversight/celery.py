@@ -8,7 +8,7 @@ and refuses to start instead of idling against some default broker.
 import os
 
 from celery import Celery
-from celery.signals import beat_init, celeryd_init
+from celery.signals import beat_init, celeryd_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 
@@ -28,3 +28,43 @@ def _require_broker(**_kwargs) -> None:
 
 celeryd_init.connect(_require_broker, weak=False)
 beat_init.connect(_require_broker, weak=False)
+
+
+def _start_sweeper(**_kwargs) -> None:
+    # The briefing sweep runs in beat's process (there is exactly one beat), on its own thread.
+    import threading
+
+    from django.conf import settings
+
+    from agencies.briefings.jobs import briefing_sweeper
+
+    threading.Thread(
+        target=briefing_sweeper,
+        kwargs={"interval": settings.BRIEFING_SWEEP_SECONDS, "stop": threading.Event()},
+        name="briefing-sweeper",
+        daemon=True,
+    ).start()
+
+
+def _note_start(**_kwargs) -> None:
+    from django.utils import timezone
+
+    _started.append(timezone.now())
+
+
+def _rescue_own(sender=None, **_kwargs) -> None:
+    # A worker restarted under the same node name takes back what its previous run left running.
+    from agencies.briefings.jobs import briefing_rescue_own
+
+    try:
+        briefing_rescue_own(nodename=sender.hostname, before=_started[0])
+    except Exception:  # noqa: BLE001 - the sweep covers them once stale
+        import logging
+
+        logging.getLogger(__name__).exception("Could not take back briefings at the worker's start")
+
+
+_started: list = []
+beat_init.connect(_start_sweeper, weak=False)
+celeryd_init.connect(_note_start, weak=False)
+worker_ready.connect(_rescue_own, weak=False)

@@ -15,6 +15,7 @@ import environ
 from cryptography.fernet import Fernet
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue as _Queue
 
 from oversight.security import proxy_networks
 
@@ -167,6 +168,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # A kept connection is checked before reuse: after a PostgreSQL restart the next request reconnects
+    # instead of failing on the dead one. Connecting fails fast when the server is down.
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -292,7 +299,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A render goes on when the connection to Redis drops; its ack is lost at worst, and a copy of the task
+# delivered again finds the briefing finished (every claim is fenced).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Briefings on their own queue: other background work (on the default queue, "celery") cannot starve
+# them. A worker names the queues it serves: `celery -A oversight worker -Q briefings,celery`.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# A worker started without -Q serves both.
+CELERY_TASK_QUEUES = [_Queue(name, routing_key=name) for name in ("briefings", "celery")]
+CELERY_TASK_ROUTES = {"agencies.briefing_build": {"queue": "briefings"}}
+BRIEFING_QUEUE = "briefings"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Time limits stay below the visibility timeout, or Redis would hand a running task to a second worker.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("BRIEFING_SOFT_TIME_LIMIT", default=600)
@@ -327,21 +343,66 @@ BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
 # or running at once, and claims one briefing may cover.
 BRIEFING_MAX_QUEUED_PER_USER = env.int("BRIEFING_MAX_QUEUED_PER_USER", default=3)
 BRIEFING_MAX_CLAIMS = env.int("BRIEFING_MAX_CLAIMS", default=2000)
-BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=10)
-# A running briefing whose heartbeat is older than this lost its worker; a queued one older than
-# BRIEFING_REPUBLISH_SECONDS since it was last published never reached one.
-BRIEFING_STALE_SECONDS = env.float("BRIEFING_STALE_SECONDS", default=60)
-BRIEFING_REPUBLISH_SECONDS = env.float("BRIEFING_REPUBLISH_SECONDS", default=300)
-BRIEFING_SWEEP_SECONDS = env.float("BRIEFING_SWEEP_SECONDS", default=60)
+# Worker processes that may die under one briefing before it is failed (a render that takes its
+# process down every time); deaths from elsewhere (a deploy, the OOM killer) rarely hit one twice.
+BRIEFING_MAX_WORKERS_LOST = env.int("BRIEFING_MAX_WORKERS_LOST", default=5)
+BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=3)
+# A running briefing whose heartbeat is older than this lost its worker (recovery after a worker dies
+# takes at most this plus BRIEFING_SWEEP_SECONDS); a queued one older than BRIEFING_REPUBLISH_SECONDS
+# that the broker does not hold (Redis restarted empty) is published again.
+BRIEFING_STALE_SECONDS = env.float("BRIEFING_STALE_SECONDS", default=12)
+BRIEFING_REPUBLISH_SECONDS = env.float("BRIEFING_REPUBLISH_SECONDS", default=20)
+BRIEFING_SWEEP_SECONDS = env.float("BRIEFING_SWEEP_SECONDS", default=5)
+# How long a finished render waits for the database to come back before it gives its attempt back.
+BRIEFING_STORE_RETRY_SECONDS = env.float("BRIEFING_STORE_RETRY_SECONDS", default=60)
+# Files under briefings/ that no row records (a worker died between writing and recording) are removed
+# this often.
+BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
 # Which function renders (dotted path): the integration tests swap in ones that stall or crash.
 BRIEFING_RENDERER = env.str("BRIEFING_RENDERER", default="agencies.briefings.render.briefing_render")
+# The briefing sweep itself runs in beat's process every BRIEFING_SWEEP_SECONDS (oversight/celery.py):
+# a sweep task would wait behind the briefings a busy worker renders.
 CELERY_BEAT_SCHEDULE = {
-    "briefing-sweep": {
-        "task": "agencies.briefing_sweep",
-        "schedule": BRIEFING_SWEEP_SECONDS,
-        "options": {"expires": BRIEFING_SWEEP_SECONDS},
+    "briefing-files-sweep": {
+        "task": "agencies.briefing_files_sweep",
+        "schedule": BRIEFING_FILES_SWEEP_SECONDS,
+        "options": {"expires": BRIEFING_FILES_SWEEP_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # PDFs go through Django's default storage (FileSystemStorage under MEDIA_ROOT here; object storage
 # through django-storages past one machine). MEDIA_URL stays unset: nothing is served from it.
+
+# Object storage past one machine: set AWS_STORAGE_BUCKET_NAME and briefing PDFs and pending dossier
+# uploads go to that S3 bucket (AWS, or any S3 protocol server through AWS_S3_ENDPOINT_URL) instead of
+# MEDIA_ROOT. Objects are private: nothing is public-read, no URL is handed out, every download goes
+# through the view that checks permission.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from botocore.config import Config as _BotoConfig
+
+    _s3_endpoint = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+    _s3_style = env.str("AWS_S3_ADDRESSING_STYLE", default="path" if _s3_endpoint else "auto")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": _s3_endpoint,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            # Empty: boto3's own chain (instance role, ~/.aws, AWS_* variables) finds the credentials.
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default="").strip("/"),
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,
+            "file_overwrite": True,  # names are unique by construction (briefing, attempt, digest)
+            # Fail an unreachable storage in seconds, with one retry, rather than hang a worker.
+            "client_config": _BotoConfig(
+                s3={"addressing_style": _s3_style},
+                signature_version="s3v4",
+                connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3),
+                read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=20),
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
+        },
+    }

@@ -57,6 +57,8 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
                     "error",
                     "attempts",
                     "max_attempts",
+                    "failures",
+                    "workers_lost",
                     "worker",
                     "published_at",
                     "started_at",

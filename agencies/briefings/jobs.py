@@ -6,10 +6,12 @@ later. Every change of status is a conditional UPDATE fenced by the attempt numb
 never both build a briefing and a worker that lost its claim can never overwrite the one that won.
 """
 
+import base64
 import hashlib
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -21,15 +23,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, connections, transaction
-from django.db.models import Q, QuerySet
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, connections, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
 from agencies import permissions
 from agencies.briefings.data import ResolvedScope, resolve_scope, scope_claims
-from agencies.briefings.errors import BriefingRenderError
+from agencies.briefings.errors import BriefingRenderError, InfrastructureFault, infrastructure_cause
 from agencies.briefings.render import briefing_fingerprint
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 
@@ -51,6 +53,10 @@ class SweepResult:
     rescued: int = 0
     published: int = 0
     unpublished: int = 0
+
+
+# The database's passing faults: a retry on a fresh connection may succeed.
+DATABASE_FAULTS = (OperationalError, InterfaceError)
 
 
 # --- requesting ---------------------------------------------------------------------------------
@@ -86,6 +92,12 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
 
     outcome: dict[str, bool] = {}
     with transaction.atomic():
+        # Requests for the same scope and audience wait for each other here, so that the second one
+        # sees the first one's row and joins it instead of building the same PDF twice.
+        _briefing_lock_scope(scope_key=key, audience=audience)
+        joined = _briefing_in_flight(scope_key=key, audience=audience, fingerprint=fingerprint)
+        if joined is not None:
+            return joined, True
         _briefing_check_queue(actor=actor, lock=True)  # again, with two requests of one user in line
         briefing = _briefing_create(actor=actor, scope=scope, scope_key=key, audience=audience)
         transaction.on_commit(
@@ -184,6 +196,36 @@ def _briefing_reusable(*, scope_key: str, audience: str, fingerprint: str) -> Br
     return briefing
 
 
+def _briefing_lock_scope(*, scope_key: str, audience: str) -> None:
+    """Serialise requests for one scope and audience until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock on the pair. SQLite: writers are serialised already
+    (BEGIN IMMEDIATE), so the check that follows cannot race.
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"briefing:{scope_key}:{audience}".encode()).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+
+
+def _briefing_in_flight(*, scope_key: str, audience: str, fingerprint: str) -> Briefing | None:
+    """A briefing of this scope and audience that will print the data as it is now, if one is on its way.
+
+    Queued: it has not read the record yet. Running: it has read the data this request would (the same
+    fingerprint), or has not read it yet (no fingerprint so far).
+    """
+    return (
+        Briefing.objects.filter(scope_key=scope_key, audience=audience)
+        .filter(
+            Q(status=BriefingStatus.QUEUED)
+            | Q(status=BriefingStatus.RUNNING, fingerprint__in=[fingerprint, ""])
+        )
+        .order_by("requested_at", "pk")
+        .first()
+    )
+
+
 def briefing_publish(*, briefing_id: int) -> bool:
     """Hand a briefing to the worker queue; False when the broker cannot be reached."""
     from agencies.tasks import briefing_build_task  # the tasks module imports this one
@@ -200,8 +242,8 @@ def briefing_publish(*, briefing_id: int) -> bool:
 # --- building -----------------------------------------------------------------------------------
 
 
-def briefing_worker_name(hostname: str | None = None) -> str:
-    return f"{hostname or socket.gethostname()} pid {os.getpid()}"
+def briefing_worker_name(hostname: str | None = None, pid: int | None = None) -> str:
+    return f"{hostname or socket.gethostname()} pid {pid or os.getpid()}"
 
 
 def briefing_build(*, briefing_id: int, worker: str, retry_on_error: bool = True) -> Briefing:
@@ -235,12 +277,25 @@ def _claimable(now: datetime) -> Q:
     return Q(status=BriefingStatus.QUEUED) | (Q(status=BriefingStatus.RUNNING) & stale)
 
 
+def _exhausted(briefing: Briefing) -> bool:
+    if briefing.failures >= briefing.max_attempts:
+        return True
+    return briefing.workers_lost >= settings.BRIEFING_MAX_WORKERS_LOST
+
+
 def _exhausted_message(briefing: Briefing) -> str:
-    message = (
-        f"Stopped after {briefing.attempts} attempts: each ended without finishing "
-        "(the worker process died or ran out of time)."
-    )
-    return f"{message} {briefing.error}" if briefing.error else message
+    """Why a briefing was given up, counting what spent its attempts, and the last attempt's end."""
+    if briefing.failures >= briefing.max_attempts:
+        message = f"Stopped after {briefing.failures} attempts that failed on an error of the render."
+    else:
+        message = (
+            f"Stopped after {briefing.workers_lost} attempts whose worker process died under it "
+            "(killed, out of memory, or out of time)."
+        )
+    last = ""
+    if briefing.error.startswith("Attempt ") and ": " in briefing.error:
+        last = briefing.error.split(": ", 1)[1].split(" It will be tried again.")[0]
+    return f"{message} The last: {last}" if last else message
 
 
 def _briefing_claim(*, briefing_id: int, worker: str) -> Briefing | None:
@@ -252,8 +307,15 @@ def _briefing_claim(*, briefing_id: int, worker: str) -> Briefing | None:
     # Fenced by the attempt seen: of two workers racing for it, one UPDATE matches and one does not.
     fenced = Briefing.objects.filter(claimable, pk=briefing_id, attempts=seen.attempts)
     with transaction.atomic():
-        if seen.attempts >= seen.max_attempts:
-            # A job that keeps killing its worker ends here instead of looping.
+        if seen.status == BriefingStatus.RUNNING:
+            # Its worker stopped beating and nobody took it back yet: that worker is lost.
+            seen.workers_lost += 1
+            seen.error = f"Attempt {seen.attempts}: its worker stopped responding."
+            if not fenced.update(workers_lost=seen.workers_lost, error=seen.error):
+                return None
+            fenced = Briefing.objects.filter(claimable, pk=briefing_id, attempts=seen.attempts)
+        if _exhausted(seen):
+            # A job that keeps killing its worker (or breaking) ends here instead of looping.
             _briefing_give_up(fenced, seen, now)
             return None
         if not fenced.update(
@@ -265,6 +327,7 @@ def _briefing_claim(*, briefing_id: int, worker: str) -> Briefing | None:
             started_at=now,
             heartbeat_at=now,
             finished_at=None,
+            fingerprint="",
         ):
             return None
         return _briefing_record(briefing_id, f"attempt {seen.attempts + 1} started by {worker}")
@@ -276,6 +339,7 @@ def _briefing_give_up(fenced: QuerySet, seen: Briefing, now: datetime) -> bool:
         status=BriefingStatus.FAILED,
         stage="failed",
         finished_at=now,
+        heartbeat_at=None,
         error=_exhausted_message(seen)[:ERROR_MAX_LENGTH],
     ):
         return False
@@ -294,8 +358,44 @@ def _this_attempt(briefing: Briefing) -> QuerySet:
     return Briefing.objects.filter(pk=briefing.pk, status=BriefingStatus.RUNNING, attempts=briefing.attempts)
 
 
+def _this_attempt_or_given_back(briefing: Briefing) -> QuerySet:
+    """This attempt, running, or put back in the queue while this worker was cut off from the database
+    (the sweep saw its heartbeat stop) and not claimed since: nobody else builds it, it is still ours."""
+    return Briefing.objects.filter(
+        pk=briefing.pk,
+        status__in=[BriefingStatus.RUNNING, BriefingStatus.QUEUED],
+        attempts=briefing.attempts,
+    )
+
+
+def _beat(briefing: Briefing, **fields) -> bool:
+    """Say this attempt is alive (and anything else in `fields`); False if it is no longer ours."""
+    return bool(
+        _this_attempt_or_given_back(briefing).update(
+            status=BriefingStatus.RUNNING, heartbeat_at=timezone.now(), **fields
+        )
+    )
+
+
+def _database_reset() -> None:
+    """After a database error: drop this thread's connection if it is broken, so the next query reconnects."""
+    for conn in connections.all(initialized_only=True):
+        try:
+            if conn.in_atomic_block:
+                continue
+            conn.close_if_unusable_or_obsolete()
+            if conn.errors_occurred:
+                conn.close()
+        except DatabaseError:
+            conn.close()
+
+
 class _Heartbeat(threading.Thread):
-    """Beats while the render runs, including inside one long WeasyPrint call that reports nothing."""
+    """Beats while the render runs, including inside one long WeasyPrint call that reports nothing.
+
+    A beat that fails (the database restarting) drops the thread's connection and tries again each
+    second until the database answers, so a blip does not make a live render look dead.
+    """
 
     def __init__(self, briefing: Briefing):
         super().__init__(name=f"briefing-{briefing.pk}-heartbeat", daemon=True)
@@ -304,24 +404,30 @@ class _Heartbeat(threading.Thread):
         self.lost = threading.Event()
 
     def run(self) -> None:
+        wait = settings.BRIEFING_HEARTBEAT_SECONDS
         try:
-            while not self.stopped.wait(settings.BRIEFING_HEARTBEAT_SECONDS):
+            while not self.stopped.wait(wait):
                 try:
-                    if not _this_attempt(self.briefing).update(heartbeat_at=timezone.now()):
+                    if not _beat(self.briefing):
                         self.lost.set()
                         return
-                except DatabaseError as exc:  # a passing outage: the next beat tries again
-                    logger.warning("Briefing %s heartbeat failed: %s", self.briefing.pk, exc)
+                    wait = settings.BRIEFING_HEARTBEAT_SECONDS
+                except DatabaseError as exc:  # a passing outage: reconnect and try again soon
+                    logger.warning("Briefing %s heartbeat failed: %s", self.briefing.pk, type(exc).__name__)
+                    _database_reset()
+                    wait = min(1.0, settings.BRIEFING_HEARTBEAT_SECONDS)
         finally:
             connections.close_all()  # this thread's own connections
 
     def stop(self) -> None:
         self.stopped.set()
-        self.join(timeout=5)
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout=5)
 
 
 class _Progress:
-    """The render's progress callback: writes stage and percent, at most about once a second."""
+    """The render's progress callback: writes stage and percent, at most about once a second, and the
+    fingerprint of the data as soon as it is read (a request for the same data joins this briefing)."""
 
     def __init__(self, briefing: Briefing, heartbeat: _Heartbeat | None):
         self.briefing = briefing
@@ -329,18 +435,21 @@ class _Progress:
         self.stage = ""
         self.written_at = 0.0
 
-    def __call__(self, stage: str, percent: int) -> None:
+    def __call__(self, stage: str, percent: int, fingerprint: str | None = None) -> None:
         if self.heartbeat is not None and self.heartbeat.lost.is_set():
             raise BriefingClaimLost
         now = time.monotonic()
-        if stage == self.stage and now - self.written_at < 1.0:
+        if stage == self.stage and now - self.written_at < 1.0 and fingerprint is None:
             return
         self.stage, self.written_at = stage, now
         percent = max(0, min(99, int(percent)))
-        if not _this_attempt(self.briefing).update(
-            stage=stage[:100], progress=percent, heartbeat_at=timezone.now()
-        ):
-            raise BriefingClaimLost
+        extra = {"fingerprint": fingerprint} if fingerprint else {}
+        try:
+            if not _beat(self.briefing, stage=stage[:100], progress=percent, **extra):
+                raise BriefingClaimLost
+        except DATABASE_FAULTS:
+            # Progress is not worth failing a render for; the heartbeat keeps the claim.
+            _database_reset()
 
 
 def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
@@ -351,26 +460,46 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
         heartbeat.start()
     try:
         renderer = import_string(settings.BRIEFING_RENDERER)
-        rendered = renderer(
-            scope=briefing.scope, audience=briefing.audience, progress=_Progress(briefing, heartbeat)
-        )
+        try:
+            rendered = renderer(
+                scope=briefing.scope, audience=briefing.audience, progress=_Progress(briefing, heartbeat)
+            )
+        except (BriefingRenderError, SoftTimeLimitExceeded, BriefingClaimLost):
+            raise
+        except Exception as exc:
+            cause = infrastructure_cause(exc)
+            if cause is None:
+                raise
+            raise InfrastructureFault(cause) from exc
         return _briefing_store(briefing=briefing, rendered=rendered)
     except BriefingRenderError as exc:
+        _stop(heartbeat)
         return _briefing_fail(briefing=briefing, message=str(exc))
     except SoftTimeLimitExceeded:
+        _stop(heartbeat)
         limit = settings.CELERY_TASK_SOFT_TIME_LIMIT
         return _briefing_fail(
             briefing=briefing, message=f"Took longer than {limit} seconds: narrow the scope."
         )
     except BriefingClaimLost:
         return Briefing.objects.get(pk=briefing.pk)
+    except InfrastructureFault as exc:
+        _stop(heartbeat)  # first: a beat after the release would take the briefing back
+        # The services failed, not the briefing: it goes back to the queue without spending an attempt.
+        message = f"Attempt {briefing.attempts}: {exc.cause}; it will be tried again (no attempt spent)."
+        if not retry_on_error:
+            return _briefing_fail(briefing=briefing, message=f"Stopped: {exc.cause}.")
+        _briefing_release(briefing=briefing, message=message, failed=False)
+        exc.attempt = briefing.attempts  # for the retry to give back, should the release have failed
+        raise
     except Exception as exc:
-        # Not the render's verdict on the scope but a fault (a bug, the database, the storage). A
-        # worker gives the briefing back for another attempt, within max_attempts; a build in this
-        # process has no one to retry it and fails. Only the error's class is stored: its text
-        # could quote the record.
+        _stop(heartbeat)
+        # Not the render's verdict on the scope but a fault (a bug). A worker gives the briefing back
+        # for another attempt, within max_attempts; a build in this process has no one to retry it
+        # and fails. Only the error's class is stored: its text could quote the record.
+        message = f"Attempt {briefing.attempts}: stopped on an unexpected error ({type(exc).__name__})."
         if retry_on_error:
-            _briefing_release(briefing=briefing)
+            _briefing_release(briefing=briefing, message=f"{message} It will be tried again.", failed=True)
             raise
         logger.exception("Briefing %s failed", briefing.pk)
         return _briefing_fail(
@@ -378,67 +507,170 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
             message=f"Stopped on an unexpected error ({type(exc).__name__}); the log has details.",
         )
     finally:
-        if heartbeat is not None:
-            heartbeat.stop()
+        _stop(heartbeat)
+
+
+def _stop(heartbeat: "_Heartbeat | None") -> None:
+    if heartbeat is not None:
+        heartbeat.stop()
+
+
+def briefing_file_name(briefing: Briefing, *, attempt: int, sha256: str) -> str:
+    """Where an attempt stores its PDF: the attempt in the name lets the files sweep tell a file still
+    being recorded (its attempt is running) from one nobody will record."""
+    field = briefing.file.field
+    return field.generate_filename(
+        briefing, f"briefing-{briefing.pk}-{briefing.audience}-a{attempt}-{sha256[:12]}.pdf"
+    )
+
+
+FILE_NAME = re.compile(r"^briefing-(?P<pk>\d+)-\w+-a(?P<attempt>\d+)-[0-9a-f]{12}\.pdf$")
+
+
+def _storage_write(storage, name: str, data: bytes) -> str:
+    """Write a whole file or none: a write that fails midway (a full disk) removes what it left."""
+    try:
+        return storage.save(name, ContentFile(data))
+    except Exception as exc:
+        try:
+            if storage.exists(name):
+                storage.delete(name)
+        except Exception:  # noqa: S110 - the storage is failing; the files sweep removes it later
+            pass
+        raise InfrastructureFault(infrastructure_cause(exc, storing=True)) from exc
 
 
 def _briefing_store(*, briefing: Briefing, rendered) -> Briefing:
-    _this_attempt(briefing).update(stage="storing", progress=99, heartbeat_at=timezone.now())
+    _database_retry(lambda: _beat(briefing, stage="storing", progress=99))
     pdf = rendered.pdf
     sha256 = hashlib.sha256(pdf).hexdigest()
-    field = briefing.file.field
     storage = briefing.file.storage
-    name = field.generate_filename(briefing, f"briefing-{briefing.pk}-{briefing.audience}-{sha256[:12]}.pdf")
-    name = storage.save(name, ContentFile(pdf))
-    now = timezone.now()
-    with transaction.atomic():
-        stored = _this_attempt(briefing).update(
-            status=BriefingStatus.SUCCEEDED,
-            stage="done",
-            progress=100,
-            finished_at=now,
-            heartbeat_at=now,
-            file=name,
-            page_count=rendered.page_count,
-            size=len(pdf),
-            sha256=sha256,
-            fingerprint=rendered.fingerprint,
-            title=rendered.title[:300],
-            error="",
-        )
-        if stored:
-            return _briefing_record(briefing.pk, f"succeeded: {rendered.page_count} pages")
+    name = briefing_file_name(briefing, attempt=briefing.attempts, sha256=sha256)
+    name = _storage_write(storage, name, pdf)
+
+    def record() -> Briefing | None:
+        now = timezone.now()
+        with transaction.atomic():
+            stored = _this_attempt_or_given_back(briefing).update(
+                status=BriefingStatus.SUCCEEDED,
+                stage="done",
+                progress=100,
+                finished_at=now,
+                heartbeat_at=now,
+                file=name,
+                page_count=rendered.page_count,
+                size=len(pdf),
+                sha256=sha256,
+                fingerprint=rendered.fingerprint,
+                title=rendered.title[:300],
+                error="",
+            )
+            if stored:
+                return _briefing_record(briefing.pk, f"succeeded: {rendered.page_count} pages")
+        return None
+
+    # The PDF is made: a database blip here is waited out, not paid for with a new render. Should the
+    # database stay away, the file is left for the files sweep, which removes it unless it was
+    # recorded after all (a commit whose answer was lost).
+    done = _database_retry(record)
+    if done is not None:
+        return done
     # Another attempt owns the briefing now: this file is nobody's.
     storage.delete(name)
     return Briefing.objects.get(pk=briefing.pk)
 
 
+def _database_retry(action):
+    """Run `action`, again on a fresh connection while the database is unreachable, for at most
+    BRIEFING_STORE_RETRY_SECONDS; then raise InfrastructureFault."""
+    deadline = time.monotonic() + settings.BRIEFING_STORE_RETRY_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            return action()
+        except DATABASE_FAULTS as exc:
+            _database_reset()
+            if time.monotonic() + pause > deadline:
+                raise InfrastructureFault("the database was unreachable") from exc
+            logger.warning("Briefing store: the database is unreachable; trying again in %.1f s", pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+
 def _briefing_fail(*, briefing: Briefing, message: str) -> Briefing:
-    with transaction.atomic():
-        if _this_attempt(briefing).update(
-            status=BriefingStatus.FAILED,
-            stage="failed",
-            finished_at=timezone.now(),
-            error=message[:ERROR_MAX_LENGTH],
-        ):
-            return _briefing_record(briefing.pk, "failed")
-    return Briefing.objects.get(pk=briefing.pk)
+    def fail() -> Briefing:
+        with transaction.atomic():
+            if _this_attempt_or_given_back(briefing).update(
+                status=BriefingStatus.FAILED,
+                stage="failed",
+                finished_at=timezone.now(),
+                error=message[:ERROR_MAX_LENGTH],
+            ):
+                return _briefing_record(briefing.pk, "failed")
+        return Briefing.objects.get(pk=briefing.pk)
+
+    return _database_retry(fail)
 
 
-def _briefing_release(*, briefing: Briefing) -> None:
+def _briefing_release(*, briefing: Briefing, message: str, failed: bool) -> None:
+    """Put this attempt back in the queue; `failed` spends one of the briefing's attempts."""
+    fields = {"failures": F("failures") + 1} if failed else {}
     try:
         with transaction.atomic():
-            if _this_attempt(briefing).update(
+            if _this_attempt_or_given_back(briefing).update(
                 status=BriefingStatus.QUEUED,
                 stage="queued",
                 progress=0,
                 heartbeat_at=None,
-                error=f"Attempt {briefing.attempts} stopped on an error; it will be tried again.",
+                fingerprint="",
+                error=message[:ERROR_MAX_LENGTH],
+                **fields,
             ):
-                _briefing_record(briefing.pk, f"attempt {briefing.attempts} stopped on an error")
+                _briefing_record(briefing.pk, message[:100])
     except DatabaseError:
-        # The database is what failed: the row stays running and the sweep rescues it once stale.
+        # The database is what failed: the row stays running; the task's retry gives it back first.
+        _database_reset()
         logger.warning("Briefing %s could not be put back in the queue", briefing.pk)
+
+
+def briefing_give_back(*, briefing_id: int, attempt: int, message: str) -> bool:
+    """Put attempt `attempt` back in the queue if it is still marked running: its worker could not do
+    so itself (the database was down when it stopped). Spends nothing."""
+    with transaction.atomic():
+        if Briefing.objects.filter(pk=briefing_id, status=BriefingStatus.RUNNING, attempts=attempt).update(
+            status=BriefingStatus.QUEUED,
+            stage="queued",
+            progress=0,
+            heartbeat_at=None,
+            fingerprint="",
+            error=message[:ERROR_MAX_LENGTH],
+        ):
+            _briefing_record(briefing_id, message[:100])
+            return True
+    return False
+
+
+def briefing_worker_lost(*, briefing_id: int, worker: str, how: str) -> bool:
+    """The pool process `worker` died while building this briefing (told by its parent worker process):
+    put it back in the queue at once, counting the lost worker, instead of waiting for the heartbeat to
+    go stale. Fenced by the worker's name: an attempt since then is left alone."""
+    with transaction.atomic():
+        fenced = Briefing.objects.filter(pk=briefing_id, status=BriefingStatus.RUNNING, worker=worker[:200])
+        seen = fenced.only("pk", "attempts").first()
+        if seen is None:
+            return False
+        if fenced.filter(attempts=seen.attempts).update(
+            status=BriefingStatus.QUEUED,
+            stage="queued",
+            progress=0,
+            heartbeat_at=None,
+            fingerprint="",
+            workers_lost=F("workers_lost") + 1,
+            error=f"Attempt {seen.attempts}: its worker process died ({how})."[:ERROR_MAX_LENGTH],
+        ):
+            _briefing_record(briefing_id, f"attempt {seen.attempts}: worker process died")
+            return True
+    return False
 
 
 # --- sweeping -----------------------------------------------------------------------------------
@@ -447,26 +679,30 @@ SWEEP_BATCH = 100
 
 
 def briefing_sweep() -> SweepResult:
-    """Rescue running briefings whose worker stopped beating; publish queued ones nobody picked up."""
+    """Rescue running briefings whose worker stopped beating; publish queued ones the broker lost."""
     now = timezone.now()
     failed = rescued = 0
     to_publish: list[int] = []
     stale = Briefing.objects.filter(
         Q(heartbeat_at__lt=_stale_before(now)) | Q(heartbeat_at__isnull=True), status=BriefingStatus.RUNNING
-    ).only("pk", "attempts", "max_attempts", "heartbeat_at", "worker", "error")
+    ).only("pk", "attempts", "max_attempts", "failures", "workers_lost", "heartbeat_at", "worker", "error")
     for seen in stale[:SWEEP_BATCH]:
         fenced = Briefing.objects.filter(
             pk=seen.pk, status=BriefingStatus.RUNNING, attempts=seen.attempts, heartbeat_at=seen.heartbeat_at
         )
+        seen.workers_lost += 1
+        seen.error = f"Attempt {seen.attempts}: its worker stopped responding."
         with transaction.atomic():
-            if seen.attempts >= seen.max_attempts:
+            if _exhausted(seen):
                 failed += _briefing_give_up(fenced, seen, now)
             elif fenced.update(
                 status=BriefingStatus.QUEUED,
                 stage="queued",
                 progress=0,
                 heartbeat_at=None,
-                error=f"Attempt {seen.attempts} stopped: its worker stopped responding.",
+                fingerprint="",
+                workers_lost=seen.workers_lost,
+                error=seen.error,
             ):
                 _briefing_record(seen.pk, f"rescued from {seen.worker}")
                 rescued += 1
@@ -478,7 +714,12 @@ def briefing_sweep() -> SweepResult:
         | Q(published_at__isnull=True, requested_at__lt=republish_before),
         status=BriefingStatus.QUEUED,
     ).exclude(pk__in=to_publish)
-    to_publish += list(unpublished.order_by("requested_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    candidates = list(unpublished.order_by("requested_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    if candidates:
+        # Published but no longer in the broker (Redis restarted empty, a message acknowledged by a
+        # worker that then could not put the row back): publish again. One still waiting is left be.
+        held = briefing_ids_in_broker()
+        to_publish += [pk for pk in candidates if held is None or pk not in held]
 
     published = 0
     for briefing_id in to_publish:
@@ -491,6 +732,114 @@ def briefing_sweep() -> SweepResult:
     if result != SweepResult():
         logger.info("Briefing sweep: %s", result)
     return result
+
+
+def briefing_rescue_own(*, nodename: str, before: datetime) -> int:
+    """At a worker's start: briefings still marked running under its node name from before it started
+    lost that worker's previous life (killed, restarted): back to the queue at once, without waiting
+    for their heartbeat to go stale. Returns how many."""
+    rescued = 0
+    dead = Briefing.objects.filter(
+        status=BriefingStatus.RUNNING, worker__startswith=f"{nodename} pid ", heartbeat_at__lt=before
+    ).only("pk", "attempts", "heartbeat_at", "worker")
+    for seen in dead[:SWEEP_BATCH]:
+        fenced = Briefing.objects.filter(
+            pk=seen.pk, status=BriefingStatus.RUNNING, attempts=seen.attempts, heartbeat_at=seen.heartbeat_at
+        )
+        with transaction.atomic():
+            if fenced.update(
+                status=BriefingStatus.QUEUED,
+                stage="queued",
+                progress=0,
+                heartbeat_at=None,
+                fingerprint="",
+                workers_lost=F("workers_lost") + 1,
+                error=f"Attempt {seen.attempts}: its worker was restarted.",
+            ):
+                _briefing_record(seen.pk, f"rescued from {seen.worker} at its restart")
+                rescued += 1
+                briefing_publish(briefing_id=seen.pk)
+    if rescued:
+        logger.info("Briefings taken back from %s's previous run: %s", nodename, rescued)
+    return rescued
+
+
+def briefing_sweeper(*, interval: float, stop: threading.Event) -> None:
+    """The sweep, every `interval` seconds, in a thread of beat's own process: it never waits in a
+    queue behind briefings (a worker busy rendering would take a sweep task only between two)."""
+    while not stop.wait(interval):
+        try:
+            briefing_sweep()
+        except Exception as exc:  # noqa: BLE001 - the database is down: the next round tries again
+            logger.warning("Briefing sweep failed: %s", infrastructure_cause(exc) or type(exc).__name__)
+            _database_reset()
+
+
+def briefing_ids_in_broker() -> set[int] | None:
+    """The briefing ids of the build tasks Redis holds (waiting, or delivered and not acknowledged);
+    None when that cannot be read (no Redis broker, or it is down)."""
+    from oversight.celery import app
+
+    if app.conf.task_always_eager or not str(app.conf.broker_url).startswith(("redis://", "rediss://")):
+        return None
+    ids: set[int] = set()
+    try:
+        with app.connection_for_read() as conn:
+            channel = conn.default_channel
+            client = channel.client
+            raw = list(client.lrange(settings.BRIEFING_QUEUE, 0, -1))
+            for value in client.hvals(channel.unacked_key):
+                raw.append(value)
+    except Exception as exc:  # noqa: BLE001 - the broker is down: nothing can be published anyway
+        logger.warning("Briefing sweep could not read the worker queue: %s", type(exc).__name__)
+        return None
+    for item in raw:
+        try:
+            message = json.loads(item)
+            if isinstance(message, list):  # unacked entries are [message, exchange, routing_key]
+                message = message[0]
+            if message.get("headers", {}).get("task") != "agencies.briefing_build":
+                continue
+            args = json.loads(base64.b64decode(message["body"]))[0]
+            ids.add(int(args[0]))
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+    return ids
+
+
+def briefing_files_sweep() -> int:
+    """Remove files under briefings/ that no briefing records and no running attempt will record (a
+    worker died between writing and recording, or storage came back after a failed write). Returns how
+    many were removed."""
+    storage = Briefing._meta.get_field("file").storage
+    removed = 0
+    try:
+        folders, _files = storage.listdir("briefings")
+    except FileNotFoundError:
+        return 0
+    for folder in folders:
+        if not folder.isdigit():
+            continue
+        _sub, names = storage.listdir(f"briefings/{folder}")
+        if not names:
+            continue
+        row = Briefing.objects.filter(pk=int(folder)).only("pk", "file", "status", "attempts").first()
+        for filename in names:
+            name = f"briefings/{folder}/{filename}"
+            if row is not None and row.file.name == name:
+                continue
+            match = FILE_NAME.match(filename)
+            if (
+                row is not None
+                and row.status in (BriefingStatus.RUNNING, BriefingStatus.QUEUED)
+                and (match is None or int(match["attempt"]) >= row.attempts)
+            ):
+                continue  # its attempt may still record it
+            storage.delete(name)
+            removed += 1
+    if removed:
+        logger.info("Briefing files sweep: removed %s files no briefing records", removed)
+    return removed
 
 
 # --- reading and deleting -----------------------------------------------------------------------

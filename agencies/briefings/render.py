@@ -26,11 +26,13 @@ from agencies.briefings.data import BriefingData, briefing_data, resolve_scope
 from agencies.briefings.errors import BriefingRenderError
 from agencies.briefings.html import TEMPLATE, briefing_html
 from agencies.briefings.pdf import STYLESHEET, pdf_from_html
+from agencies.briefings.snapshot import record_snapshot
 
 # Raise when the briefing's meaning changes in a way the template digest below cannot see.
 TEMPLATE_VERSION = "1"
 
-Progress = Callable[[str, int], None]
+# progress(stage, percent) or, once the data is read, progress(stage, percent, fingerprint).
+Progress = Callable[..., None]
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,10 @@ def _fingerprint(data: BriefingData) -> str:
 
 
 def _data(scope: dict, audience: str) -> BriefingData:
+    # One snapshot for every query: the PDF and its fingerprint print a state the record was in.
     try:
-        return briefing_data(scope=scope, audience=audience)
+        with record_snapshot():
+            return briefing_data(scope=scope, audience=audience)
     except ValidationError as exc:
         raise BriefingRenderError(" ".join(exc.messages)) from exc
 
@@ -88,11 +92,11 @@ def briefing_fingerprint(*, scope: dict, audience: str) -> str:
 def briefing_render(*, scope: dict, audience: str, progress: Progress | None = None) -> RenderedBriefing:
     """Read the data, write the HTML, lay out the PDF. Raises BriefingRenderError when the scope or
     audience is wrong or the layout asked for anything outside the bundled assets."""
-    report = progress or (lambda stage, percent: None)
+    report = progress or (lambda stage, percent, fingerprint=None: None)
     report("data", 5)
     data = _data(scope, audience)
     fingerprint = _fingerprint(data)
-    report("html", 30)
+    report("html", 30, fingerprint)
     html = briefing_html(data, fingerprint=fingerprint, generated=timezone.now())
     report("pdf", 40)
     pdf = pdf_from_html(html)

@@ -65,6 +65,15 @@ class Briefing(models.Model):
     progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=3)
+    # What spends attempts: the briefing's own failures (a render that broke), and apart, with a bound
+    # of its own, worker processes that died under it. The database, the worker queue or the storage
+    # being unreachable spends neither.
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Attempts that ended on an error of the render itself."
+    )
+    workers_lost = models.PositiveSmallIntegerField(
+        default=0, help_text="Attempts whose worker process died or stopped responding."
+    )
     published_at = models.DateTimeField(
         null=True, blank=True, help_text="When it was last handed to the worker queue."
     )

@@ -273,7 +273,9 @@ def test_the_fingerprint_follows_the_data_and_the_audience(postal):
 def test_render_reports_its_stages_and_matches_the_fingerprint(postal):
     stages = []
 
-    rendered = briefing_render(scope=USPIS, audience="public", progress=lambda s, p: stages.append((s, p)))
+    rendered = briefing_render(
+        scope=USPIS, audience="public", progress=lambda s, p, *_: stages.append((s, p))
+    )
 
     assert [s for s, _ in stages] == ["data", "html", "pdf", "pdf"]
     assert [p for _, p in stages] == sorted(p for _, p in stages) and stages[-1] == ("pdf", 100)

@@ -220,17 +220,45 @@ def test_a_fresh_running_briefing_is_left_to_its_worker(script):
     assert script.calls == []
 
 
-def test_a_job_that_keeps_killing_its_worker_fails_after_max_attempts(script, settings):
+def test_a_job_that_keeps_killing_its_worker_fails_after_max_workers_lost(script, settings):
     stale = timezone.now() - timedelta(seconds=settings.BRIEFING_STALE_SECONDS + 1)
+    lost = settings.BRIEFING_MAX_WORKERS_LOST - 1
     briefing = queued(
-        status=BriefingStatus.RUNNING, attempts=3, max_attempts=3, heartbeat_at=stale, worker="w"
+        status=BriefingStatus.RUNNING, attempts=7, workers_lost=lost, heartbeat_at=stale, worker="w"
     )
     result = jobs.briefing_build(briefing_id=briefing.pk, worker="next")
     assert result.status == BriefingStatus.FAILED
-    assert result.attempts == 3
-    assert result.error.startswith("Stopped after 3 attempts")
+    assert (result.attempts, result.workers_lost) == (7, settings.BRIEFING_MAX_WORKERS_LOST)
+    assert result.error.startswith(f"Stopped after {lost + 1} attempts whose worker process died")
+    assert result.error.endswith("The last: its worker stopped responding.")
     assert result.finished_at is not None
     assert script.calls == []
+
+
+def test_lost_workers_and_unreachable_services_spend_no_attempt(script, settings):
+    """Three unrelated kills do not fail a briefing; the render's own failures do, at max_attempts."""
+    agency_with_claim()
+    stale = timezone.now() - timedelta(seconds=settings.BRIEFING_STALE_SECONDS + 1)
+    briefing = queued(status=BriefingStatus.RUNNING, attempts=3, workers_lost=2, heartbeat_at=stale)
+    result = jobs.briefing_build(briefing_id=briefing.pk, worker="next")
+    assert (result.status, result.attempts, result.workers_lost, result.failures) == (
+        BriefingStatus.SUCCEEDED,
+        4,
+        3,
+        0,
+    )
+    broken = queued(failures=2, max_attempts=3)
+    script.mode = "bug"
+    with pytest.raises(RuntimeError):
+        jobs.briefing_build(briefing_id=broken.pk, worker="w")
+    broken.refresh_from_db()
+    assert (broken.status, broken.failures) == (BriefingStatus.QUEUED, 3)
+    given_up = jobs.briefing_build(briefing_id=broken.pk, worker="w")
+    assert given_up.status == BriefingStatus.FAILED
+    assert given_up.error == (
+        "Stopped after 3 attempts that failed on an error of the render. The last: stopped on an "
+        "unexpected error (RuntimeError)."
+    )
 
 
 def test_a_render_error_fails_the_briefing_with_its_message(script):
@@ -251,8 +279,8 @@ def test_a_fault_in_a_worker_gives_the_briefing_back_and_propagates(script):
     with pytest.raises(RuntimeError):
         jobs.briefing_build(briefing_id=briefing.pk, worker="w")
     briefing.refresh_from_db()
-    assert (briefing.status, briefing.attempts) == (BriefingStatus.QUEUED, 1)
-    assert "stopped on an error" in briefing.error
+    assert (briefing.status, briefing.attempts, briefing.failures) == (BriefingStatus.QUEUED, 1, 1)
+    assert "stopped on an unexpected error (RuntimeError)" in briefing.error
     assert "CANARY" not in briefing.error
 
 
@@ -389,7 +417,13 @@ def test_sweep_rescues_stale_running_fails_exhausted_and_publishes_stale_queued(
     stale = now - timedelta(seconds=settings.BRIEFING_STALE_SECONDS + 1)
     long_ago = now - timedelta(seconds=settings.BRIEFING_REPUBLISH_SECONDS + 1)
     dead = queued(status=BriefingStatus.RUNNING, attempts=1, heartbeat_at=stale, worker="dead")
-    exhausted = queued(status=BriefingStatus.RUNNING, attempts=3, heartbeat_at=stale, worker="dead")
+    exhausted = queued(
+        status=BriefingStatus.RUNNING,
+        attempts=3,
+        workers_lost=settings.BRIEFING_MAX_WORKERS_LOST - 1,
+        heartbeat_at=stale,
+        worker="dead",
+    )
     alive = queued(status=BriefingStatus.RUNNING, attempts=1, heartbeat_at=now, worker="alive")
     lost = queued(requested_at=long_ago)
     republish = queued(requested_at=long_ago, published_at=long_ago)

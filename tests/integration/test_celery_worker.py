@@ -88,12 +88,24 @@ class Cluster:
             "BRIEFING_SWEEP_SECONDS": "1",
             "BRIEFING_REPUBLISH_SECONDS": "2",
             "BRIEFING_MAX_ATTEMPTS": "3",
+            "BRIEFING_MAX_WORKERS_LOST": "3",
+            "BRIEFING_STORE_RETRY_SECONDS": "20",
             "OVERSIGHT_TEST_MARKER": str(folder / "stalled-once"),
             "PYTHONUNBUFFERED": "1",
         }
 
-    def start_worker(self, name: str, *, beat: bool = False, renderer: str | None = None) -> subprocess.Popen:
-        env = self.env | ({"BRIEFING_RENDERER": renderer} if renderer else {})
+    def start_worker(
+        self,
+        name: str,
+        *,
+        beat: bool = False,
+        renderer: str | None = None,
+        env: dict | None = None,
+        cwd: Path | None = None,
+    ) -> subprocess.Popen:
+        env = self.env | ({"BRIEFING_RENDERER": renderer} if renderer else {}) | (env or {})
+        if cwd is not None:  # as on another machine: the code importable, nothing else shared
+            env["PYTHONPATH"] = str(BASE_DIR)
         command = [sys.executable, "-m", "celery", "-A", "oversight", "worker", "-n", f"{name}@%h"]
         command += ["--loglevel=INFO", "--pool=prefork", "--concurrency=1"]
         command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -102,7 +114,12 @@ class Cluster:
         log = (self.folder / f"{name}.log").open("wb")
         # Its own session: SIGKILL reaches the worker, its pool child and its beat at once.
         process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=cwd or BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.workers[name] = process
         return process
@@ -113,11 +130,11 @@ class Cluster:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(10)
 
-    def manage(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
+    def manage(self, *args: str, timeout: float = 90, env: dict | None = None) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=BASE_DIR,
-            env=self.env,
+            env=self.env | (env or {}),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -191,7 +208,7 @@ def test_a_queued_briefing_is_built_by_a_worker(cluster):
     assert published and briefing.status == BriefingStatus.QUEUED
 
     # On the wire, before any worker runs: JSON, and nothing but the briefing's id.
-    [message] = cluster.redis.messages()
+    [message] = cluster.redis.messages("briefings")
     assert message["content-type"] == "application/json"
     args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
     assert (args, kwargs, message["headers"]["task"]) == ([briefing.pk], {}, "agencies.briefing_build")
@@ -256,7 +273,7 @@ def test_a_worker_killed_mid_render_leaves_a_briefing_a_new_worker_finishes_exac
     # finds the briefing finished and leaves it alone.
     with celery_broker(cluster.redis.url):
         briefing_build_task.apply_async(args=[briefing.pk])
-    wait_for(lambda: not cluster.redis.messages(), 10, "the copy to be taken", cluster)
+    wait_for(lambda: not cluster.redis.messages("briefings"), 10, "the copy to be taken", cluster)
     time.sleep(1)
     again = Briefing.objects.get(pk=briefing.pk)
     assert (again.finished_at, again.attempts, again.history.count()) == (
@@ -286,8 +303,10 @@ def test_a_killed_pool_process_is_redelivered_and_finished_by_the_same_worker(cl
         lambda: status_of(briefing, BriefingStatus.SUCCEEDED, BriefingStatus.FAILED), 90, "the retry", cluster
     )
     assert done.status == BriefingStatus.SUCCEEDED, done.error
-    assert done.attempts == 2
+    assert (done.attempts, done.workers_lost, done.failures) == (2, 1, 0)
     assert done.worker.startswith("w1@") and done.worker != running.worker
+    # Its parent process said at once that the child died: no wait for the heartbeat to go stale.
+    assert "attempt 1: worker process died" in done.history.values_list("history_change_reason", flat=True)
     assert cluster.workers["w1"].poll() is None
 
 
@@ -327,8 +346,9 @@ def test_a_poison_job_that_kills_its_worker_fails_after_the_bounded_attempts(clu
         lambda: status_of(briefing, BriefingStatus.FAILED, BriefingStatus.SUCCEEDED), 90, "the bound", cluster
     )
     assert done.status == BriefingStatus.FAILED
-    assert done.attempts == 3
-    assert done.error.startswith("Stopped after 3 attempts: each ended without finishing")
+    assert (done.attempts, done.workers_lost, done.failures) == (3, 3, 0)
+    assert done.error.startswith("Stopped after 3 attempts whose worker process died under it")
+    assert "The last: its worker process died (Worker exited prematurely: exitcode 1" in done.error
     assert cluster.workers["w1"].poll() is None  # the worker itself lives on
     time.sleep(2)
     assert Briefing.objects.get(pk=briefing.pk).attempts == 3  # and does not loop

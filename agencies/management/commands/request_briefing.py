@@ -5,7 +5,9 @@ import time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
+from agencies.briefings.errors import infrastructure_cause
 from agencies.briefings.jobs import QUEUE_UNREACHABLE, briefing_request
 from agencies.management.commands.render_briefing import (
     actor_from_options,
@@ -36,6 +38,16 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=1.0, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
+        try:
+            self._handle(options)
+        except DatabaseError as exc:
+            # One line that names the cause, not a traceback.
+            cause = infrastructure_cause(exc) or f"the database failed ({type(exc).__name__})"
+            raise CommandError(
+                f"Cannot ask for a briefing: {cause}. Is PostgreSQL running, and DATABASE_URL right?"
+            ) from exc
+
+    def _handle(self, options):
         if options["output"] and not options["wait"]:
             raise CommandError("--output needs --wait: without it the briefing may not be built yet.")
         scope = scope_from_options(options)
