@@ -46,6 +46,14 @@ from agencies.models import (
     Stance,
     StatedMission,
 )
+from agencies.scope import (
+    agency_scope,
+    comment_outcome,
+    comment_requests,
+    scope_claims_q,
+    scope_facts,
+    telling_rates,
+)
 
 PUBLIC, INTERNAL = "public", "internal"
 AUDIENCES = (PUBLIC, INTERNAL)
@@ -246,6 +254,8 @@ class KeyFindings:
     warnings: int
     contested: int
     open_requests: int
+    declined_requests: int
+    answered_requests: int
 
 
 @dataclass(frozen=True)
@@ -264,7 +274,10 @@ class CommentRequestView:
     document: str
     source: int | None
     requested: str
-    response: str
+    response: str  # the outcome's label: "Declined", "Responded", "No response by publication"
+    response_status: str  # none | declined | responded
+    outcome: str  # "declined to comment", "responded: “…”", "no response by publication"
+    connected: bool  # asked of an agency connected to the scope, not one of its own
 
 
 @dataclass(frozen=True)
@@ -650,22 +663,14 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     builder = _Builder(audience, resolved)
 
     # Which claims, which agencies get a section.
+    scope = facts = None
     if resolved.claim_filter is None:
-        subtrees = {root.pk: selectors.agency_subtree_ids(root) for root in resolved.roots}
-        # An agency inside another's subtree is covered by it: its section comes under its parent.
-        root_ids = [
-            pk for pk in subtrees if not any(pk in ids for other, ids in subtrees.items() if other != pk)
-        ]
-        scope_ids = {pk for ids in subtrees.values() for pk in ids}
-        claim_qs = Claim.objects.filter(
-            Q(pk__in=ClaimAgency.objects.filter(agency_id__in=scope_ids).values("claim_id"))
-            | Q(pk__in=RoleClaim.objects.filter(role__agency_id__in=scope_ids).values("claim_id"))
-            | Q(
-                pk__in=DataAccessClaim.objects.filter(
-                    Q(access__system__agency_id__in=scope_ids) | Q(access__seeker_id__in=scope_ids)
-                ).values("claim_id")
-            )
-        )
+        # The one definition of an agency's scope, shared with its page and Findings.
+        scope = agency_scope(resolved.roots)
+        facts = scope_facts(scope)
+        root_ids = list(scope.roots)
+        scope_ids = set(scope.own)
+        claim_qs = Claim.objects.filter(scope_claims_q(scope.own))
         claims = _claims(claim_qs)
         section_ids = scope_ids
     else:
@@ -704,17 +709,23 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         if agency is not None and agency.pk not in section_ids and reason not in connected[agency.pk]:
             connected[agency.pk].append(reason)
 
-    for agency, _depth in ordered:
-        for role in shown_roles(agency):
-            connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
-        for system in agency.data_systems.all():
-            for access in shown_accesses(system.accesses.all()):
-                connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
-        for access in shown_accesses(agency.data_accesses.all()):
-            connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
-    for claim in claims:
-        for link in claim.claim_agencies.all():
-            connect(link.agency, "named in claims this briefing covers")
+    if scope is not None:
+        for pk, reasons in scope.connected.items():
+            connected[pk] = [
+                reason.replace("this scope covers", "this briefing covers") for reason in reasons
+            ]
+    else:
+        for agency, _depth in ordered:
+            for role in shown_roles(agency):
+                connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
+            for system in agency.data_systems.all():
+                for access in shown_accesses(system.accesses.all()):
+                    connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
+            for access in shown_accesses(agency.data_accesses.all()):
+                connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
+        for claim in claims:
+            for link in claim.claim_agencies.all():
+                connect(link.agency, "named in claims this briefing covers")
     connected_agencies = (
         {
             a.pk: a
@@ -727,24 +738,20 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     )
     involved = set(section_ids) | set(connected)
 
-    # Derived answers, from the selectors, narrowed to what concerns this briefing.
-    drift = [
-        entry
-        for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
-        if entry.agency.pk in section_ids
-        and (
-            resolved.claim_filter is None
-            or any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
-        )
-    ]
-    # The selectors pair figures with at least one side about an involved agency, or for a selection
-    # with one side among its claims' figures: never the whole record.
-    if by_selection is None:
-        contested_pairs = selectors.contested_figures(involved)
-        rate_pairs = [pair for pair in selectors.comparable_rates(involved) if pair.differs]
+    # Derived answers: for an agency scope, the scope's facts; for a selection, what its claims touch.
+    if facts is not None:
+        drift = facts.drift
+        contested_pairs = facts.contested
+        rate_pairs = facts.rates
     else:
+        drift = [
+            entry
+            for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
+            if entry.agency.pk in section_ids
+            and any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
+        ]
         contested_pairs = selectors.contested_figures(claims=by_selection)
-        rate_pairs = [pair for pair in selectors.comparable_rates(claims=by_selection) if pair.differs]
+        rate_pairs = telling_rates(selectors.comparable_rates(claims=by_selection), contested_pairs)
     paired_claims = {
         r.claim.pk for pair in [*contested_pairs, *rate_pairs] for r in (pair.first, pair.second)
     }
@@ -770,10 +777,10 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         for attribution in claim.attributions.all()
         for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
     }
-    requests = selectors.open_comment_requests(involved)
-    if by_selection is not None:  # a selection: the requests made for the documents it cites
-        requests = requests.filter(document_id__in=cited)
-    requests = list(requests)
+    if facts is not None:
+        requests = [entry.request for entry in facts.comment_requests]
+    else:  # a selection: the requests made for the documents it cites
+        requests = [r for r in comment_requests(involved) if r.document_id in cited]
 
     if resolved.claim_filter is None:
         events, seen = [], set()
@@ -948,6 +955,9 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             source=builder.register.ref(r.document),
             requested=_display(r.requested, "date not recorded"),
             response=r.get_response_display(),
+            response_status=r.response,
+            outcome=comment_outcome(r),
+            connected=r.agency_id not in section_ids,
         )
         for r in requests
     ]
@@ -990,7 +1000,9 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         single_outlet=sum(1 for view in claim_views if view.single_outlet),
         warnings=sum(1 for view in claim_views if view.warnings),
         contested=len(contested),
-        open_requests=len(request_views),
+        open_requests=sum(1 for r in request_views if r.response_status == "none"),
+        declined_requests=sum(1 for r in request_views if r.response_status == "declined"),
+        answered_requests=sum(1 for r in request_views if r.response_status == "responded"),
     )
 
     title, short_title, subject, scope_label = _titles(resolved, ordered, audience)
