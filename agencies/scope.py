@@ -37,6 +37,7 @@ from agencies.models import (
     ReportedRole,
     RoleClaim,
 )
+from agencies.selectors import comment_outcome
 
 
 def _label(agency: Agency) -> str:
@@ -143,16 +144,6 @@ class ScopedRequest:
     @property
     def outcome(self) -> str:
         return comment_outcome(self.request)
-
-
-def comment_outcome(request: CommentRequest) -> str:
-    """'declined to comment', 'responded: “…”', 'no response by publication'."""
-    if request.response == CommentResponse.DECLINED:
-        return "declined to comment"
-    if request.response == CommentResponse.RESPONDED:
-        text = " ".join(request.response_text.split())
-        return f"responded: “{text}”" if text else "responded"
-    return "no response by publication"
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
 
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
+# The paper briefings are laid out for unless a request says otherwise: "A4" or "letter".
+BRIEFING_PAGE_SIZE = env.str("BRIEFING_PAGE_SIZE", default="A4")
 BRIEFING_HEARTBEAT_SECONDS = env.float("BRIEFING_HEARTBEAT_SECONDS", default=10)
 # A running briefing whose heartbeat is older than this lost its worker; a queued one older than
 # BRIEFING_REPUBLISH_SECONDS since it was last published never reached one.

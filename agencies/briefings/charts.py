@@ -60,7 +60,8 @@ def contested_chart(pairs: list[ContestedView]) -> SafeString:
         for side, colour in zip((pair.first, pair.second), COLOURS, strict=True):
             who = side.who or "source not recorded"
             parts.append(_text(0, y + 14, _clip(who, 40), size=12, weight=600))
-            detail = side.basis if side.basis and side.basis != side.who else side.unit
+            # The same second line under every bar: the unit, then the basis where it adds something.
+            detail = side.unit + (f" · {side.basis}" if side.basis and side.basis != side.who else "")
             parts.append(_text(0, y + 28, _clip(detail, 46), size=10.5, fill="#5b5b5b"))
             width = max(2.0, BAR_WIDTH * side.amount / largest) if side.amount > 0 else 0.0
             parts.append(

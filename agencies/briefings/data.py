@@ -176,7 +176,8 @@ class AgencySection:
     data_systems: list[DataSystemView]
     access_sought: list[AccessView]
     claims: list[ClaimView]
-    also: list[ClaimRef]  # claims about this agency printed under another one
+    also: list[ClaimRef]  # claims about this agency printed under another one, above it
+    also_below: list[ClaimRef]  # ... and below it
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,7 @@ class RateView:
     first: FigureSide  # the earlier period
     second: FigureSide
     ratio: str
+    larger: str  # "earlier" or "later": which period's monthly rate is the larger
 
 
 @dataclass(frozen=True)
@@ -288,6 +290,7 @@ class BriefingData:
     title: str
     short_title: str
     subject: str
+    summary: str  # the paragraph a reader takes in first
     agencies: list[AgencySection]
     connected: list[ConnectedAgency]
     other_claims: list[ClaimView]
@@ -859,8 +862,12 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
 
     # Roles and data come after the claims are numbered, so that they can point at them.
     agency_sections = []
+    printed_before = 0  # claims numbered in the sections before this one
     for entry in sections:
         agency = entry["agency"]
+        first_number = printed_before + 1
+        printed_before += len(entry["claims"])
+        also_refs = [builder.claim_ref(claim) for claim in also_by_agency[agency.pk]]
         agency_sections.append(
             AgencySection(
                 anchor=f"agency-{agency.slug}",
@@ -904,7 +911,8 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
                     for access in shown_accesses(agency.data_accesses.all())
                 ],
                 claims=entry["claims"],
-                also=[builder.claim_ref(claim) for claim in also_by_agency[agency.pk]],
+                also=[ref for ref in also_refs if ref.number is not None and ref.number < first_number],
+                also_below=[ref for ref in also_refs if ref.number is None or ref.number >= first_number],
             )
         )
 
@@ -943,6 +951,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             first=builder.side(pair.first, concerns(pair.first), True),
             second=builder.side(pair.second, concerns(pair.second), True),
             ratio=_ratio(pair.ratio),
+            larger="earlier" if abs(pair.first_monthly) >= abs(pair.second_monthly) else "later",
         )
         for pair in rate_pairs
     ]
@@ -993,7 +1002,12 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     total = len(claim_views)
     findings = KeyFindings(
         drift=drift_views,
-        statuses=[StatusCount(status=s.value, label=s.label, count=counts[s.value]) for s in ClaimStatus],
+        # Only the statuses some claim has: a table of zeros says nothing.
+        statuses=[
+            StatusCount(status=s.value, label=s.label, count=counts[s.value])
+            for s in ClaimStatus
+            if counts[s.value]
+        ],
         claims=total,
         anonymous_only=anonymous_only,
         anonymous_share=f"{round(100 * anonymous_only / total)}%" if total else "—",
@@ -1006,7 +1020,16 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     )
 
     title, short_title, subject, scope_label = _titles(resolved, ordered, audience)
+    summary = _summary(
+        subject=short_title,
+        sections=agency_sections,
+        drift=drift_views,
+        claims=claim_views,
+        contested=contested,
+        requests=request_views,
+    )
     return BriefingData(
+        summary=summary,
         audience=audience,
         scope=resolved.normalised,
         scope_label=scope_label,
@@ -1024,6 +1047,92 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         sources=builder.register.entries,
         confidential_sources=sum(1 for view in claim_views for chain in view.chains if chain.confidential),
     )
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _listing(items: list[str], limit: int = 3) -> str:
+    items = list(dict.fromkeys(item for item in items if item))
+    if len(items) > limit:
+        return "; ".join(items[:limit]) + f"; and {len(items) - limit} more"
+    return "; ".join(items)
+
+
+def _summary(*, subject, sections, drift, claims, contested, requests) -> str:
+    """One paragraph: what is reported, resting on whom, against what stated mission, who denies it,
+    what is contested, and who was asked for comment. Every word of it comes from the record."""
+    if not claims:
+        return f"The record holds no claim about {subject}."
+    sentences = []
+    missions = {section.label: section.missions[-1].text for section in sections if section.missions}
+    if drift:
+        d = drift[0]
+        reported = f"{d.agency} is reported to be: “{d.summary.rstrip('.')}”"
+        if d.partner and d.partner not in d.summary:
+            reported += f", for {d.partner}"
+        if d.mission:
+            reported += f", outside its stated mission (“{_clip(d.mission, 110)}”)"
+        if len(drift) > 1:
+            reported += f"; {_plural(len(drift) - 1, 'other role')} outside a stated mission"
+        sentences.append(reported + ".")
+    else:
+        roles = [(section.label, role.summary) for section in sections for role in section.roles]
+        if roles:
+            label, summary = roles[0]
+            sentences.append(f"{label} is reported to be: “{summary.rstrip('.')}”.")
+        elif missions:
+            label, text = next(iter(missions.items()))
+            sentences.append(f"{label}'s stated mission: “{_clip(text, 110)}”.")
+    supporting = [chain for claim in claims for chain in claim.chains if chain.stance == Stance.SUPPORTS]
+    anonymous = sum(1 for claim in claims if claim.anonymous_only)
+    rests = f"The briefing holds {_plural(len(claims), 'claim')}"
+    if anonymous == len(claims):
+        rests += ", every one resting only on anonymous or unnamed sources"
+    elif anonymous:
+        rests += f", {anonymous} of them resting only on anonymous or unnamed sources"
+    if supporting:
+        rests += f": from {_listing([chain.origin for chain in supporting])}"
+        outlets = [chain.steps[-1].label for chain in supporting if chain.steps]
+        if outlets:
+            rests += f", as reported by {_listing(outlets)}"
+    sentences.append(rests + ".")
+    denials = [claim for claim in claims if claim.kind == "Denial"]
+    disputing = [
+        chain.origin for claim in claims for chain in claim.chains if chain.stance == Stance.DISPUTES
+    ]
+    if denials or disputing:
+        who = _listing(
+            [chain.origin for claim in denials for chain in claim.chains if chain.stance == Stance.SUPPORTS]
+            + disputing
+        )
+        sentences.append(f"Denied or disputed by {who or 'an unrecorded source'}.")
+    else:
+        sentences.append("No denial or dispute is recorded.")
+    if contested:
+        c = contested[0]
+        text = f"Contested: {c.first.value} against {c.second.value} {c.metric}, {c.first.period}"
+        text += f", {c.ratio} apart"
+        if len(contested) > 1:
+            text += f", and {_plural(len(contested) - 1, 'other pair')}"
+        sentences.append(text + ".")
+    if requests:
+        asked = _listing(
+            [
+                f"{r.agency} had not responded by publication"
+                if r.response_status == "none"
+                else f"{r.agency} {r.outcome}"
+                for r in requests
+            ]
+        )
+        sentences.append(f"Asked for comment: {asked}.")
+    return " ".join(sentences)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 _EVENT_KINDS = {
