@@ -206,6 +206,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "oversight.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# No "AXES: BEGIN" banner on every manage.py command.
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 
 # django-csp: every response, the admin's included. Nothing inline: Oversight's styles and scripts
 # are static files, so neither 'unsafe-inline' nor nonces are needed.

@@ -169,4 +169,4 @@ class CommentRequest(Stamped):
         constraints = [models.UniqueConstraint(fields=["document", "agency"], name="comment_request_once")]
 
     def __str__(self):
-        return f"{self.agency_id} asked for {self.document_id}"
+        return f"{self.agency.label} asked for comment for “{self.document.title}”"
