@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
 
-.PHONY: help system-deps install run migrate seeds login worker beat bench test lint format check clean
+.PHONY: help system-deps install pdf-libs run migrate seeds login worker beat bench test lint format check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,7 +42,11 @@ seeds: migrate ## Load the seed dossier (idempotent)
 login: migrate ## Create (or show) the local researcher login
 	$(PY) manage.py local_researcher
 
-run: seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
+# WeasyPrint loads pango and harfbuzz-subset when it first lays out a PDF: check them before saying setup is done.
+pdf-libs: $(STAMP)
+	@$(PY) -c 'import ctypes.util, sys, weasyprint; sys.exit(0 if ctypes.util.find_library("harfbuzz-subset") else 1)' 2>/dev/null || { echo "Briefings need pango and harfbuzz-subset. Install them with:"; echo "  sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"; exit 1; }
+
+run: pdf-libs seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)

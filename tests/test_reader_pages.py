@@ -115,3 +115,13 @@ def test_the_seed_comment_request_reads_as_a_sentence():
     assert str(m.CommentRequest.objects.get()) == (
         "DHS asked for comment for “U.S. Post Office Accused of Secret Deportation Assistance”"
     )
+
+
+def test_make_run_checks_the_pdf_libraries_first_and_names_the_install_command():
+    dry = subprocess.run(
+        ["make", "-n", "pdf-libs"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert 'find_library("harfbuzz-subset")' in dry and "import" in dry and "weasyprint" in dry
+    assert "sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" in dry
+    makefile = (ROOT / "Makefile").read_text()
+    assert "run: pdf-libs seeds login" in makefile
