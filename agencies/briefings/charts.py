@@ -39,6 +39,11 @@ def _value(side: FigureSide, per_month: bool) -> str:
     return f"≈ {side.monthly} a month" if per_month else side.value
 
 
+def _spoken(side: FigureSide, pair: ContestedView) -> str:
+    said = f"{side.who or 'source not recorded'}, {side.value} {side.unit}".rstrip()
+    return said + (f", about {side.monthly} a month" if pair.compared_as != "count" else "")
+
+
 def contested_chart(pairs: list[ContestedView]) -> SafeString:
     """Each contested pair as two horizontal bars, each pair drawn to its own scale."""
     if not pairs:
@@ -71,8 +76,13 @@ def contested_chart(pairs: list[ContestedView]) -> SafeString:
             y += ROW
         y += GAP
     height = y - GAP + 4
+    # What the picture shows, for a reader who cannot see it.
+    described = "; ".join(
+        f"{pair.metric}: {_spoken(pair.first, pair)} against {_spoken(pair.second, pair)}" for pair in pairs
+    )
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'aria-label="{escape("Contested figures, each pair drawn to its own scale: " + described)}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" width="170mm" height="{height / 4:.1f}mm">'
         + "".join(parts)
         + "</svg>"
