@@ -81,7 +81,7 @@ for _key in FIELD_ENCRYPTION_KEYS:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "oversight.apps.OversightAdminConfig",  # django.contrib.admin, the record first
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -18,6 +18,7 @@ from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
 from agencies.selectors import claim_evidence, claims_with_evidence, timeline
 from tests import factories as f
+from tests.briefings.job_support import in_process_fixture, script_fixture  # noqa: F401 - fixtures
 from tests.explorer.conftest import user_with
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +126,48 @@ def test_make_run_checks_the_pdf_libraries_first_and_names_the_install_command()
     assert "sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0" in dry
     makefile = (ROOT / "Makefile").read_text()
     assert "run: pdf-libs seeds login" in makefile
+
+
+# --- The admin as a reader meets it -----------------------------------------------------------------
+
+
+def test_the_admin_index_starts_with_the_record_and_ends_with_accounts(client, researcher):
+    client.force_login(researcher)
+    page = client.get("/admin/")
+    apps = [app["name"] for app in page.context["app_list"]]
+    assert apps[0] == "Oversight record" and apps[-2:] == ["Authentication and Authorization", "Axes"]
+    models = [model["object_name"] for model in page.context["app_list"][0]["models"]]
+    assert models[:4] == ["Claim", "Agency", "StatedMission", "ReportedRole"]
+    html = page.content.decode()
+    assert html.index("Oversight record") < html.index("Authentication and Authorization")
+
+
+def test_generate_briefing_lands_on_its_download_not_under_the_job_fields(
+    client, researcher, script, django_capture_on_commit_callbacks
+):
+    agency = f.AgencyFactory(slug="uspis", acronym="USPIS")
+    f.ClaimFactory(agencies=[agency])
+    client.force_login(researcher)
+    post = {"action": "generate_briefing_action", "_selected_action": [agency.pk], "post": "yes"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/agencies/agency/", {**post, "audience": "public"})
+    html = client.get(response["Location"]).content.decode()
+    download = html.index('id="briefing-download"')
+    details = html.index("Request and job details")
+    # Status and download first; the job's technical fields after them, in a folded fieldset.
+    assert html.index('<div class="readonly">Succeeded</div>') < download < details < html.index("Worker:")
+    assert 'class="module aligned collapse"' in html[details - 300 : details]
+    # What does not apply is not shown: no progress and no error on a finished briefing.
+    assert "Progress" not in html[:details] and "Error" not in html[:details]
+
+
+def test_the_explorer_labels_its_links_into_the_admin(client, researcher):
+    client.force_login(researcher)
+    html = client.get("/claims/").content.decode()
+    admin_nav = html[html.index('aria-label="Admin pages"') :]
+    admin_nav = admin_nav[: admin_nav.index("</nav>")]
+    assert "In the admin:" in admin_nav
+    for link in ("Briefings", "Import a dossier", "The record"):
+        assert f">{link}</a>" in admin_nav
+    main_nav = html[html.index('aria-label="Main"') :]
+    assert "/admin/" not in main_nav[: main_nav.index("</nav>")]
