@@ -102,7 +102,7 @@ def _is_or(query: str, at: int) -> bool:
     after = query[at + 2 : at + 3]
     if not after or after in "-_" or after.isalnum():
         return False
-    return bool(query[at + 2 :].strip())
+    return bool(query[at + 3 :].strip())  # an operand somewhere past the character after "or"
 
 
 def _stream(query: str) -> list:

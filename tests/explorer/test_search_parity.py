@@ -55,6 +55,24 @@ def test_sqlite_finds_what_postgresql_finds(postgres, tmp_path):
     extra = [*words]
     extra += [f"{a} -{b}" for a, b in zip(words, words[7:], strict=False)]
     extra += [f"{a} or {b}" for a, b in zip(words, words[3:], strict=False)]
+    extra += [  # the syntax's corners, as websearch_to_tsquery reads them
+        "a or -deport mail",
+        'mail -"covers data" or postal',
+        "or mail or",
+        '"unclosed postal phrase',
+        "mail - covers",
+        "--postal",
+        "mail -or covers",
+        'mail"postal service"',
+        "mail or(",
+        "mail or -postal",
+        "-the -mail",
+        "don't deport",
+        "Service's mission",
+        "U.S. Postal",
+        "139,000",
+        '"57,000 a month"',
+    ]
     texts = m.Claim.objects.values_list("text", flat=True)
     extra += [f'"{" ".join(t.split()[1:4])}"' for t in texts]  # phrases from the claims
     done = subprocess.run(
