@@ -29,9 +29,6 @@ PASSWORD = "pw-for-the-accessibility-test"
 @pytest.fixture
 def browser(tmp_path):
     driver = chromium_driver(tmp_path)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob("*.png"):
-        old.unlink()
     try:
         yield driver
     finally:
@@ -98,6 +95,9 @@ def reader_and_admin_pages(user) -> tuple[dict[str, str], dict[str, str]]:
 def test_reader_and_admin_pages_pass_axe_at_desktop_and_phone_widths(
     browser, live_server, settings, tmp_path, django_user_model
 ):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("*.png"):
+        old.unlink()
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.BRIEFING_RENDERER = FAKE_RENDERER
     call_command("load_seeds", verbosity=0)
