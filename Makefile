@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
 
-.PHONY: help system-deps install run migrate seeds login worker beat bench test lint format check clean
+.PHONY: help system-deps install pdf-libs run migrate seeds login worker beat bench test axe-core lint format check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,7 +47,11 @@ seeds: migrate ## Load the seed dossier (idempotent)
 login: migrate ## Create (or show) the local researcher login
 	$(LOCAL) $(PY) manage.py local_researcher
 
-run: seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
+# WeasyPrint loads pango and harfbuzz-subset when it first lays out a PDF: check them before saying setup is done.
+pdf-libs: $(STAMP)
+	@$(PY) -c 'import ctypes.util, sys, weasyprint; sys.exit(0 if ctypes.util.find_library("harfbuzz-subset") else 1)' 2>/dev/null || { echo "Briefings need pango and harfbuzz-subset. Install them with:"; echo "  sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"; exit 1; }
+
+run: pdf-libs seeds login ## Set up and serve the admin at http://127.0.0.1:$(PORT)/admin/ (SQLite by default)
 	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
@@ -64,8 +68,18 @@ bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a mi
 intake-eval: $(STAMP) .env ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
 	$(PY) manage.py intake_eval
 
-test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
+test: $(STAMP) axe-core ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest
+
+# axe-core for the accessibility tests, from the npm registry into a git-ignored folder. Without npm the
+# tests that need it skip (CI, where OVERSIGHT_REQUIRE_SERVICES is set, fails them instead).
+AXE_CORE_VERSION := 4.14.1
+AXE_JS := .axe-core/node_modules/axe-core/axe.min.js
+axe-core: ## Install axe-core for the accessibility tests (needs npm)
+	@test -f $(AXE_JS) && grep -q 'axe v$(AXE_CORE_VERSION)' $(AXE_JS) || { \
+	  if command -v npm >/dev/null; then \
+	    npm install --silent --no-audit --no-fund --no-save --prefix .axe-core axe-core@$(AXE_CORE_VERSION); \
+	  else echo "npm not found: the accessibility tests will skip (apt-get install nodejs npm)"; fi; }
 
 lint: $(STAMP) ## ruff lint and format check, and no missing migrations
 	$(VENV)/bin/ruff check .
@@ -79,4 +93,4 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 check: lint test ## Everything CI checks
 
 clean: ## Remove the virtualenv and local data (var/)
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .axe-core

@@ -19,6 +19,14 @@ def sync_roles(sender, apps=global_apps, **kwargs):
     permissions.roles_sync(apps=apps)
 
 
+def _search_tables_ensure(sender, using, **kwargs):
+    from django.db import connections
+
+    from agencies.sqlite_search import search_tables_ensure
+
+    search_tables_ensure(connections[using])
+
+
 class AgenciesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "agencies"
@@ -26,3 +34,5 @@ class AgenciesConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(sync_roles, sender=self, dispatch_uid="agencies.sync_roles")
+        # SQLite's search tables lose their triggers when a later migration rebuilds a table.
+        post_migrate.connect(_search_tables_ensure, sender=self, dispatch_uid="agencies-search-tables")

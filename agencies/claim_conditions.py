@@ -7,8 +7,9 @@ tests/explorer/test_conditions.py checks that both agree on the same record. Con
 the exception: the selectors' sweep reads every figure once (a few per hundred claims) faster than
 any plan PostgreSQL finds for pairing them, and the condition filters by the claims it found.
 
-Full-text search is PostgreSQL's (to_tsvector/websearch_to_tsquery over GIN expression indexes
-created by migration 0004); on SQLite it falls back to case-insensitive substring matching.
+Full-text search: on PostgreSQL to_tsvector/websearch_to_tsquery over GIN expression indexes
+(migration 0004); on SQLite the same syntax and results from FTS5 tables (agencies.sqlite_search,
+migration 0009).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from django.db.models import (
     Subquery,
     When,
 )
+from django.db.models.expressions import RawSQL
 
 from agencies import answers as answer_rules
-from agencies import selectors
+from agencies import selectors, sqlite_search
 from agencies.models import (
     UNNAMED_KINDS,
     Attribution,
@@ -137,12 +139,20 @@ def _full_text(term: str):
     )
 
 
-def _substring(term: str):
+def _fts5(term: str):
+    query = sqlite_search.parse(term)
+    if query is None:
+        return None  # only stop words: nothing to look for, as on PostgreSQL
+
+    def matching(table: str) -> RawSQL:
+        sql, params = sqlite_search.match_sql(query, table)  # the query travels as parameters
+        return RawSQL(sql, params)  # noqa: S611 - the SQL is built from fixed table names only
+
     return (
-        Claim.objects.filter(text__icontains=term),
-        Attribution.objects.filter(quote__icontains=term),
-        Document.objects.filter(title__icontains=term),
-        Source.objects.filter(Q(description__icontains=term) | Q(name__icontains=term)),
+        Claim.objects.filter(pk__in=matching("agencies_claim_search")),
+        Attribution.objects.filter(pk__in=matching("agencies_attribution_search")),
+        Document.objects.filter(pk__in=matching("agencies_document_search")),
+        Source.objects.filter(pk__in=matching("agencies_source_search")),
     )
 
 
@@ -155,11 +165,16 @@ def text_search(term: str, *, using: str = "default") -> Q:
     passed through, or the description or name of a line's origin matches `term`. Confidential notes
     are never searched.
 
-    PostgreSQL: full-text (stemmed, websearch syntax: "quoted phrase", -excluded, or). SQLite: the
-    term as a case-insensitive substring. Each branch is a separate SELECT joined by UNION, so that
-    each can use its own index instead of one scan testing every condition.
+    Full-text, stemmed, in web-search syntax ("quoted phrase", -excluded, or; typographic quotes
+    too) on both databases: PostgreSQL's own, SQLite's FTS5 with the same syntax and results. Each
+    branch is a separate SELECT joined by UNION, so that each can use its own index instead of one
+    scan testing every condition.
     """
-    claims, quotes, documents, sources = (_full_text if uses_full_text(using) else _substring)(term)
+    term = sqlite_search.normalise(term)
+    branches = _full_text(term) if uses_full_text(using) else _fts5(term)
+    if branches is None:
+        return Q(pk__in=[])
+    claims, quotes, documents, sources = branches
     documents, sources = documents.order_by().values("pk"), sources.order_by().values("pk")
     ids = (
         claims.using(using)

@@ -39,6 +39,7 @@ from agencies.models import (
     RoleClaim,
     StatedMission,
 )
+from agencies.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
 from agencies.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 
 # Rows an export reads at a time: the evidence of each chunk comes in one query per related table.
@@ -395,6 +396,12 @@ class TimelineRow:
     text: str
 
 
+@dataclass(frozen=True)
+class ConnectedEntry:
+    agency: Agency
+    reasons: list[str]
+
+
 @dataclass
 class AgencyProfile:
     agency: Agency
@@ -411,7 +418,13 @@ class AgencyProfile:
     rates: list[selectors.ComparableRates]
     timeline: list[TimelineRow]
     timeline_total: int
-    open_requests: list[CommentRequest]
+    facts: ScopeFacts  # the scope's facts, as its briefing and Findings show them
+    connected: list[ConnectedEntry]
+    comment_requests: list[ScopedRequest]  # every outcome
+
+    @property
+    def open_requests(self) -> list[CommentRequest]:
+        return [entry.request for entry in self.facts.open_requests]
 
 
 def _ratio(value: Decimal | None) -> str:
@@ -524,7 +537,8 @@ def agency_profile(agency: Agency) -> AgencyProfile:
 
     about = ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id")
     counts = dict(Claim.objects.filter(pk__in=about).order_by().values_list("status").annotate(n=Count("pk")))
-    contested = selectors.contested_figures(agency.pk)
+    facts = scope_facts(agency_scope(agency.pk))
+    contested = facts.contested
     events = selectors.timeline(agency.pk)
     return AgencyProfile(
         agency=agency,
@@ -543,7 +557,7 @@ def agency_profile(agency: Agency) -> AgencyProfile:
         claims=sum(counts.values()),
         contested=contested,
         chart=contested_svg(contested),
-        rates=[pair for pair in selectors.comparable_rates(agency.pk) if pair.differs],
+        rates=facts.rates,
         timeline=[
             TimelineRow(
                 when=event.when,
@@ -554,5 +568,10 @@ def agency_profile(agency: Agency) -> AgencyProfile:
             for event in events[-TIMELINE_LIMIT:]
         ],
         timeline_total=len(events),
-        open_requests=list(selectors.open_comment_requests(agency.pk)),
+        facts=facts,
+        connected=[
+            ConnectedEntry(agency=by_pk[pk], reasons=reasons)
+            for pk, reasons in sorted(facts.scope.connected.items(), key=lambda kv: by_pk[kv[0]].name.lower())
+        ],
+        comment_requests=facts.comment_requests,
     )

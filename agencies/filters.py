@@ -151,8 +151,9 @@ class ActiveFilter:
 
 
 FLAG_LABELS = {
-    "anonymous_only": ("Rests only on anonymous or unnamed sources", "Not only on anonymous sources"),
-    "single_outlet": ("Every line through one outlet", "Not a single outlet"),
+    # Phrases that follow "1 claim" and "4 claims" alike.
+    "anonymous_only": ("Resting only on anonymous or unnamed sources", "Not only on anonymous sources"),
+    "single_outlet": ("With every line through one outlet", "Not through a single outlet"),
     "contested": ("Contested", "Not contested"),
 }
 
@@ -333,7 +334,8 @@ class ClaimFilter(django_filters.FilterSet):
             elif name == "made_before":
                 label = f"Made on or before {data[name].display()}"
             else:
-                label = f"Mentions “{value}”"
+                # A quoted phrase keeps its own quotes; no second pair around it.
+                label = f"Mentioning {value}" if '"' in value else f"Mentioning “{value}”"
             rest = [other for other in pairs if other != pair]
             active.append(ActiveFilter(name=name, value=value, label=label, without=urlencode(rest)))
         return active

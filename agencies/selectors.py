@@ -129,7 +129,7 @@ def _evidence_prefetches(prefix: str = "") -> list[Prefetch]:
     return [
         Prefetch(
             f"{prefix}attributions",
-            queryset=Attribution.objects.select_related("document__outlet", "origin").order_by(
+            queryset=Attribution.objects.select_related("document__outlet", "origin__affiliation").order_by(
                 "position", "id"
             ),
         ),
@@ -347,6 +347,16 @@ def open_comment_requests(agency: Scope = None) -> QuerySet[CommentRequest]:
     if ids is not None:
         qs = qs.filter(agency_id__in=ids)
     return qs.order_by(F("requested").asc(nulls_last=True), "agency__name", "document__title", "pk")
+
+
+def comment_outcome(request: CommentRequest) -> str:
+    """'declined to comment', 'responded: “…”', 'no response by publication'."""
+    if request.response == CommentResponse.DECLINED:
+        return "declined to comment"
+    if request.response == CommentResponse.RESPONDED:
+        text = " ".join(request.response_text.split())
+        return f"responded: “{text}”" if text else "responded"
+    return "no response by publication"
 
 
 # --- Figures --------------------------------------------------------------------------------------
@@ -819,7 +829,7 @@ def _timeline_events(claims, roles, figures, documents, missions, requests) -> l
         TimelineEvent(
             r.requested,
             "comment_request",
-            f"{_document_text(r.document)}: asked {r.agency.label} for comment ({r.get_response_display()})",
+            f"{_document_text(r.document)}: asked {r.agency.label} for comment; {comment_outcome(r)}",
             r,
         )
         for r in requests

@@ -95,7 +95,7 @@ for _key in FIELD_ENCRYPTION_KEYS:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "oversight.apps.OversightAdminConfig",  # django.contrib.admin, the record first
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -252,6 +252,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "oversight.security.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# No "AXES: BEGIN" banner on every manage.py command.
+AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 
 # django-csp: every response, the admin's included. Nothing inline: Oversight's styles and scripts
 # are static files, so neither 'unsafe-inline' nor nonces are needed.
@@ -339,6 +341,8 @@ CELERY_WORKER_MAX_TASKS_PER_CHILD = env.int("CELERY_WORKER_MAX_TASKS_PER_CHILD",
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KIB", default=768_000)
 
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
+# The paper briefings are laid out for unless a request says otherwise: "A4" or "letter".
+BRIEFING_PAGE_SIZE = env.str("BRIEFING_PAGE_SIZE", default="A4")
 # Bounds on asking (agencies/briefings/jobs.py briefing_request): briefings one user may have queued
 # or running at once, and claims one briefing may cover.
 BRIEFING_MAX_QUEUED_PER_USER = env.int("BRIEFING_MAX_QUEUED_PER_USER", default=3)

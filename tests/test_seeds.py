@@ -149,4 +149,8 @@ def test_findings_page_shows_the_seed_case(seeded, admin_client):
 def test_findings_page_scoped_to_a_subtree(seeded, admin_client):
     page = admin_client.get("/admin/findings/?agency=usps").content.decode()
     assert "Assisting DHS with tracking" in page
-    assert "139,000 people" not in page
+    # DHS is connected to USPS's scope (USPIS's role is for it): its figures count, marked so.
+    assert "Connected agencies" in page and "partner in a role reported of USPIS" in page
+    assert "139,000 people" in page and "(connected)" in page
+    ice = admin_client.get("/admin/findings/?agency=ice").content.decode()
+    assert "Assisting DHS with tracking" not in ice and "139,000 people" in ice

@@ -161,7 +161,7 @@ class AttributionInline(StackedInline):
         return (
             super()
             .get_queryset(request)
-            .select_related("document", "origin")
+            .select_related("document", "origin__affiliation")
             .prefetch_related(Prefetch("hops", queryset=hops))
         )
 
@@ -362,7 +362,7 @@ class AttributionHopInline(TabularInline):
 class AttributionAdmin(HistoryAdmin):
     list_display = ["claim_link", "document", "via", "origin", "stance", "locator"]
     list_filter = ["stance", "origin__kind"]
-    list_select_related = ["claim", "document", "origin"]
+    list_select_related = ["claim", "document", "origin__affiliation"]
     search_fields = ["claim__slug", "claim__text", "document__title", "document__slug", "origin__slug"]
     autocomplete_fields = ["claim", "document", "origin"]
     fields = ["claim", ("document", "origin"), ("stance", "locator", "position"), "quote"]

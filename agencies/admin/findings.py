@@ -5,8 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from agencies import permissions, selectors
+from agencies import permissions
 from agencies.models import Agency
+from agencies.scope import agency_scope, scope_facts
 
 
 def findings_view(request):
@@ -16,16 +17,23 @@ def findings_view(request):
     agency = None
     if slug := request.GET.get("agency"):
         agency = get_object_or_404(Agency, slug=slug)
-    rates = selectors.comparable_rates(agency)
+    # The same facts as the agency's page and briefing: one definition of its scope.
+    facts = scope_facts(agency_scope(agency) if agency else None)
     context = {
         **admin.site.each_context(request),
         "title": f"Findings: {agency}" if agency else "Findings across the record",
         "agency": agency,
         "agencies": Agency.objects.only("slug", "name", "acronym").order_by("name"),
-        "drift": selectors.mission_drift(agency),
-        "contested": selectors.contested_figures(agency),
-        # Pairs whose rates agree say nothing worth a researcher's attention.
-        "rates": [pair for pair in rates if pair.differs],
-        "open_requests": selectors.open_comment_requests(agency).select_related("agency", "document__outlet"),
+        "facts": facts,
+        "connected": [
+            (other, facts.scope.connected[other.pk])
+            for other in Agency.objects.filter(pk__in=list(facts.scope.connected)).order_by("name")
+        ]
+        if facts.scope
+        else [],
+        "drift": facts.drift,
+        "contested": facts.contested,
+        "rates": facts.rates,
+        "comment_requests": facts.comment_requests,
     }
     return TemplateResponse(request, "admin/agencies/findings.html", context)

@@ -45,16 +45,32 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
     list_filter = ["status", "audience"]
     search_fields = ["title"]
     list_per_page = 50
+    # What a researcher came for first (where the briefing is, and its PDF); how the job ran folded away.
     fieldsets = [
-        ("Request", {"fields": ["scope_label", "audience", "requested_by", "requested_at"]}),
         (
-            "Job",
+            None,
             {
                 "fields": [
                     "status",
-                    "stage",
+                    "download_button",
                     "shown_progress",
                     "error",
+                    "title",
+                    "scope_label",
+                    "audience",
+                    "page_count",
+                    "shown_size",
+                ]
+            },
+        ),
+        (
+            "Request and job details",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "requested_by",
+                    "requested_at",
+                    "stage",
                     "attempts",
                     "max_attempts",
                     "failures",
@@ -64,16 +80,31 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
                     "started_at",
                     "heartbeat_at",
                     "finished_at",
-                ]
+                    "sha256",
+                    "fingerprint",
+                ],
             },
-        ),
-        (
-            "Briefing",
-            {"fields": ["title", "download_link", "page_count", "shown_size", "sha256", "fingerprint"]},
         ),
     ]
     # Every field is read-only: a briefing is changed by its job, never by hand.
     readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+
+    def get_fieldsets(self, request, obj=None):
+        """Up front only what applies: the PDF once there is one, progress while it runs, an error
+        when it failed."""
+        if obj is None:
+            return self.fieldsets
+        hidden = set()
+        if obj.status != BriefingStatus.SUCCEEDED or not obj.file:
+            hidden |= {"download_button", "page_count", "shown_size"}
+        if obj.status not in IN_FLIGHT:
+            hidden.add("shown_progress")
+        if obj.status != BriefingStatus.FAILED:
+            hidden.add("error")
+        return [
+            (title, {**options, "fields": [name for name in options["fields"] if name not in hidden]})
+            for title, options in self.fieldsets
+        ]
 
     def get_queryset(self, request):
         return briefing_visible_to(user=request.user)
@@ -124,6 +155,13 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
             return "-"
         url = reverse("agencies:briefing_download", args=[obj.pk])
         return format_html('<a href="{}">Download PDF</a>', url)
+
+    @admin.display(description="PDF")
+    def download_button(self, obj):
+        if obj.status != BriefingStatus.SUCCEEDED or not obj.file:
+            return "-"
+        url = reverse("agencies:briefing_download", args=[obj.pk])
+        return format_html('<a class="button" id="briefing-download" href="{}">Download the PDF</a>', url)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

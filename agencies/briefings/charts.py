@@ -39,6 +39,11 @@ def _value(side: FigureSide, per_month: bool) -> str:
     return f"≈ {side.monthly} a month" if per_month else side.value
 
 
+def _spoken(side: FigureSide, pair: ContestedView) -> str:
+    said = f"{side.who or 'source not recorded'}, {side.value} {side.unit}".rstrip()
+    return said + (f", about {side.monthly} a month" if pair.compared_as != "count" else "")
+
+
 def contested_chart(pairs: list[ContestedView]) -> SafeString:
     """Each contested pair as two horizontal bars, each pair drawn to its own scale."""
     if not pairs:
@@ -60,7 +65,8 @@ def contested_chart(pairs: list[ContestedView]) -> SafeString:
         for side, colour in zip((pair.first, pair.second), COLOURS, strict=True):
             who = side.who or "source not recorded"
             parts.append(_text(0, y + 14, _clip(who, 40), size=12, weight=600))
-            detail = side.basis if side.basis and side.basis != side.who else side.unit
+            # The same second line under every bar: the unit, then the basis where it adds something.
+            detail = side.unit + (f" · {side.basis}" if side.basis and side.basis != side.who else "")
             parts.append(_text(0, y + 28, _clip(detail, 46), size=10.5, fill="#5b5b5b"))
             width = max(2.0, BAR_WIDTH * side.amount / largest) if side.amount > 0 else 0.0
             parts.append(
@@ -70,8 +76,13 @@ def contested_chart(pairs: list[ContestedView]) -> SafeString:
             y += ROW
         y += GAP
     height = y - GAP + 4
+    # What the picture shows, for a reader who cannot see it.
+    described = "; ".join(
+        f"{pair.metric}: {_spoken(pair.first, pair)} against {_spoken(pair.second, pair)}" for pair in pairs
+    )
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'aria-label="{escape("Contested figures, each pair drawn to its own scale: " + described)}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" width="170mm" height="{height / 4:.1f}mm">'
         + "".join(parts)
         + "</svg>"

@@ -46,6 +46,14 @@ from agencies.models import (
     Stance,
     StatedMission,
 )
+from agencies.scope import (
+    agency_scope,
+    comment_outcome,
+    comment_requests,
+    scope_claims_q,
+    scope_facts,
+    telling_rates,
+)
 
 PUBLIC, INTERNAL = "public", "internal"
 AUDIENCES = (PUBLIC, INTERNAL)
@@ -185,7 +193,8 @@ class AgencySection:
     data_systems: list[DataSystemView]
     access_sought: list[AccessView]
     claims: list[ClaimView]
-    also: list[ClaimRef]  # claims about this agency printed under another one
+    also: list[ClaimRef]  # claims about this agency printed under another one, above it
+    also_below: list[ClaimRef]  # ... and below it
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,7 @@ class RateView:
     first: FigureSide  # the earlier period
     second: FigureSide
     ratio: str
+    larger: str  # "earlier" or "later": which period's monthly rate is the larger
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,8 @@ class KeyFindings:
     warnings: int
     contested: int
     open_requests: int
+    declined_requests: int
+    answered_requests: int
 
 
 @dataclass(frozen=True)
@@ -281,7 +293,10 @@ class CommentRequestView:
     document: str
     source: int | None
     requested: str
-    response: str
+    response: str  # the outcome's label: "Declined", "Responded", "No response by publication"
+    response_status: str  # none | declined | responded
+    outcome: str  # "declined to comment", "responded: “…”", "no response by publication"
+    connected: bool  # asked of an agency connected to the scope, not one of its own
 
 
 @dataclass(frozen=True)
@@ -292,6 +307,7 @@ class BriefingData:
     title: str
     short_title: str
     subject: str
+    summary: str  # the paragraph a reader takes in first
     agencies: list[AgencySection]
     connected: list[ConnectedAgency]
     other_claims: list[ClaimView]
@@ -706,14 +722,15 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     builder = _Builder(audience, resolved)
 
     # Which claims, which agencies get a section.
+    scope = facts = None
     if resolved.claim_filter is None:
-        subtrees = {root.pk: selectors.agency_subtree_ids(root) for root in resolved.roots}
-        # An agency inside another's subtree is covered by it: its section comes under its parent.
-        root_ids = [
-            pk for pk in subtrees if not any(pk in ids for other, ids in subtrees.items() if other != pk)
-        ]
-        scope_ids = {pk for ids in subtrees.values() for pk in ids}
-        claims = _claims(agencies_claims(scope_ids))
+        # The one definition of an agency's scope, shared with its page and Findings.
+        scope = agency_scope(resolved.roots)
+        facts = scope_facts(scope)
+        root_ids = list(scope.roots)
+        scope_ids = set(scope.own)
+        claim_qs = Claim.objects.filter(scope_claims_q(scope.own))
+        claims = _claims(claim_qs)
         section_ids = scope_ids
     else:
         claims = _claims(resolved.claim_filter.qs)
@@ -751,17 +768,23 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         if agency is not None and agency.pk not in section_ids and reason not in connected[agency.pk]:
             connected[agency.pk].append(reason)
 
-    for agency, _depth in ordered:
-        for role in shown_roles(agency):
-            connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
-        for system in agency.data_systems.all():
-            for access in shown_accesses(system.accesses.all()):
-                connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
-        for access in shown_accesses(agency.data_accesses.all()):
-            connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
-    for claim in claims:
-        for link in claim.claim_agencies.all():
-            connect(link.agency, "named in claims this briefing covers")
+    if scope is not None:
+        for pk, reasons in scope.connected.items():
+            connected[pk] = [
+                reason.replace("this scope covers", "this briefing covers") for reason in reasons
+            ]
+    else:
+        for agency, _depth in ordered:
+            for role in shown_roles(agency):
+                connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
+            for system in agency.data_systems.all():
+                for access in shown_accesses(system.accesses.all()):
+                    connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
+            for access in shown_accesses(agency.data_accesses.all()):
+                connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
+        for claim in claims:
+            for link in claim.claim_agencies.all():
+                connect(link.agency, "named in claims this briefing covers")
     connected_agencies = (
         {
             a.pk: a
@@ -774,24 +797,20 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     )
     involved = set(section_ids) | set(connected)
 
-    # Derived answers, from the selectors, narrowed to what concerns this briefing.
-    drift = [
-        entry
-        for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
-        if entry.agency.pk in section_ids
-        and (
-            resolved.claim_filter is None
-            or any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
-        )
-    ]
-    # The selectors pair figures with at least one side about an involved agency, or for a selection
-    # with one side among its claims' figures: never the whole record.
-    if by_selection is None:
-        contested_pairs = selectors.contested_figures(involved)
-        rate_pairs = [pair for pair in selectors.comparable_rates(involved) if pair.differs]
+    # Derived answers: for an agency scope, the scope's facts; for a selection, what its claims touch.
+    if facts is not None:
+        drift = facts.drift
+        contested_pairs = facts.contested
+        rate_pairs = facts.rates
     else:
+        drift = [
+            entry
+            for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
+            if entry.agency.pk in section_ids
+            and any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
+        ]
         contested_pairs = selectors.contested_figures(claims=by_selection)
-        rate_pairs = [pair for pair in selectors.comparable_rates(claims=by_selection) if pair.differs]
+        rate_pairs = telling_rates(selectors.comparable_rates(claims=by_selection), contested_pairs)
     paired_claims = {
         r.claim.pk for pair in [*contested_pairs, *rate_pairs] for r in (pair.first, pair.second)
     }
@@ -817,10 +836,10 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         for attribution in claim.attributions.all()
         for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
     }
-    requests = selectors.open_comment_requests(involved)
-    if by_selection is not None:  # a selection: the requests made for the documents it cites
-        requests = requests.filter(document_id__in=cited)
-    requests = list(requests)
+    if facts is not None:
+        requests = [entry.request for entry in facts.comment_requests]
+    else:  # a selection: the requests made for the documents it cites
+        requests = [r for r in comment_requests(involved) if r.document_id in cited]
 
     if resolved.claim_filter is None:
         events, seen = [], set()
@@ -900,8 +919,12 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
 
     # Roles and data come after the claims are numbered, so that they can point at them.
     agency_sections = []
+    printed_before = 0  # claims numbered in the sections before this one
     for entry in sections:
         agency = entry["agency"]
+        first_number = printed_before + 1
+        printed_before += len(entry["claims"])
+        also_refs = [builder.claim_ref(claim) for claim in also_by_agency[agency.pk]]
         agency_sections.append(
             AgencySection(
                 anchor=f"agency-{agency.slug}",
@@ -945,7 +968,8 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
                     for access in shown_accesses(agency.data_accesses.all())
                 ],
                 claims=entry["claims"],
-                also=[builder.claim_ref(claim) for claim in also_by_agency[agency.pk]],
+                also=[ref for ref in also_refs if ref.number is not None and ref.number < first_number],
+                also_below=[ref for ref in also_refs if ref.number is None or ref.number >= first_number],
             )
         )
 
@@ -984,6 +1008,7 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             first=builder.side(pair.first, concerns(pair.first), True),
             second=builder.side(pair.second, concerns(pair.second), True),
             ratio=_ratio(pair.ratio),
+            larger="earlier" if abs(pair.first_monthly) >= abs(pair.second_monthly) else "later",
         )
         for pair in rate_pairs
     ]
@@ -996,6 +1021,9 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
             source=builder.register.ref(r.document),
             requested=_display(r.requested, "date not recorded"),
             response=r.get_response_display(),
+            response_status=r.response,
+            outcome=comment_outcome(r),
+            connected=r.agency_id not in section_ids,
         )
         for r in requests
     ]
@@ -1031,18 +1059,34 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
     total = len(claim_views)
     findings = KeyFindings(
         drift=drift_views,
-        statuses=[StatusCount(status=s.value, label=s.label, count=counts[s.value]) for s in ClaimStatus],
+        # Only the statuses some claim has: a table of zeros says nothing.
+        statuses=[
+            StatusCount(status=s.value, label=s.label, count=counts[s.value])
+            for s in ClaimStatus
+            if counts[s.value]
+        ],
         claims=total,
         anonymous_only=anonymous_only,
         anonymous_share=f"{round(100 * anonymous_only / total)}%" if total else "—",
         single_outlet=sum(1 for view in claim_views if view.single_outlet),
         warnings=sum(1 for view in claim_views if view.warnings),
         contested=len(contested),
-        open_requests=len(request_views),
+        open_requests=sum(1 for r in request_views if r.response_status == "none"),
+        declined_requests=sum(1 for r in request_views if r.response_status == "declined"),
+        answered_requests=sum(1 for r in request_views if r.response_status == "responded"),
     )
 
     title, short_title, subject, scope_label = _titles(resolved, ordered, audience)
+    summary = _summary(
+        subject=short_title,
+        sections=agency_sections,
+        drift=drift_views,
+        claims=claim_views,
+        contested=contested,
+        requests=request_views,
+    )
     return BriefingData(
+        summary=summary,
         audience=audience,
         scope=resolved.normalised,
         scope_label=scope_label,
@@ -1060,6 +1104,92 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         sources=builder.register.entries,
         confidential_sources=sum(1 for view in claim_views for chain in view.chains if chain.confidential),
     )
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _listing(items: list[str], limit: int = 3) -> str:
+    items = list(dict.fromkeys(item for item in items if item))
+    if len(items) > limit:
+        return "; ".join(items[:limit]) + f"; and {len(items) - limit} more"
+    return "; ".join(items)
+
+
+def _summary(*, subject, sections, drift, claims, contested, requests) -> str:
+    """One paragraph: what is reported, resting on whom, against what stated mission, who denies it,
+    what is contested, and who was asked for comment. Every word of it comes from the record."""
+    if not claims:
+        return f"The record holds no claim about {subject}."
+    sentences = []
+    missions = {section.label: section.missions[-1].text for section in sections if section.missions}
+    if drift:
+        d = drift[0]
+        reported = f"{d.agency} is reported to be: “{d.summary.rstrip('.')}”"
+        if d.partner and d.partner not in d.summary:
+            reported += f", for {d.partner}"
+        if d.mission:
+            reported += f", outside its stated mission (“{_clip(d.mission, 110)}”)"
+        if len(drift) > 1:
+            reported += f"; {_plural(len(drift) - 1, 'other role')} outside a stated mission"
+        sentences.append(reported + ".")
+    else:
+        roles = [(section.label, role.summary) for section in sections for role in section.roles]
+        if roles:
+            label, summary = roles[0]
+            sentences.append(f"{label} is reported to be: “{summary.rstrip('.')}”.")
+        elif missions:
+            label, text = next(iter(missions.items()))
+            sentences.append(f"{label}'s stated mission: “{_clip(text, 110)}”.")
+    supporting = [chain for claim in claims for chain in claim.chains if chain.stance == Stance.SUPPORTS]
+    anonymous = sum(1 for claim in claims if claim.anonymous_only)
+    rests = f"The briefing holds {_plural(len(claims), 'claim')}"
+    if anonymous == len(claims):
+        rests += ", every one resting only on anonymous or unnamed sources"
+    elif anonymous:
+        rests += f", {anonymous} of them resting only on anonymous or unnamed sources"
+    if supporting:
+        rests += f": from {_listing([chain.origin for chain in supporting])}"
+        outlets = [chain.steps[-1].label for chain in supporting if chain.steps]
+        if outlets:
+            rests += f", as reported by {_listing(outlets)}"
+    sentences.append(rests + ".")
+    denials = [claim for claim in claims if claim.kind == "Denial"]
+    disputing = [
+        chain.origin for claim in claims for chain in claim.chains if chain.stance == Stance.DISPUTES
+    ]
+    if denials or disputing:
+        who = _listing(
+            [chain.origin for claim in denials for chain in claim.chains if chain.stance == Stance.SUPPORTS]
+            + disputing
+        )
+        sentences.append(f"Denied or disputed by {who or 'an unrecorded source'}.")
+    else:
+        sentences.append("No denial or dispute is recorded.")
+    if contested:
+        c = contested[0]
+        text = f"Contested: {c.first.value} against {c.second.value} {c.metric}, {c.first.period}"
+        text += f", {c.ratio} apart"
+        if len(contested) > 1:
+            text += f", and {_plural(len(contested) - 1, 'other pair')}"
+        sentences.append(text + ".")
+    if requests:
+        asked = _listing(
+            [
+                f"{r.agency} had not responded by publication"
+                if r.response_status == "none"
+                else f"{r.agency} {r.outcome}"
+                for r in requests
+            ]
+        )
+        sentences.append(f"Asked for comment: {asked}.")
+    return " ".join(sentences)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 _EVENT_KINDS = {

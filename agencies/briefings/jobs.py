@@ -32,7 +32,7 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 from agencies import permissions
 from agencies.briefings.data import ResolvedScope, resolve_scope, scope_claims
 from agencies.briefings.errors import BriefingRenderError, InfrastructureFault, infrastructure_cause
-from agencies.briefings.render import briefing_fingerprint
+from agencies.briefings.render import briefing_fingerprint, page_size_or_default
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ def briefing_scope_key(scope: dict) -> str:
     return hashlib.sha256(json.dumps(scope, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bool]:
+def briefing_request(
+    *, actor, scope: dict, audience: str, page_size: str | None = None
+) -> tuple[Briefing, bool]:
     """Ask for a briefing. Returns it and whether it reached the worker queue.
 
     A succeeded briefing of the same scope and audience built from the same data is returned as it
@@ -83,7 +85,9 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
     _briefing_check_queue(actor=actor)
     key = briefing_scope_key(scope)
     try:
-        fingerprint = briefing_fingerprint(scope=scope, audience=audience)
+        page_size = page_size_or_default(page_size)
+        # The fingerprint covers the page size: a Letter request never gets an A4 PDF.
+        fingerprint = briefing_fingerprint(scope=scope, audience=audience, page_size=page_size)
     except BriefingRenderError as exc:  # a scope the record cannot answer: the caller's input
         raise ValidationError(str(exc)) from exc
     reusable = _briefing_reusable(scope_key=key, audience=audience, fingerprint=fingerprint)
@@ -99,7 +103,9 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
         if joined is not None:
             return joined, True
         _briefing_check_queue(actor=actor, lock=True)  # again, with two requests of one user in line
-        briefing = _briefing_create(actor=actor, scope=scope, scope_key=key, audience=audience)
+        briefing = _briefing_create(
+            actor=actor, scope=scope, scope_key=key, audience=audience, page_size=page_size
+        )
         transaction.on_commit(
             lambda: outcome.setdefault("published", briefing_publish(briefing_id=briefing.pk))
         )
@@ -108,15 +114,23 @@ def briefing_request(*, actor, scope: dict, audience: str) -> tuple[Briefing, bo
     return briefing, outcome.get("published", True)
 
 
-def briefing_render_now(*, actor, scope: dict, audience: str) -> Briefing:
+def briefing_render_now(*, actor, scope: dict, audience: str, page_size: str | None = None) -> Briefing:
     """Build a briefing here and now, through the worker's own code path (the command line)."""
     _briefing_check_audience(actor=actor, audience=audience)
     resolved = resolve_scope(scope)
     scope = resolved.normalised
     _briefing_check_size(resolved)
+    try:
+        page_size = page_size_or_default(page_size)
+    except BriefingRenderError as exc:
+        raise ValidationError(str(exc)) from exc
     with transaction.atomic():
         briefing = _briefing_create(
-            actor=actor, scope=scope, scope_key=briefing_scope_key(scope), audience=audience
+            actor=actor,
+            scope=scope,
+            scope_key=briefing_scope_key(scope),
+            audience=audience,
+            page_size=page_size,
         )
     return briefing_build(
         briefing_id=briefing.pk, worker=f"{briefing_worker_name()} (in-process)", retry_on_error=False
@@ -170,8 +184,9 @@ def _briefing_check_audience(*, actor, audience: str) -> None:
         raise PermissionDenied("You may not ask for briefings.")
 
 
-def _briefing_create(*, actor, scope: dict, scope_key: str, audience: str) -> Briefing:
+def _briefing_create(*, actor, scope: dict, scope_key: str, audience: str, page_size: str) -> Briefing:
     briefing = Briefing(
+        page_size=page_size,
         scope=scope,
         scope_key=scope_key,
         audience=audience,
@@ -462,7 +477,10 @@ def _briefing_run(*, briefing: Briefing, retry_on_error: bool) -> Briefing:
         renderer = import_string(settings.BRIEFING_RENDERER)
         try:
             rendered = renderer(
-                scope=briefing.scope, audience=briefing.audience, progress=_Progress(briefing, heartbeat)
+                scope=briefing.scope,
+                audience=briefing.audience,
+                progress=_Progress(briefing, heartbeat),
+                page_size=briefing.page_size,
             )
         except (BriefingRenderError, SoftTimeLimitExceeded, BriefingClaimLost):
             raise

@@ -24,10 +24,15 @@ class Pdf:
     page_count: int
 
 
+# The paper a briefing is laid out for, and the cover's height on it (the cover fills its page).
+PAGE_SIZES = {"A4": ("A4", "297mm"), "letter": ("letter", "279.4mm")}
+
+
 @dataclass(frozen=True)
 class _Prepared:
     font_config: FontConfiguration
     stylesheets: list[CSS]
+    page_sizes: dict[str, CSS]
 
 
 @functools.cache
@@ -43,18 +48,24 @@ def prepared() -> _Prepared:
     )
     if fetcher.refused:
         raise RefusedFetchError(fetcher.refused)
-    return _Prepared(font_config=font_config, stylesheets=[stylesheet])
+    page_sizes = {
+        name: CSS(string=f"@page {{ size: {size}; }} .cover {{ height: {height}; }}", font_config=font_config)
+        for name, (size, height) in PAGE_SIZES.items()
+    }
+    return _Prepared(font_config=font_config, stylesheets=[stylesheet], page_sizes=page_sizes)
 
 
-def pdf_from_html(html: str) -> Pdf:
+def pdf_from_html(html: str, *, page_size: str = "A4") -> Pdf:
     """Render `html` (already escaped: it comes from the briefing's templates) to a PDF.
 
     Raises RefusedFetchError when anything in it named a resource outside the bundled assets.
     """
     ready = prepared()
+    if page_size not in ready.page_sizes:
+        raise ValueError(f"Unknown page size {page_size!r}: use {' or '.join(PAGE_SIZES)}.")
     fetcher = BundledAssetFetcher()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-        stylesheets=ready.stylesheets, font_config=ready.font_config
+        stylesheets=[*ready.stylesheets, ready.page_sizes[page_size]], font_config=ready.font_config
     )
     data = document.write_pdf()
     if fetcher.refused:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.loader import get_template
 from django.utils import timezone
@@ -25,7 +26,7 @@ from agencies.briefings import charts
 from agencies.briefings.data import BriefingData, briefing_data, resolve_scope
 from agencies.briefings.errors import BriefingRenderError
 from agencies.briefings.html import TEMPLATE, briefing_html
-from agencies.briefings.pdf import STYLESHEET, pdf_from_html
+from agencies.briefings.pdf import PAGE_SIZES, STYLESHEET, pdf_from_html
 from agencies.briefings.snapshot import record_snapshot
 
 # Raise when the briefing's meaning changes in a way the template digest below cannot see.
@@ -64,9 +65,22 @@ def template_version() -> str:
     return _digest(str(origin.parent))
 
 
-def _fingerprint(data: BriefingData) -> str:
+def page_size_or_default(page_size: str | None) -> str:
+    """The page size asked for, else the BRIEFING_PAGE_SIZE setting; BriefingRenderError if unknown."""
+    page_size = page_size or settings.BRIEFING_PAGE_SIZE
+    if page_size not in PAGE_SIZES:
+        raise BriefingRenderError(f"Unknown page size {page_size!r}: use {' or '.join(PAGE_SIZES)}.")
+    return page_size
+
+
+def _fingerprint(data: BriefingData, page_size: str) -> str:
     canonical = json.dumps(
-        {"audience": data.audience, "template": template_version(), "data": data.canonical()},
+        {
+            "audience": data.audience,
+            "template": template_version(),
+            "page_size": page_size,
+            "data": data.canonical(),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -84,22 +98,25 @@ def _data(scope: dict, audience: str) -> BriefingData:
         raise BriefingRenderError(" ".join(exc.messages)) from exc
 
 
-def briefing_fingerprint(*, scope: dict, audience: str) -> str:
+def briefing_fingerprint(*, scope: dict, audience: str, page_size: str | None = None) -> str:
     """What briefing_render would return as the fingerprint, without laying out a page."""
-    return _fingerprint(_data(scope, audience))
+    return _fingerprint(_data(scope, audience), page_size_or_default(page_size))
 
 
-def briefing_render(*, scope: dict, audience: str, progress: Progress | None = None) -> RenderedBriefing:
+def briefing_render(
+    *, scope: dict, audience: str, progress: Progress | None = None, page_size: str | None = None
+) -> RenderedBriefing:
     """Read the data, write the HTML, lay out the PDF. Raises BriefingRenderError when the scope or
     audience is wrong or the layout asked for anything outside the bundled assets."""
     report = progress or (lambda stage, percent, fingerprint=None: None)
     report("data", 5)
+    page_size = page_size_or_default(page_size)
     data = _data(scope, audience)
-    fingerprint = _fingerprint(data)
+    fingerprint = _fingerprint(data, page_size)
     report("html", 30, fingerprint)
     html = briefing_html(data, fingerprint=fingerprint, generated=timezone.now())
     report("pdf", 40)
-    pdf = pdf_from_html(html)
+    pdf = pdf_from_html(html, page_size=page_size)
     report("pdf", 100)
     return RenderedBriefing(
         pdf=pdf.data, page_count=pdf.page_count, fingerprint=fingerprint, title=data.title

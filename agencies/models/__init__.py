@@ -11,7 +11,7 @@ from .agency import (
     RoleStatus,
     StatedMission,
 )
-from .briefing import Briefing, BriefingAudience, BriefingStatus
+from .briefing import Briefing, BriefingAudience, BriefingPageSize, BriefingStatus
 from .claim import (
     Attribution,
     AttributionHop,
@@ -46,6 +46,7 @@ __all__ = [
     "AttributionHop",
     "Briefing",
     "BriefingAudience",
+    "BriefingPageSize",
     "BriefingStatus",
     "Citation",
     "Claim",

@@ -35,6 +35,11 @@ class BriefingUploadTo:
 briefing_upload_to = BriefingUploadTo()
 
 
+class BriefingPageSize(models.TextChoices):
+    A4 = "A4", "A4"
+    LETTER = "letter", "US Letter"
+
+
 class Briefing(models.Model):
     """A PDF briefing: the job that builds it (the row is also the outbox) and, once built, the file.
 
@@ -50,6 +55,12 @@ class Briefing(models.Model):
         max_length=10, choices=BriefingAudience.choices, default=BriefingAudience.PUBLIC
     )
     title = models.CharField(max_length=300, blank=True)
+    page_size = models.CharField(
+        max_length=10,
+        choices=BriefingPageSize.choices,
+        default=BriefingPageSize.A4,
+        help_text="The paper it is laid out for; requests default to the BRIEFING_PAGE_SIZE setting.",
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -189,4 +189,4 @@ class CommentRequest(Stamped):
         ]
 
     def __str__(self):
-        return f"{self.agency_id} asked for {self.document_id}"
+        return f"{self.agency.label} asked for comment for “{self.document.title}”"

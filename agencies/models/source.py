@@ -168,9 +168,24 @@ class Source(Stamped):
                 f"{self.count} anonymous people" if self.count and self.count > 1 else "an anonymous source"
             )
             return f"{who} ({self.reason})" if self.reason else who
+        # Whose spokesperson, whose official: the affiliation, unless the description already says it.
         if self.name:
-            return f"{self.name}, {self.title}" if self.title else self.name
-        return self.description or self.slug
+            parts = [self.name, self.title]
+            if not self._says_affiliation(self.title):
+                parts.append(self.affiliation.label)
+            return ", ".join(part for part in parts if part)
+        label = self.description or self.slug
+        if self.kind == SourceKind.OFFICIAL and not self._says_affiliation(label):
+            return f"{label}, {self.affiliation.label}"
+        return label
+
+    def _says_affiliation(self, text: str) -> bool:
+        """True without an affiliation, or when `text` already names it ("a senior DHS official")."""
+        if self.affiliation_id is None:
+            return True
+        agency, text = self.affiliation, text.lower()
+        names = [agency.acronym, agency.name, agency.name.removeprefix("The ")]
+        return any(name and name.lower() in text for name in names)
 
 
 class SourceConfidentialNote(Stamped):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
@@ -22,7 +24,13 @@ def agency_index(request):
 @require_safe
 @record_reader
 def agency_detail(request, slug: str):
-    agency = get_object_or_404(Agency, slug=slug)
+    agency = Agency.objects.filter(slug=slug).first()
+    if agency is None:
+        # /agencies/USPIS/: an acronym or a slug in capitals leads to the agency's own address.
+        found = list(Agency.objects.filter(Q(slug=slug.lower()) | Q(acronym__iexact=slug))[:2])
+        if len(found) == 1:
+            return redirect("agencies:agency_detail", found[0].slug, permanent=True)
+        raise Http404("No such agency.")
     return render(
         request,
         "agencies/agency_detail.html",

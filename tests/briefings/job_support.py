@@ -35,7 +35,7 @@ class Script:
 SCRIPT = Script()
 
 
-def fake_render(*, scope: dict, audience: str, progress=None) -> RenderedBriefing:
+def fake_render(*, scope: dict, audience: str, progress=None, page_size=None) -> RenderedBriefing:
     SCRIPT.calls.append((scope, audience))
     report = progress or (lambda stage, percent: None)
     report("data", 5)

@@ -23,7 +23,7 @@ from tests.briefings.job_support import (  # noqa: F401 - fixtures
     script_fixture,
 )
 
-REFRESH = '<meta http-equiv="refresh"'
+REFRESH = "data-follow-seconds="  # the page follows the briefing in place (follow.js)
 
 
 def staff(django_user_model, name: str, *codenames: str):

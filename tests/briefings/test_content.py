@@ -89,7 +89,9 @@ def test_a_claim_about_two_agencies_is_printed_once_and_pointed_to(postal):
     printed = [c.slug for s in data.agencies for c in s.claims]
     assert printed.count("uspis-enlisted") == 1
     assert any(
-        ref.text.startswith("The administration has enlisted") for s in data.agencies for ref in s.also
+        ref.text.startswith("The administration has enlisted")
+        for s in data.agencies
+        for ref in [*s.also, *s.also_below]
     )
 
 

@@ -42,7 +42,7 @@ def test_the_text_holds_what_a_reader_needs(public):
     assert f"The Daily Beast[2] → The Washington Post[3] → {TWO_PEOPLE} ({REASON})" in text
     assert "139,000" in text and "57,000" in text
     assert "139,000 against 57,000" in text
-    assert "DHS Department of Homeland Security The Daily Beast" in text
+    assert "DHS Department of Homeland Security (connected) The Daily Beast" in text
     assert "No response by publication" in text
     assert "https://www.thedailybeast.com/us-post-office-deportations/" in text.replace(" ", "")
     assert "Methodology" in text and "Independent origins" in text
@@ -58,7 +58,7 @@ def test_the_outline_metadata_and_page_numbers(public):
         "United States Postal Inspection Service (USPIS)",
         "Figures",
         "Timeline",
-        "Open comment requests",
+        "Comment requests",
         "Sources",
         "Methodology",
     ):

@@ -16,7 +16,7 @@ from tests.briefings.job_support import (  # noqa: F401 - fixtures
 from tests.explorer.conftest import user_with
 
 BRIEF = "/claims/brief/"
-REFRESH = '<meta http-equiv="refresh"'
+REFRESH = "data-follow-seconds="  # the page follows the briefing in place (follow.js)
 
 
 def shown(response) -> list[str]:

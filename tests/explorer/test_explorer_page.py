@@ -66,7 +66,7 @@ def test_seed_search_finds_the_surveillance_claim(client, seeded, reader):
     client.force_login(reader)
     response = client.get(URL + "?q=mail+covers")
     assert listed(response) == ["immigration-seeks-data"]
-    assert "Mentions “mail covers”" in response.content.decode()
+    assert "Mentioning “mail covers”" in response.content.decode()
 
 
 def test_seed_contested_and_origin_kind(client, seeded, reader):

@@ -279,7 +279,7 @@ def test_active_filters_each_come_with_the_selection_without_them():
     assert active[("status", "disputed")].label == "Status: disputed"
     assert active[("contested", "false")].label == "Not contested"
     assert active[("made_before", "2025-05")].label == "Made on or before May 2025"
-    assert active[("q", "mail")].label == "Mentions “mail”"
+    assert active[("q", "mail")].label == "Mentioning “mail”"
     assert active[("agency", "dhs")].without == (
         "agency=ice&contested=false&made_before=2025-05&q=mail&status=disputed"
     )

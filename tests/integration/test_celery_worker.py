@@ -43,7 +43,7 @@ FATAL = "tests.integration.test_celery_worker.render_killing_its_process"
 # --- renderers the workers load by BRIEFING_RENDERER ---------------------------------------------
 
 
-def render_stalling_the_first_time(*, scope, audience, progress=None):
+def render_stalling_the_first_time(*, scope, audience, progress=None, page_size=None):
     """The first render anywhere stalls mid-way (to be killed there); later ones are real."""
     marker = Path(os.environ["OVERSIGHT_TEST_MARKER"])
     if not marker.exists():
@@ -53,7 +53,7 @@ def render_stalling_the_first_time(*, scope, audience, progress=None):
     return briefing_render(scope=scope, audience=audience, progress=progress)
 
 
-def render_killing_its_process(*, scope, audience, progress=None):
+def render_killing_its_process(*, scope, audience, progress=None, page_size=None):
     """A poison job: every attempt takes its worker process down."""
     progress("pdf", 40)
     os._exit(1)

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.briefings.jobs import briefing_render_now
-from agencies.models import Briefing, BriefingAudience, BriefingStatus
+from agencies.models import Briefing, BriefingAudience, BriefingPageSize, BriefingStatus
 
 
 def add_scope_arguments(parser) -> None:
@@ -24,6 +24,11 @@ def add_scope_arguments(parser) -> None:
         "--filter", metavar="QUERYSTRING", help="Claims chosen by the claims filter's query string."
     )
     parser.add_argument("--audience", choices=BriefingAudience.values, default=BriefingAudience.PUBLIC)
+    parser.add_argument(
+        "--page-size",
+        choices=BriefingPageSize.values,
+        help="The paper to lay it out for (default: the BRIEFING_PAGE_SIZE setting).",
+    )
     parser.add_argument(
         "--user",
         metavar="USERNAME",
@@ -87,7 +92,9 @@ class Command(BaseCommand):
         actor = actor_from_options(options)
         check_output(options["output"])
         try:
-            briefing = briefing_render_now(actor=actor, scope=scope, audience=options["audience"])
+            briefing = briefing_render_now(
+                actor=actor, scope=scope, audience=options["audience"], page_size=options["page_size"]
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         except PermissionDenied as exc:

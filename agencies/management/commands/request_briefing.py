@@ -55,7 +55,9 @@ class Command(BaseCommand):
         if options["output"]:
             check_output(options["output"])
         try:
-            briefing, published = briefing_request(actor=actor, scope=scope, audience=options["audience"])
+            briefing, published = briefing_request(
+                actor=actor, scope=scope, audience=options["audience"], page_size=options["page_size"]
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         except PermissionDenied as exc:

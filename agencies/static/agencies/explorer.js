@@ -5,6 +5,11 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const select of document.querySelectorAll("select[data-submit-on-change]")) {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
+  // On a phone the filters fold away above the results (the chips say which are in use); they open
+  // with a tap. Without this script they stay open.
+  for (const panel of document.querySelectorAll("details[data-fold-on-phones]")) {
+    if (window.matchMedia("(max-width: 900px)").matches) panel.open = false;
+  }
   // An empty field is not sent, so that the address (and the briefing's scope) says only what is chosen.
   const form = document.getElementById("claim-filter");
   if (form) {

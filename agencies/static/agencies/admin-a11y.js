@@ -1,0 +1,31 @@
+// The admin's autocomplete fields (select2) name their combobox after the selected value only, so
+// an empty one has no name at all for a screen reader. Each is named after its field's label too,
+// including those an inline's "Add another" creates later. A static file: the CSP allows 'self' only.
+(() => {
+  const named = new WeakSet();
+  const name = (selection) => {
+    if (named.has(selection)) return;
+    const container = selection.closest(".select2-container");
+    const select = container && container.previousElementSibling;
+    if (!select || select.tagName !== "SELECT" || !select.id) return;
+    const label = document.querySelector(`label[for="${CSS.escape(select.id)}"]`);
+    if (!label) return;
+    label.id ||= `${select.id}-label`;
+    const rendered = selection.querySelector(".select2-selection__rendered");
+    const ids = [label.id, rendered && rendered.id].filter(Boolean).join(" ");
+    selection.setAttribute("aria-labelledby", ids);
+    if (rendered) rendered.setAttribute("aria-label", label.textContent.trim().replace(/:$/, ""));
+    named.add(selection);
+  };
+  const nameAll = (root) => {
+    for (const selection of root.querySelectorAll(".select2-selection[role='combobox']")) name(selection);
+  };
+  document.addEventListener("DOMContentLoaded", () => {
+    nameAll(document);
+    new MutationObserver((changes) => {
+      for (const change of changes) {
+        for (const node of change.addedNodes) if (node.nodeType === 1) nameAll(node.parentNode || node);
+      }
+    }).observe(document.body, { childList: true, subtree: true });
+  });
+})();
