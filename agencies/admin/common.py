@@ -254,23 +254,24 @@ class WritesThroughServices(KnownAutocompletes):
             form.version_histories = staticmethod(lambda: self.version_histories(request, obj))
         return form
 
+    def _inline_links(self, request, obj):
+        """Each inline of the change page: its model and the key that ties its rows to `obj`."""
+        for inline in self.get_inline_instances(request, obj):
+            yield inline.model, _get_foreign_key(type(obj), inline.model, fk_name=inline.fk_name)
+
     def version_rows(self, request, obj) -> list[models.QuerySet]:
         """The stored rows the change page shows: the record and each inline's rows."""
-        model = type(obj)
-        rows = [model._default_manager.filter(pk=obj.pk)]
-        for inline in self.get_inline_instances(request, obj):
-            fk = _get_foreign_key(model, inline.model, fk_name=inline.fk_name)
-            rows.append(inline.model._default_manager.filter(**{fk.name: obj}))
+        rows = [type(obj)._default_manager.filter(pk=obj.pk)]
+        rows += [
+            model._default_manager.filter(**{fk.name: obj}) for model, fk in self._inline_links(request, obj)
+        ]
         return rows
 
     def version_histories(self, request, obj) -> list[models.QuerySet]:
-        model = type(obj)
         histories = [obj.history.all()]
-        for inline in self.get_inline_instances(request, obj):
-            fk = _get_foreign_key(model, inline.model, fk_name=inline.fk_name)
-            history = getattr(inline.model, "history", None)
-            if history is not None:
-                histories.append(history.filter(**{fk.attname: obj.pk}))
+        for model, fk in self._inline_links(request, obj):
+            if hasattr(model, "history"):
+                histories.append(model.history.filter(**{fk.attname: obj.pk}))
         return histories
 
     def save_model(self, request, obj, form, change):

@@ -91,7 +91,7 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         """Up front only what applies: the PDF once there is one, progress while it runs, an error
-        when it failed."""
+        when there is one (a failed briefing's, or an earlier attempt's while it is tried again)."""
         if obj is None:
             return self.fieldsets
         hidden = set()
@@ -99,7 +99,7 @@ class BriefingAdmin(ReadOnlyHistoryAdmin):
             hidden |= {"download_button", "page_count", "shown_size"}
         if obj.status not in IN_FLIGHT:
             hidden.add("shown_progress")
-        if obj.status != BriefingStatus.FAILED:
+        if not obj.error:
             hidden.add("error")
         return [
             (title, {**options, "fields": [name for name in options["fields"] if name not in hidden]})

@@ -18,21 +18,12 @@ from agencies.briefings.jobs import briefing_render_now
 from tests.briefings.job_support import FAKE_RENDERER
 from tests.browser.axe import DESKTOP, PHONE, axe_violations, describe, node_count, set_width
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
-from tests.trust.browser import chromium_driver, csp_violations
+from tests.trust.browser import csp_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = BASE_ARTIFACTS / "accessibility"
 PASSWORD = "pw-for-the-accessibility-test"
-
-
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium_driver(tmp_path)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def screenshot(driver, name: str, width: int) -> None:

@@ -8,11 +8,8 @@ import pytest
 from django.core.management import call_command
 
 from agencies import models as m
-from agencies import services
-from agencies.permissions import roles_sync
-from tests import factories as f
+from tests.browser.conftest import browser_researcher
 from tests.browser.test_intake_path import PASSWORD, CountedSteps
-from tests.trust.browser import chromium_driver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,22 +33,9 @@ class AdminSteps(CountedSteps):
         self.click(self.css(f"a[href='/admin/agencies/{model}/add/']"), leaves=True)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium_driver(tmp_path)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def test_the_same_follow_up_through_the_admin_forms(browser, live_server):
-    roles_sync()
     call_command("load_seeds", verbosity=0)
-    researcher = f.UserFactory(username="ada", is_staff=True)
-    researcher.set_password(PASSWORD)
-    researcher.save()
-    services.user_set_role(actor=None, user=researcher, role="researcher", confidential=False)
+    browser_researcher("ada", PASSWORD)
     path = AdminSteps(browser, live_server.url)
     ids = []
 

@@ -13,12 +13,10 @@ import pytest
 from django.core.management import call_command
 
 from agencies import models as m
-from agencies import services
-from agencies.permissions import roles_sync
-from tests import factories as f
+from tests.browser.conftest import browser_researcher
 from tests.browser.test_researcher_path import Steps
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
-from tests.trust.browser import chromium_driver, csp_violations
+from tests.trust.browser import csp_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,24 +72,11 @@ class CountedSteps(Steps):
             element.send_keys(text)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    driver = chromium_driver(tmp_path)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def test_the_reuters_follow_up_is_recorded_through_the_intake_page(browser, live_server):
     from selenium.webdriver.common.by import By
 
-    roles_sync()
     call_command("load_seeds", verbosity=0)
-    researcher = f.UserFactory(username="ada", is_staff=True)
-    researcher.set_password(PASSWORD)
-    researcher.save()
-    services.user_set_role(actor=None, user=researcher, role="researcher", confidential=False)
+    researcher = browser_researcher("ada", PASSWORD)
     for old in ARTIFACTS.glob("*.png") if ARTIFACTS.exists() else ():
         old.unlink()
     path = CountedSteps(browser, live_server.url)

@@ -50,7 +50,7 @@ BUCKET = "oversight-briefings"
 FINISHED = (BriefingStatus.SUCCEEDED, BriefingStatus.FAILED)
 
 
-def render_with_pauses(*, scope, audience, progress=None):
+def render_with_pauses(*, scope, audience, progress=None, page_size=None):
     """A real render with a pause before it and after it (for the test to cut the database in), and a
     line in a file for each render, so that the test can count them."""
     folder = Path(os.environ["OVERSIGHT_TEST_MARKER"]).parent
@@ -59,7 +59,7 @@ def render_with_pauses(*, scope, audience, progress=None):
     progress("pdf", 40)
     (folder / "rendering").touch()
     time.sleep(4)
-    rendered = briefing_render(scope=scope, audience=audience, progress=progress)
+    rendered = briefing_render(scope=scope, audience=audience, progress=progress, page_size=page_size)
     (folder / "rendered").touch()
     time.sleep(3)
     return rendered
@@ -291,7 +291,7 @@ def reader_client(client):
 
     permissions.roles_sync()
     user = UserFactory(username="reader")
-    services.user_set_role(user=user, role="editor", confidential=True)
+    services.user_set_role(actor=None, user=user, role="editor", confidential=True)
     client.force_login(user)
     return client
 
