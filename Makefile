@@ -66,7 +66,7 @@ bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a mi
 
 .PHONY: intake-eval
 intake-eval: $(STAMP) .env ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
-	$(PY) manage.py intake_eval
+	$(LOCAL) $(PY) manage.py intake_eval
 
 test: $(STAMP) axe-core ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)
 	$(PY) -m pytest
