@@ -701,7 +701,10 @@ class _Writer:
         record_agencies = {m.key for m in r.agency_mentions if m.key in r.agencies.known_ids}
         known_claims = r.known.claims_about(record_agencies) if record_agencies else ()
         self.matched_claims: dict[str, KnownClaim] = {}
-        reported_again = self._reported_again(groups, known_claims, figure_keys, fallback)
+        figures_of: dict[tuple, list[FigureFound]] = {}
+        for figure, *_rest in r.figures:
+            figures_of.setdefault(figure_claim[id(figure)], []).append(figure)
+        reported_again = self._reported_again(groups, known_claims, figure_keys, fallback, figures_of)
         for key, attributions in groups.items():
             sentences = sorted({(a.sentence.start, a.sentence.end) for a in attributions})
             text = " ".join(" ".join(body[s:e].split()) for s, e in sentences)
@@ -831,7 +834,9 @@ class _Writer:
         sentences = sorted({(a.sentence.start, a.sentence.end) for a in attributions})
         return sentences, " ".join(" ".join(body[s:e].split()) for s, e in sentences)
 
-    def _reported_again(self, groups, known_claims, figure_keys, fallback) -> dict[tuple, KnownClaim]:
+    def _reported_again(
+        self, groups, known_claims, figure_keys, fallback, figures_of
+    ) -> dict[tuple, KnownClaim]:
         """Which proposed claims are the record's claims reported again: each sentence to at most one
         stored claim and each stored claim to one sentence, the closest pairs first. A denial is
         never the claim it denies."""
@@ -856,6 +861,8 @@ class _Writer:
             agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
             lines = [(a.speaker.key, tuple(a.via or ())) for a in attributions]
             for n, claim in enumerate(known_claims):
+                if not self._same_figures(figures_of.get(key, ()), claim):
+                    continue
                 score = _claim_score(text, agencies, lines, claim, names, rarity)
                 if score is not None:
                     pairs.append((-score, n, key, claim))
@@ -866,6 +873,20 @@ class _Writer:
                 out[key] = claim
                 taken.add(claim.id)
         return out
+
+    def _same_figures(self, found: list[FigureFound], claim: KnownClaim) -> bool:
+        """A figure the sentence gives is one of the stored claim's: the same value for a period that
+        can be the same days. 139,000 removed by April 29 is not 139,000 deported by April 28 as
+        somebody else counted them only when the periods can agree."""
+        for figure in found:
+            period = figure.period
+            start, end = (period.start, period.end) if period else (self.r.date, self.r.date)
+            if not any(
+                float(stored["value"]) == float(figure.value) and _may_agree(start, end, stored)
+                for stored in claim.figures
+            ):
+                return False
+        return True
 
     @staticmethod
     def _group_of_sentence(groups: dict[tuple, list[Attribution]], start: int) -> tuple | None:
@@ -1014,6 +1035,16 @@ def _claim_score(
     if any(line in stored for line in lines):
         score += 0.3
     return score if score >= 0.4 else None
+
+
+def _may_agree(start: PartialDate | None, end: PartialDate | None, stored: dict) -> bool:
+    try:
+        a, b = PartialDate.parse(stored["period_start"]), PartialDate.parse(stored["period_end"])
+    except (PartialDateError, TypeError):
+        return False
+    if start is None or end is None:
+        return False
+    return start.start <= a.end and a.start <= start.end and end.start <= b.end and b.start <= end.end
 
 
 def known_figures(matched: dict[str, KnownClaim]) -> set[str]:
