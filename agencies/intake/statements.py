@@ -39,6 +39,7 @@ _SPEECH_DOC = re.compile(
     rf"[Ii]n\s+an?\s+(?:(?P<d2>{_Y_DATE})\s+)?"
     r"(?P<release>press\s+release|news\s+release|statement|announcement)"
     r"(?!\s+to\s+(?:The\s+|the\s+)?[A-Z])"
+    r"|[Ii]n\s+an?\s+(?:emailed\s+statement|(?P<email>e-?mail|text\s+message))"
 )
 _AUDIT = re.compile(
     r"\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+"
@@ -411,7 +412,7 @@ class Speech:
             return None
         dates = find_dates(masked, match.start(), match.end(), self.context)
         published = dates[0].date if dates else said_on
-        if published is None and match.group("release") and self.context.known:
+        if published is None and (match.group("release") or match.group("email")) and self.context.known:
             published = PartialDate(
                 self.context.reference.year, self.context.reference.month, self.context.reference.day
             )
@@ -427,11 +428,12 @@ class Speech:
                     break
         outlet = self._speaker_outlet(speaker)
         briefing = match.group("briefing") or match.group("reporters")
-        kind = "transcript" if briefing else "press_release"
-        what = "briefing" if briefing else "statement"
-        title = f"{'Press briefing' if briefing else 'Statement'} by {speaker.label}" + (
-            f", {published.display()}" if published else ""
-        )
+        email = match.group("email")
+        kind = "transcript" if briefing else "other" if email else "press_release"
+        what = "briefing" if briefing else "email" if email else "statement"
+        # An email to the reporter is no release: a document of its own kind, by whoever wrote it.
+        heading = "Press briefing by" if briefing else "Email from" if email else "Statement by"
+        title = f"{heading} {speaker.label}" + (f", {published.display()}" if published else "")
         doc = self.documents.cite(
             f"{what}:{speaker.key}:{published or ''}",
             kind=kind,
