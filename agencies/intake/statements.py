@@ -25,7 +25,7 @@ SPEECH = re.compile(
     r"\b(?P<verb>said|says|say|told|tells|added|adds|wrote|writes|stated|announced|announces|explained|"
     r"argued|warned|vowed|pledged|promised|insisted|claimed|acknowledged|confirmed|denied|denies|"
     r"described|called|noted|suggested|suggests|show|shows|showed|revealed|reveals|indicate|indicates|"
-    r"testified|asserted|contended|maintained|according\s+to|citing)\b"
+    r"testified|asserted|contended|maintained|[Aa]ccording\s+to|citing)\b"
 )
 _NOT_SPEECH = re.compile(
     r"(?:declined\s+to|did\s+not|didn['’]t|refused\s+to|would\s+not|could\s+not|not\s+to)\s*$"
@@ -264,15 +264,20 @@ class Speech:
         audits: dict[int, DocRef] = {}
         for verb in verbs:
             subject = self.verb_subject(masked, verb, subjects, sentence)
-            if verb.group("verb").startswith("according") and subject and subject.agency:
+            if verb.group("verb").lower().startswith("according") and subject and subject.agency:
                 audit = self.audit(masked, verb.end(), subject.agency)
                 if audit is not None:
                     audits[verb.start()] = audit
             if verb.group("verb") == "citing" and subject and subject.outlet:
                 subject = None
             speakers[verb.start()] = self._resolve(subject)
-            if subject and subject.outlet and verb.group("verb").startswith("according"):
-                speakers[verb.start()] = None
+            if subject and subject.outlet and verb.group("verb").lower().startswith("according"):
+                # "according to the Post, two officials said": the officials speak. With nobody
+                # else in the sentence, the outlet's report is the origin ("According to
+                # Bloomberg News, the commissioner resigned").
+                others = [m for m in found if m.source is not None and not m.source.outlet]
+                if others or verb.start() != sentence.start:
+                    speakers[verb.start()] = None
         out: list[Attribution] = []
         quotes = quotes_in(body, sentence.start, sentence.end)
         reporter_via = self._via_reports(reports)
