@@ -21,7 +21,7 @@ from .comments import CommentFound, find_comment_requests
 from .documents import DocRef, Documents, find_agency_pages, find_reports
 from .figures import FigureFound, find_figures
 from .gazetteer import OUTLETS, normalise, slug
-from .known import KnownRecord
+from .known import KnownClaim, KnownRecord
 from .missions import MissionFound, find_missions
 from .names import AgencyIndex, OutletIndex, find_new_agencies
 from .periods import ADMINISTRATIONS, Context, find_dates
@@ -125,6 +125,7 @@ class _Reader:
         self, text: str, outlet: str | None, published: str | None, url: str | None, known: KnownRecord
     ):
         self.known = known
+        self.text_len = len(text)
         outlet_names = [o.name for o in known.outlets] + [o.name for o in OUTLETS]
         # A NUL is no character a record may hold: read as a space, so that every offset stays.
         self.article = article = read_article(text.replace("\x00", " "), outlet_names=outlet_names)
@@ -437,8 +438,10 @@ class _Writer:
         self.span = a.to_source
 
     def spans(self, spans) -> list[tuple[int, int]]:
-        out = sorted({self.span(s, e) for s, e in spans if e > s})
-        return out
+        # A span never runs past the text (a quotation cut off before it closes).
+        n = self.r.text_len
+        out = sorted({(min(s, n), min(e, n)) for s, e in (self.span(s, e) for s, e in spans if e > s)})
+        return [(s, e) for s, e in out if e > s]
 
     def write(self) -> Draft:
         r = self.r
@@ -547,7 +550,8 @@ class _Writer:
         wanted += [c["agency"] for c in self._comments(propose=False)]
         wanted += [m.agency for m, _doc in r.missions]
         for claim in claims:
-            wanted += claim["agencies"]
+            if claim["id"] not in getattr(self, "matched_claims", {}):
+                wanted += claim["agencies"]
         keys = list(dict.fromkeys(wanted))
         # A new agency's parent must exist: in the record, or proposed too.
         for key in list(keys):
@@ -674,8 +678,13 @@ class _Writer:
             groups.setdefault(key, []).append(attribution)
         figure_claim: dict[int, tuple] = {}
         for figure, origin, via, attribution in r.figures:
+            same_sentence = self._group_of_sentence(groups, figure.sentence.start)
             if attribution is not None and ("reported", attribution.sentence.start) in groups:
                 figure_claim[id(figure)] = ("reported", attribution.sentence.start)
+            elif same_sentence is not None:
+                # "deported 37,660 people ..., according to DHS data": the sentence is one claim
+                # already (what the data says); the figure is what it asserts, not a second claim.
+                figure_claim[id(figure)] = same_sentence
             else:
                 key = ("figure", figure.sentence.start)
                 if key not in groups:
@@ -689,6 +698,13 @@ class _Writer:
         ids: dict[tuple, str] = {}
         claims = []
         used_ids: set[str] = set()
+        record_agencies = {m.key for m in r.agency_mentions if m.key in r.agencies.known_ids}
+        known_claims = r.known.claims_about(record_agencies) if record_agencies else ()
+        self.matched_claims: dict[str, KnownClaim] = {}
+        figures_of: dict[tuple, list[FigureFound]] = {}
+        for figure, *_rest in r.figures:
+            figures_of.setdefault(figure_claim[id(figure)], []).append(figure)
+        reported_again = self._reported_again(groups, known_claims, figure_keys, fallback, figures_of)
         for key, attributions in groups.items():
             sentences = sorted({(a.sentence.start, a.sentence.end) for a in attributions})
             text = " ".join(" ".join(body[s:e].split()) for s, e in sentences)
@@ -698,11 +714,16 @@ class _Writer:
             if not agencies:
                 self.dropped += 1  # a claim is about at least one agency: said on the document
                 continue
-            words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
-            base = slug(" ".join(words) or "claim", 50)
-            claim_id, n = base, 2
-            while claim_id in used_ids:
-                claim_id, n = f"{base}-{n}", n + 1
+            known_claim = reported_again.get(key)
+            if known_claim is not None:
+                claim_id = known_claim.id
+                self.matched_claims[claim_id] = known_claim
+            else:
+                words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
+                base = slug(" ".join(words) or "claim", 50)
+                claim_id, n = base, 2
+                while claim_id in used_ids:
+                    claim_id, n = f"{base}-{n}", n + 1
             used_ids.add(claim_id)
             ids[key] = claim_id
             made = next((a.said_on for a in attributions if a.said_on), None) or r.date
@@ -717,6 +738,25 @@ class _Writer:
                     line["quote"] = body[a.quote[0] : a.quote[1]]
                 line["locator"] = f"para {a.paragraph}"
                 lines.append(line)
+            spans = [a.quote for a in attributions if a.quote] or sentences
+            question = next((a.question for a in attributions if a.question), None)
+            if known_claim is not None:
+                # The record's claim, as stored, with this article's lines after its own: the
+                # dossier's list replaces the stored one, so it gives them all.
+                stored = [dict(line) for line in known_claim.attributions]
+                claim = {
+                    "id": claim_id,
+                    "kind": known_claim.kind,
+                    "text": known_claim.text,
+                    "agencies": list(known_claim.agencies),
+                    "attributions": stored + [line for line in lines if line not in stored],
+                }
+                claims.append(claim)
+                label = f"Reported again: {known_claim.text[:100]}"
+                self.proposals.append(
+                    Proposal("claims", claim_id, label, self.spans(spans), claim_id, question)
+                )
+                continue
             claim = {
                 "id": claim_id,
                 "kind": _claim_kind(text, key in figure_keys),
@@ -728,10 +768,9 @@ class _Writer:
             claim["status"] = "unverified"
             claim["attributions"] = lines
             claims.append(claim)
-            spans = [a.quote for a in attributions if a.quote] or sentences
-            question = next((a.question for a in attributions if a.question), None)
             self.proposals.append(Proposal("claims", claim_id, text[:120], self.spans(spans), None, question))
-        self._avoid_taken(claims, "claims")
+        self._answers(claims, known_claims)
+        self._avoid_taken([c for c in claims if c["id"] not in self.matched_claims], "claims")
         claim_ids = {
             key: claim["id"] for key, claim in zip([k for k in groups if k in ids], claims, strict=True)
         }
@@ -750,6 +789,20 @@ class _Writer:
             else:
                 start, end = period.start, period.end
             value = int(figure.value) if figure.value == int(figure.value) else str(figure.value)
+            matched = self.matched_claims.get(claim_ids[key])
+            stored = next(
+                (f for f in (matched.figures if matched else ()) if float(f["value"]) == float(value)), None
+            )
+            if stored is not None:
+                # The record has this figure on the claim: referred to as stored, never a second one.
+                if stored["id"] not in figure_ids:
+                    figure_ids.add(stored["id"])
+                    figures.append({"id": stored["id"], "claim": matched.id, **stored})
+                    label = f"{stored['value']} {stored['unit']}, already in the record"
+                    self.proposals.append(
+                        Proposal("figures", stored["id"], label, self.spans([figure.span]), stored["id"])
+                    )
+                continue
             base = f"{claim_ids[key][:40]}-{slug(str(value))}"
             figure_id, n = base, 2
             while figure_id in figure_ids:
@@ -772,8 +825,99 @@ class _Writer:
             spans = [figure.span] + ([period.span] if period else [])
             label = f"{value} {figure.unit}, {_iso(start)} – {_iso(end)}"
             self.proposals.append(Proposal("figures", figure_id, label, self.spans(spans), None, question))
-        self._avoid_taken(figures, "figures")
+        stored_figures = known_figures(self.matched_claims)
+        self._avoid_taken([f for f in figures if f["id"] not in stored_figures], "figures")
         return claims, figures
+
+    def _group_text(self, attributions: list[Attribution]) -> tuple[list, str]:
+        body = self.r.article.body
+        sentences = sorted({(a.sentence.start, a.sentence.end) for a in attributions})
+        return sentences, " ".join(" ".join(body[s:e].split()) for s, e in sentences)
+
+    def _reported_again(
+        self, groups, known_claims, figure_keys, fallback, figures_of
+    ) -> dict[tuple, KnownClaim]:
+        """Which proposed claims are the record's claims reported again: each sentence to at most one
+        stored claim and each stored claim to one sentence, the closest pairs first. A denial is
+        never the claim it denies."""
+        if not known_claims:
+            return {}
+        names = frozenset(
+            w
+            for ref in self.r.agencies.refs.values()
+            if ref.match
+            for w in re.findall(r"[a-z]+", str(ref.name).lower())
+        )
+        df = Counter(w for claim in known_claims for w in _claim_words(claim.text, names))
+
+        def rarity(word: str) -> float:
+            return 1.0 / df.get(word, 1) ** 0.5
+
+        pairs = []
+        for key, attributions in groups.items():
+            sentences, text = self._group_text(attributions)
+            if _claim_kind(text, key in figure_keys) == "denial":
+                continue
+            agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
+            lines = [(a.speaker.key, tuple(a.via or ())) for a in attributions]
+            for n, claim in enumerate(known_claims):
+                if not self._same_figures(figures_of.get(key, ()), claim):
+                    continue
+                score = _claim_score(text, agencies, lines, claim, names, rarity)
+                if score is not None:
+                    pairs.append((-score, n, key, claim))
+        out: dict[tuple, KnownClaim] = {}
+        taken: set[str] = set()
+        for _score, _n, key, claim in sorted(pairs, key=lambda p: p[:2]):
+            if key not in out and claim.id not in taken:
+                out[key] = claim
+                taken.add(claim.id)
+        return out
+
+    def _same_figures(self, found: list[FigureFound], claim: KnownClaim) -> bool:
+        """A figure the sentence gives is one of the stored claim's: the same value for a period that
+        can be the same days. 139,000 removed by April 29 is not 139,000 deported by April 28 as
+        somebody else counted them only when the periods can agree."""
+        for figure in found:
+            period = figure.period
+            start, end = (period.start, period.end) if period else (self.r.date, self.r.date)
+            if not any(
+                float(stored["value"]) == float(figure.value) and _may_agree(start, end, stored)
+                for stored in claim.figures
+            ):
+                return False
+        return True
+
+    @staticmethod
+    def _group_of_sentence(groups: dict[tuple, list[Attribution]], start: int) -> tuple | None:
+        for key, attributions in groups.items():
+            if any(a.sentence.start <= start < a.sentence.end for a in attributions):
+                return key
+        return None
+
+    def _answers(self, claims: list[dict], known_claims: tuple[KnownClaim, ...]) -> None:
+        """A denial answers the record's claim it denies: one this article reports again if there is
+        one about the same agencies ("after reports that ..."), else the claim whose words it shares
+        most. Left to the researcher when nothing is close enough."""
+        for claim in claims:
+            if claim["id"] in self.matched_claims or claim["kind"] != "denial":
+                continue
+            agencies = set(claim["agencies"])
+            own = _claim_words(claim["text"])
+            best, best_score = None, 0.0
+            for known in known_claims:
+                if known.kind == "denial" or not agencies & set(known.agencies):
+                    continue
+                theirs = _claim_words(known.text)
+                if not theirs:
+                    continue
+                score = len(theirs & own) / len(theirs) + len(agencies & set(known.agencies)) / 10
+                if known.id in self.matched_claims:
+                    score += 1.0
+                if score > best_score:
+                    best, best_score = known, score
+            if best is not None and (best.id in self.matched_claims or best_score >= 0.35):
+                claim["answers"] = best.id
 
     def _avoid_taken(self, items: list[dict], section: str) -> None:
         """New ids must not be ids the record already uses: an import would overwrite that entity."""
@@ -831,6 +975,80 @@ class _Writer:
                     )
                 )
         return out
+
+
+_CLAIM_STOP = frozenset(
+    {
+        *("that", "this", "with", "from", "have", "said", "says", "they", "their", "there", "about"),
+        *("which", "would", "could", "into", "than", "them", "been", "were", "what", "when", "only"),
+        *("also", "other", "more", "such", "most", "some", "will", "after", "before", "reported"),
+        *("according", "citing", "people", "familiar", "matter", "earlier", "month", "week", "year"),
+        *("told", "statement", "spokesperson", "official", "officials", "report", "reports"),
+        *("department", "service", "agency", "office", "government"),
+    }
+)
+
+
+_SAME_WORD = {"assist": "help", "aid": "help", "expel": "depor", "remov": "depor"}
+
+
+def _claim_words(text: str, names: frozenset[str] = frozenset()) -> set[str]:
+    """Content words without their endings, cut to five letters ("deported", "deportations"; the
+    words of the agencies' names left out: the agencies are compared apart), numbers whole."""
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text.lower())
+    out = set()
+    for w in re.findall(r"[a-z0-9][a-z0-9'-]+", text):
+        if w[0].isdigit():
+            if len(w) >= 3:
+                out.add(w)
+            continue
+        if len(w) < 4 or w in _CLAIM_STOP or w in names:
+            continue
+        stem = re.sub(r"(?:ing|ed|es|s)$", "", w) if len(w) > 5 else w
+        out.add(_SAME_WORD.get(stem[:5], stem[:5]))
+    return out
+
+
+def _claim_score(
+    text: str, agencies: list[str], lines: list[tuple[str, tuple]], claim: KnownClaim, names, rarity
+) -> float | None:
+    """How closely a sentence reports the record's claim again, or None when it does not: about an
+    agency the claim is about, with most of the stored claim's content words, rarer words counting
+    more (a number of three digits or more double, and none of the stored claim's numbers missing);
+    the same source through the same report as one of the claim's lines counts too."""
+    if not set(agencies) & set(claim.agencies):
+        return None
+    own = _claim_words(mask_quotes(text), names)
+    theirs = _claim_words(claim.text, names)
+    numbers = {w for w in theirs if w[0].isdigit()}
+    if not theirs or (numbers and not numbers <= own):
+        return None
+    shared = theirs & own
+    if len(shared - numbers) < 2:
+        return None
+
+    def weight(words) -> float:
+        return sum(rarity(w) * (2 if w in numbers else 1) for w in words)
+
+    score = weight(shared) / weight(theirs)
+    stored = {(line["origin"], tuple(line.get("via") or ())) for line in claim.attributions}
+    if any(line in stored for line in lines):
+        score += 0.3
+    return score if score >= 0.4 else None
+
+
+def _may_agree(start: PartialDate | None, end: PartialDate | None, stored: dict) -> bool:
+    try:
+        a, b = PartialDate.parse(stored["period_start"]), PartialDate.parse(stored["period_end"])
+    except (PartialDateError, TypeError):
+        return False
+    if start is None or end is None:
+        return False
+    return start.start <= a.end and a.start <= start.end and end.start <= b.end and b.start <= end.end
+
+
+def known_figures(matched: dict[str, KnownClaim]) -> set[str]:
+    return {f["id"] for claim in matched.values() for f in claim.figures}
 
 
 def propose(

@@ -32,7 +32,8 @@ gold not matched yet; precision = TP / draft items, recall = TP / gold items):
 - comment requests: every (agency, response) of the article. Same request: the same agency and
   the same response (none, declined, responded).
 
-The article is the first document of each dossier.
+The article is the first document of each dossier. A claim of the record that the draft reports
+again carries its stored lines: only the article's own lines count (their sources, quotes, reports).
 """
 
 from __future__ import annotations
@@ -124,12 +125,23 @@ class _View:
         what the record holds by its id only)."""
         out = {item["id"]: item for item in self.data.get(section) or ()}
         refs: list[str] = []
+        article = self.article.get("id")
+        # A record's claim the article reports again comes with its stored lines: their sources and
+        # the claim's agencies are the record's, not what the article is read to name.
+        new_claims = [
+            c
+            for c in self.data.get("claims") or ()
+            if all(line.get("document") == article for line in c.get("attributions") or ())
+        ]
         if section == "sources":
             refs = [
-                line["origin"] for c in self.data.get("claims") or () for line in c.get("attributions") or ()
+                line["origin"]
+                for c in self.data.get("claims") or ()
+                for line in c.get("attributions") or ()
+                if line.get("document") == article
             ]
         elif section == "agencies":
-            refs = [a for c in self.data.get("claims") or () for a in c.get("agencies") or ()]
+            refs = [a for c in new_claims for a in c.get("agencies") or ()]
             refs += [c["agency"] for c in self.data.get("comment_requests") or ()]
             for source in self.items("sources"):
                 refs += [k for k in (source.get("affiliation"), source.get("agency")) if k]
@@ -326,13 +338,16 @@ def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: 
     return out
 
 
-def run(gold_dir: Path = GOLD) -> dict:
-    """Every article of the manifest, proposed and scored: per article, and totals per split."""
+def run(gold_dir: Path = GOLD, *, tuned_only: bool = False) -> dict:
+    """Every article of the manifest, proposed and scored: per article, and totals per split.
+    `tuned_only` leaves the held-out articles unread (while tuning, they are not even run)."""
     manifest = yaml.safe_load((gold_dir / "manifest.yaml").read_text(encoding="utf-8"))["articles"]
     seed = yaml.safe_load((gold_dir / "seed-daily-beast.yaml").read_text(encoding="utf-8"))
     articles = []
     totals = {split: {kind: Score() for kind in KINDS} for split in ("tuned", "held_out", "all")}
     for entry in manifest:
+        if tuned_only and entry["held_out"]:
+            continue
         text = (gold_dir / entry["file"]).read_text(encoding="utf-8")
         gold = yaml.safe_load((gold_dir / entry["gold"]).read_text(encoding="utf-8"))
         is_seed = entry["file"].startswith("seed-")

@@ -154,6 +154,10 @@ def find_figures(
                 r"(?:\bnot|No\.|Section|\(D-|\bQ|\bfirst|\blast|\bpast|#)\s*$",
                 text[max(0, start - 9) : start],
             )
+            # a road's number: "Interstate 35", "I-35", "Highway 59", "Route 66"
+            or re.search(
+                r"(?:\bInterstate|\bI-|\bHighway|\bRoute|\bUS-|\bSR-)\s*$", text[max(0, start - 11) : start]
+            )
             or re.match(r"(?:st|nd|rd|th)\b|:\d", text[end : end + 3])
         ):
             continue

@@ -212,6 +212,13 @@ _FINAL_YEAR = re.compile(
 )
 _IN_YEAR = re.compile(rf"\bin\s+(?:all\s+of\s+|calendar\s+(?:year\s+)?)?({_YEAR})\b")
 _IN_MONTH = re.compile(rf"\b(?:in|during|for)\s+(?P<date>(?:{_MONTH})(?:\s+{_YEAR})?)\b")
+# "in the last two weeks of May", "during the first 10 days of March 2025", "the second half of April"
+_PART_OF_MONTH = re.compile(
+    r"\b(?:[Ii]n|[Dd]uring|[Oo]ver|[Ff]or)\s+the\s+(?P<which>first|last|final|second)\s+"
+    r"(?:(?P<n>\d{1,2}|one|two|three|four|ten)\s+)?(?P<unit>weeks?|days?|half)\s+of\s+"
+    rf"(?P<date>(?:{_MONTH})(?:\s+{_YEAR})?)\b"
+)
+_SMALL = {"one": 1, "two": 2, "three": 3, "four": 4, "ten": 10}
 _SAME = re.compile(r"\b(?:over|in|during|for)\s+the\s+same\s+(?:period|time|months|quarter)\b")
 
 
@@ -323,6 +330,22 @@ def find_periods(
             continue
         year = PartialDate(int(match.group(1)))
         out.append(Period(year, year, match.span(), match.group(0)))
+    for match in _PART_OF_MONTH.finditer(segment, start):
+        month = parse_date(match.group("date"), context=context)
+        if month is None or month.month is None:
+            continue
+        first = dt.date(month.year, month.month, 1)
+        last = add_months(first, 1) - dt.timedelta(days=1)
+        n = match.group("n")
+        n = int(n) if n and n.isdigit() else _SMALL.get(n or "", 1)
+        unit = match.group("unit")
+        days = (last.day + 1) // 2 if unit == "half" else n * (7 if unit.startswith("week") else 1)
+        days = min(days, last.day)
+        if match.group("which") == "first" or (unit == "half" and match.group("which") == "first"):
+            a, b = first, first + dt.timedelta(days=days - 1)
+        else:
+            a, b = last - dt.timedelta(days=days - 1), last
+        out.append(Period(day(a), day(b), match.span(), match.group(0), guess))
     for match in _IN_MONTH.finditer(segment, start):
         if any(p.span[0] <= match.start() < p.span[1] for p in out):
             continue

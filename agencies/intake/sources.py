@@ -78,8 +78,8 @@ ORGANISATION = re.compile(
     r"(?:\s+(?:of|for)\s+(?:[A-Z][\w'’-]+\s*){1,4})?)"
 )
 INTERNAL = re.compile(
-    r"\b(?P<desc>(?:[a-z]+\s+)?(?:emails|e-mails|documents|records|memos|messages|"
-    r"files)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z0-9][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
+    r"\b(?P<desc>(?:(?:a|an)\s+)?(?:[a-z]+\s+)?(?:emails|e-mails|documents?|records|memos?|messages|"
+    r"files|filings?|letters?|notes)\s+(?:reviewed|obtained|seen)\s+by\s+(?P<outlet>(?:The\s+)?[A-Z0-9][\w.]*(?:\s+[A-Z][\w.]*){0,3}))"
 )
 UNCOUNTED = re.compile(
     r"(?:(?<=^)|(?<=[.;:,]\s)|(?<=according\sto\s)|(?<=citing\s))"
@@ -501,7 +501,7 @@ def find_sources(
 
     # Data sets: "DHS data", "data from the U.S. Immigration and Customs Enforcement".
     for match in _dataset_pattern(agencies).finditer(masked, start, end):
-        key = agencies.forms.get(match.group("a1") or match.group("a2"))
+        key = agencies.forms.get(match.group("a1") or match.group("a2") or match.group("a3"))
         if key is None or covered(match.start(), match.end()):
             continue
         agency = agencies.refs[key]
@@ -512,9 +512,10 @@ def find_sources(
         ref.spans.append((match.start(), match.end()))
         out.append(SourceMention(match.start(), match.end(), ref))
     for match in INTERNAL.finditer(masked, start, end):
-        description = " ".join(text[match.start("desc") : match.end("desc")].split())
+        description = " ".join(text[match.start("desc") : match.end("desc")].split()).rstrip(".")
+        words = [w for w in description.split() if w.lower() not in ("a", "an")]
         ref = registry.add(
-            SourceRef(key=slug(" ".join(description.split()[:2])), kind="dataset", description=description),
+            SourceRef(key=slug(" ".join(words[:2])), kind="dataset", description=description),
             f"dataset:{normalise(description)}",
         )
         ref.spans.append(match.span())
@@ -554,7 +555,10 @@ def _dataset_pattern(agencies: AgencyIndex) -> re.Pattern:
     pattern = re.compile(
         rf"\b(?:(?:[Dd]ata|[Ff]igures|[Ss]tatistics|[Nn]umbers|[Rr]ecords)\s+(?:from|released\s+by|published\s+by|compiled\s+by|"
         rf"provided\s+by|obtained\s+from)\s+(?:the\s+)?(?P<a1>{forms})(?![\w-])|(?<![\w-])(?P<a2>{forms})(?:['’]s)?\s+"
-        rf"(?:own\s+)?(?:data|figures|statistics|records)\b)"
+        rf"(?:own\s+)?(?:data|figures|statistics|records)\b"
+        # "figures U.S. Customs and Border Protection shared with KGNS"
+        rf"|(?:[Dd]ata|[Ff]igures|[Ss]tatistics|[Nn]umbers|[Rr]ecords)\s+(?:that\s+)?(?:the\s+)?(?P<a3>{forms})"
+        r"\s+(?:shared|gave|provided|released|sent|supplied)\b)"
     )
     agencies._dataset_pattern = (len(agencies.forms), pattern)
     return pattern

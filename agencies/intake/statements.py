@@ -25,7 +25,7 @@ SPEECH = re.compile(
     r"\b(?P<verb>said|says|say|told|tells|added|adds|wrote|writes|stated|announced|announces|explained|"
     r"argued|warned|vowed|pledged|promised|insisted|claimed|acknowledged|confirmed|denied|denies|"
     r"described|called|noted|suggested|suggests|show|shows|showed|revealed|reveals|indicate|indicates|"
-    r"testified|asserted|contended|maintained|according\s+to|citing)\b"
+    r"testified|asserted|contended|maintained|[Aa]ccording\s+to|citing)\b"
 )
 _NOT_SPEECH = re.compile(
     r"(?:declined\s+to|did\s+not|didn['’]t|refused\s+to|would\s+not|could\s+not|not\s+to)\s*$"
@@ -39,6 +39,7 @@ _SPEECH_DOC = re.compile(
     rf"[Ii]n\s+an?\s+(?:(?P<d2>{_Y_DATE})\s+)?"
     r"(?P<release>press\s+release|news\s+release|statement|announcement)"
     r"(?!\s+to\s+(?:The\s+|the\s+)?[A-Z])"
+    r"|[Ii]n\s+an?\s+(?:emailed\s+statement|(?P<email>e-?mail|text\s+message))"
 )
 _AUDIT = re.compile(
     r"\s*(?:an?|the)\s+(?P<what>audit|report|review|analysis|study|investigation|inspection)\s+(?:by|from)\s+"
@@ -263,15 +264,20 @@ class Speech:
         audits: dict[int, DocRef] = {}
         for verb in verbs:
             subject = self.verb_subject(masked, verb, subjects, sentence)
-            if verb.group("verb").startswith("according") and subject and subject.agency:
+            if verb.group("verb").lower().startswith("according") and subject and subject.agency:
                 audit = self.audit(masked, verb.end(), subject.agency)
                 if audit is not None:
                     audits[verb.start()] = audit
             if verb.group("verb") == "citing" and subject and subject.outlet:
                 subject = None
             speakers[verb.start()] = self._resolve(subject)
-            if subject and subject.outlet and verb.group("verb").startswith("according"):
-                speakers[verb.start()] = None
+            if subject and subject.outlet and verb.group("verb").lower().startswith("according"):
+                # "according to the Post, two officials said": the officials speak. With nobody
+                # else in the sentence, the outlet's report is the origin ("According to
+                # Bloomberg News, the commissioner resigned").
+                others = [m for m in found if m.source is not None and not m.source.outlet]
+                if others or verb.start() != sentence.start:
+                    speakers[verb.start()] = None
         out: list[Attribution] = []
         quotes = quotes_in(body, sentence.start, sentence.end)
         reporter_via = self._via_reports(reports)
@@ -411,7 +417,7 @@ class Speech:
             return None
         dates = find_dates(masked, match.start(), match.end(), self.context)
         published = dates[0].date if dates else said_on
-        if published is None and match.group("release") and self.context.known:
+        if published is None and (match.group("release") or match.group("email")) and self.context.known:
             published = PartialDate(
                 self.context.reference.year, self.context.reference.month, self.context.reference.day
             )
@@ -427,11 +433,12 @@ class Speech:
                     break
         outlet = self._speaker_outlet(speaker)
         briefing = match.group("briefing") or match.group("reporters")
-        kind = "transcript" if briefing else "press_release"
-        what = "briefing" if briefing else "statement"
-        title = f"{'Press briefing' if briefing else 'Statement'} by {speaker.label}" + (
-            f", {published.display()}" if published else ""
-        )
+        email = match.group("email")
+        kind = "transcript" if briefing else "other" if email else "press_release"
+        what = "briefing" if briefing else "email" if email else "statement"
+        # An email to the reporter is no release: a document of its own kind, by whoever wrote it.
+        heading = "Press briefing by" if briefing else "Email from" if email else "Statement by"
+        title = f"{heading} {speaker.label}" + (f", {published.display()}" if published else "")
         doc = self.documents.cite(
             f"{what}:{speaker.key}:{published or ''}",
             kind=kind,
