@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +11,14 @@ from agencies.dossier import dossier_import
 from agencies.intake import propose
 
 GOLD = Path(__file__).parent / "gold"
-ARTICLES = [p.read_text(encoding="utf-8") for p in sorted(GOLD.glob("*.txt")) + sorted(GOLD.glob("*.html"))]
+# Tuned articles only: a failing example prints its text, and the held-out ones are never to be read.
+MANIFEST = yaml.safe_load((GOLD / "manifest.yaml").read_text(encoding="utf-8"))["articles"]
+HELD_OUT = {entry["file"] for entry in MANIFEST if entry.get("held_out")}
+ARTICLES = [
+    p.read_text(encoding="utf-8")
+    for p in sorted(GOLD.glob("*.txt")) + sorted(GOLD.glob("*.html"))
+    if p.name not in HELD_OUT
+]
 
 
 def spans_are_inside(draft, text):
