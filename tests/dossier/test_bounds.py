@@ -2,8 +2,10 @@
 
 The flood of issue 10 (1 MiB of `{}` claims) cost 1.3 GB and 2.1 million error lines on the command
 line, and 48 s and a 180 MB error page through the upload. The child processes here measure what it
-costs now: peak memory (ru_maxrss) and CPU time of that process alone (os.wait4), so that the rest of
-the suite does not count.
+costs now: peak memory (VmHWM, which the child reads of itself as it exits) and CPU time of that
+process alone (os.wait4), so that the rest of the suite does not count. Not ru_maxrss: Linux carries
+the parent's high-water mark across fork and exec into it, so a child of a large pytest process would
+report the parent's size.
 """
 
 import json
@@ -38,21 +40,36 @@ def flood(size: int = FLOOD_BYTES) -> bytes:
 FLOOD_CLAIMS = flood().count(b"{}")
 
 
+# Runs the script given after it as __main__, and writes its own peak resident size (kB) as it exits.
+_PEAK_RECORDER = (
+    "import atexit, runpy, sys\n"
+    "peak_file = sys.argv.pop(1)\n"
+    "def record():\n"
+    "    status = open('/proc/self/status').read()\n"
+    "    open(peak_file, 'w').write(status.split('VmHWM:')[1].split()[0])\n"
+    "atexit.register(record)\n"
+    "sys.argv = sys.argv[1:]\n"
+    "runpy.run_path(sys.argv[0], run_name='__main__')\n"
+)
+
+
 def measured(
     args: list[str], *, env: dict, tmp_path: Path
 ) -> tuple[subprocess.CompletedProcess, float, float]:
     """Run a child to its end; return it with its own peak memory (MiB) and CPU seconds."""
-    out_path, err_path = tmp_path / "child.out", tmp_path / "child.err"
+    out_path, err_path, peak_path = tmp_path / "child.out", tmp_path / "child.err", tmp_path / "child.peak"
+    python, script, *rest = args
+    launched = [python, "-c", _PEAK_RECORDER, str(peak_path), script, *rest]
     with open(os.devnull, "rb") as stdin, open(out_path, "wb") as out, open(err_path, "wb") as err:
         started = time.monotonic()
-        child = subprocess.Popen(args, cwd=BASE_DIR, env=env, stdin=stdin, stdout=out, stderr=err)
+        child = subprocess.Popen(launched, cwd=BASE_DIR, env=env, stdin=stdin, stdout=out, stderr=err)
         # Reaped here, with that child's own usage; Popen must not wait for it again.
         _pid, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         wall = time.monotonic() - started
     result = subprocess.CompletedProcess(args, child.returncode, out_path.read_text(), err_path.read_text())
     result.wall = wall
-    return result, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return result, int(peak_path.read_text()) / 1024, usage.ru_utime + usage.ru_stime
 
 
 def _env(tmp_path) -> dict:
@@ -114,7 +131,7 @@ _UPLOAD_CHILD = textwrap.dedent(
         "total": response.context["error_total"],
         "seconds": seconds,
         "cpu": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
-        "rss_before_mib": before.ru_maxrss / 1024,
+        "rss_before_mib": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024,
     }))
     """
 )
