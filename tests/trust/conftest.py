@@ -58,3 +58,23 @@ def canary_source(db):
     claim = f.ClaimFactory(slug="uspis-enlisted", agencies=[agency])
     f.AttributionFactory(claim=claim, document=document, origin=source)
     return source
+
+
+# The models of the record that have an admin page of their own (link rows are edited inline), and
+# the roles that read and edit them: what the authorization tests expect each role may do.
+RECORD = {
+    "agency",
+    "attribution",
+    "claim",
+    "commentrequest",
+    "dataaccess",
+    "datasystem",
+    "document",
+    "figure",
+    "outlet",
+    "reportedrole",
+    "source",
+    "statedmission",
+}
+ROLES_WHO_READ = {"viewer", "researcher", "editor"}
+ROLES_WHO_EDIT = {"researcher", "editor"}

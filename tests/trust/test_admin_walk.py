@@ -34,24 +34,8 @@ from agencies.models import Agency, Briefing, BriefingStatus, RoleChange
 from agencies.permissions import roles_sync
 from tests import factories as f
 from tests.admin.records import form_data, populate
-from tests.trust.conftest import ROLE_CASES, case_id
+from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
-RECORD = {
-    "agency",
-    "attribution",
-    "claim",
-    "commentrequest",
-    "dataaccess",
-    "datasystem",
-    "document",
-    "figure",
-    "outlet",
-    "reportedrole",
-    "source",
-    "statedmission",
-}
-READERS = {"viewer", "researcher", "editor"}
-EDITORS = {"researcher", "editor"}
 # Tables that are not the record: the walking browser's own session.
 NOT_COMPARED = {"sessions.session"}
 # Site views not walked, and why.
@@ -78,7 +62,7 @@ def rights(case, label: str) -> set[str]:
         if app == "axes":
             return {"view", "change", "delete"}
         return {"view", "add", "change", "delete"}
-    reads, edits = role in READERS, role in EDITORS
+    reads, edits = role in ROLES_WHO_READ, role in ROLES_WHO_EDIT
     if app == "agencies" and (model in RECORD or (model == "sourceconfidentialnote" and confidential)):
         return ({"view"} if reads else set()) | ({"add", "change", "delete"} if edits else set())
     if model == "briefing":
@@ -457,8 +441,8 @@ def model_cases(case, model, model_admin, kind, pattern, obj, may, pages, anonym
 
 def site_cases(case, targets) -> list[Case]:
     role, confidential = case
-    reads = role in READERS or role == "superuser"
-    edits = role in EDITORS or role == "superuser"
+    reads = role in ROLES_WHO_READ or role == "superuser"
+    edits = role in ROLES_WHO_EDIT or role == "superuser"
     agency = Agency.objects.order_by("pk").first()
     changelist = reverse("admin:agencies_agency_changelist")
     cases = []
@@ -506,7 +490,7 @@ def site_cases(case, targets) -> list[Case]:
             "post": "yes",
             "audience": audience,
         }
-        may_ask = role == "superuser" or (role in EDITORS and (audience == "public" or confidential))
+        may_ask = role == "superuser" or (role in ROLES_WHO_EDIT and (audience == "public" or confidential))
         if may_ask:
             cases.append(
                 Case(

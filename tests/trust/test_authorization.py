@@ -14,24 +14,8 @@ from agencies.briefings.jobs import briefing_scope_key
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
 from tests.admin.records import populate
-from tests.trust.conftest import ROLE_CASES, case_id
+from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
-RECORD = {
-    "agency",
-    "attribution",
-    "claim",
-    "commentrequest",
-    "dataaccess",
-    "datasystem",
-    "document",
-    "figure",
-    "outlet",
-    "reportedrole",
-    "source",
-    "statedmission",
-}
-ROLES_WHO_READ = {"viewer", "researcher", "editor"}
-ROLES_WHO_EDIT = {"researcher", "editor"}
 VIEWS = ("changelist", "change", "history", "add", "delete")
 
 
