@@ -9,12 +9,14 @@ OVERSIGHT_REQUIRE_SERVICES.
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from agencies import models as m
 from agencies.briefings.jobs import briefing_render_now
+from agencies.intake.review import draft_start
 from tests.briefings.job_support import FAKE_RENDERER
 from tests.browser.axe import DESKTOP, PHONE, axe_violations, describe, node_count, set_width
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
@@ -23,6 +25,7 @@ from tests.trust.browser import csp_violations
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ARTIFACTS = BASE_ARTIFACTS / "accessibility"
+SEEDS = Path(__file__).resolve().parents[1] / "intake" / "gold"
 PASSWORD = "pw-for-the-accessibility-test"
 
 
@@ -57,6 +60,8 @@ def reader_and_admin_pages(user) -> tuple[dict[str, str], dict[str, str]]:
     queued = m.Briefing.objects.create(
         scope={"filter": "agency=uspis"}, scope_key="k", audience="public", requested_by=user
     )
+    follow_up = (SEEDS / "wire-reuters-usps-denial.txt").read_text(encoding="utf-8")
+    draft = draft_start(actor=user, text=follow_up)
     reader = {
         "explorer": "/claims/",
         "explorer-filtered": "/claims/?q=postal+-retracted&agency=uspis&agency=dhs&status=unverified"
@@ -68,6 +73,8 @@ def reader_and_admin_pages(user) -> tuple[dict[str, str], dict[str, str]]:
         "agency-dhs": "/agencies/dhs/",
         "briefing-ready": f"/briefings/{ready.pk}/",
         "briefing-queued": f"/briefings/{queued.pk}/",
+        "intake-new": "/intake/",
+        "intake-review": f"/intake/{draft.pk}/",
     }
     admin = {
         "admin-index": "/admin/",
