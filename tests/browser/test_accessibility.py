@@ -45,11 +45,17 @@ def screenshot(driver, name: str, width: int) -> None:
 def log_in(driver, base: str) -> None:
     from selenium.webdriver.common.by import By
 
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
     driver.get(f"{base}/admin/login/")
-    driver.find_element(By.ID, "id_username").send_keys("ada")
+    wait = WebDriverWait(driver, 30)
+    wait.until(ready.presence_of_element_located((By.ID, "id_username"))).send_keys("ada")
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    driver.find_element(By.ID, "content")
+    wait.until(ready.staleness_of(page))  # the admin index, not the login page being left
+    wait.until(ready.presence_of_element_located((By.ID, "content")))
 
 
 def reader_and_admin_pages(user) -> tuple[dict[str, str], dict[str, str]]:

@@ -24,12 +24,25 @@ def two_browsers(tmp_path):
 
 def _log_in(driver, base: str, username: str, url: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(base + url)
-    driver.find_element(By.ID, "id_username").send_keys(username)
+    wait = WebDriverWait(driver, 30)
+    wait.until(ready.presence_of_element_located((By.ID, "id_username"))).send_keys(username)
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    driver.find_element(By.ID, "id_text")
+    # The claim's page, once the login has redirected to it.
+    wait.until(ready.presence_of_element_located((By.ID, "id_text")))
+
+
+def _shown(driver, css: str):
+    """The element, once the page that has it has loaded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ready
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 30).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
 def _save(driver) -> None:
@@ -65,7 +78,7 @@ def test_the_second_browser_save_is_refused_and_the_first_kept(two_browsers, liv
     _save(first)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     first.save_screenshot(str(ARTIFACTS / "lost-update-first-save.png"))
-    assert "was changed successfully" in first.find_element(By.CSS_SELECTOR, ".messagelist").text
+    assert "was changed successfully" in _shown(first, ".messagelist").text
 
     locator = second.find_element(By.ID, "id_attributions-0-locator")
     locator.clear()
@@ -73,7 +86,7 @@ def test_the_second_browser_save_is_refused_and_the_first_kept(two_browsers, liv
     _save(second)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     second.save_screenshot(str(ARTIFACTS / "lost-update-refused.png"))
-    refusal = second.find_element(By.CSS_SELECTOR, ".errornote, .errorlist").get_attribute("textContent")
+    refusal = _shown(second, ".errornote, .errorlist").get_attribute("textContent")
     page = second.find_element(By.TAG_NAME, "body").text
     assert "Someone else saved this record after you opened it" in page, refusal
     assert "by ines" in page
