@@ -44,7 +44,6 @@ def screenshot(driver, name: str, width: int) -> None:
 
 def log_in(driver, base: str) -> None:
     from selenium.webdriver.common.by import By
-
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait
 
