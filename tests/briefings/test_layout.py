@@ -160,3 +160,27 @@ def test_the_chart_gives_each_bar_the_same_kind_of_second_line(seeded):
     data = briefing_data(scope={"agencies": ["dhs"]}, audience="public")
     svg = str(contested_chart(data.contested))
     assert "people · press briefing" in svg and ">people</text>" in svg
+
+
+def _heights(page, *starts: str) -> dict[str, float]:
+    """Where (points from the foot of the page) the first piece of text starting with each string sits."""
+    found: dict[str, float] = {}
+
+    def visit(text, cm, tm, _font, _size):
+        for start in starts:
+            if start not in found and text.strip().startswith(start):
+                found[start] = cm[1] * tm[4] + cm[3] * tm[5] + cm[5]  # the text's y, on the page
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+@pytest.mark.parametrize("page_size", ["A4", "letter"])
+def test_the_cover_note_follows_contents_and_never_runs_under_it(seeded, page_size):
+    """A long Contents (every unverified claim, across four agencies) on the shorter Letter page ran
+    under the cover's closing note when the note was pinned to the foot of the page."""
+    rendered = briefing_render(scope={"filter": "status=unverified"}, audience="public", page_size=page_size)
+    cover = reader(rendered.pdf).pages[0]
+    at = _heights(cover, "Methodology", "Every statement")
+    assert set(at) == {"Methodology", "Every statement"}, at  # both on the cover
+    assert at["Every statement"] < at["Methodology"] - 8, at  # below the last Contents line, with a gap
