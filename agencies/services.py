@@ -46,14 +46,10 @@ def _record(instance: models.Model, *, actor: Actor, reason: str = "") -> None:
     instance._change_reason = reason or None
 
 
-_ACTIONS = {"add": "add", "change": "change", "delete": "delete"}
-
-
 def _check_allowed(actor: Actor, model: type[models.Model], action: str) -> None:
     """A user may write a model's rows only as permissions.can_write says; a system action (no actor) may."""
     if actor is not None and not permissions.can_write(actor, model, action):
-        doing = f"{_ACTIONS[action]} {model._meta.verbose_name_plural}"
-        raise PermissionDenied(f"Your role does not allow you to {doing}.")
+        raise PermissionDenied(f"Your role does not allow you to {action} {model._meta.verbose_name_plural}.")
 
 
 def claim_check_status(*, actor: Actor, status: str, current: str | None = None) -> None:

@@ -763,15 +763,16 @@ class _Import:
                 self.error(("claims", self.defined["claims"][slug][0], "answers"), str(exc))
 
     def _create_claims(self) -> None:
-        # A new claim answering another new one is created after it: by depth, a few bulk inserts.
-        pending = dict(self.creates["claims"])
+        # A new claim answering another new one is created after it.
+        self._create_by_depth("claims", lambda item: item.answers)
+
+    def _create_by_depth(self, section: str, depends_on) -> None:
+        """Create the section's new entities, each after the new one it points at (`depends_on`):
+        a few bulk inserts, one per depth."""
+        pending = dict(self.creates[section])
         while pending:
-            ready = [
-                (slug, item)
-                for slug, item in pending.items()
-                if item.answers is None or item.answers not in pending
-            ]
-            self._create_entities("claims", ready)
+            ready = [(slug, item) for slug, item in pending.items() if depends_on(item) not in pending]
+            self._create_entities(section, ready)
             for slug, _item in ready:
                 del pending[slug]
 
@@ -1161,17 +1162,8 @@ class _Import:
         return [x.claim_slug for x in rows]
 
     def _create_agencies(self) -> None:
-        # A new agency whose parent is also new is created after it: by depth, a few bulk inserts.
-        pending = dict(self.creates["agencies"])
-        while pending:
-            ready = [
-                (slug, item)
-                for slug, item in pending.items()
-                if item.parent is None or item.parent not in pending
-            ]
-            self._create_entities("agencies", ready)
-            for slug, _item in ready:
-                del pending[slug]
+        # A new agency whose parent is also new is created after it.
+        self._create_by_depth("agencies", lambda item: item.parent)
 
     def apply(self) -> None:
         pk = self.pks

@@ -215,16 +215,7 @@ class _Reader:
                 previous_reports = reports_here
                 continue
             for index, sentence in enumerate(paragraph.sentences):
-                reports = find_reports(
-                    body,
-                    sentence.start,
-                    sentence.end,
-                    self.masked,
-                    self.outlet_mentions,
-                    self.documents,
-                    self.context,
-                    self.outlet.key if self.outlet else None,
-                )
+                reports = self._reports_in(sentence)
                 reports_here.extend(r.document for r in reports)
                 pages = find_agency_pages(
                     self.masked,
@@ -325,22 +316,24 @@ class _Reader:
         )
         doc.question = "The article this corrects: give its title and link."
 
+    def _reports_in(self, sentence):
+        """The reports a sentence leans on ("The Washington Post reports", "according to Reuters")."""
+        return find_reports(
+            self.article.body,
+            sentence.start,
+            sentence.end,
+            self.masked,
+            self.outlet_mentions,
+            self.documents,
+            self.context,
+            self.outlet.key if self.outlet else None,
+        )
+
     def _turn(self, paragraph, reports_here: list[DocRef]) -> None:
-        body = self.article.body
         label = paragraph.speaker_label
         for sentence in paragraph.sentences:
-            reports = find_reports(
-                body,
-                sentence.start,
-                sentence.end,
-                self.masked,
-                self.outlet_mentions,
-                self.documents,
-                self.context,
-                self.outlet.key if self.outlet else None,
-            )
-            reports_here.extend(r.document for r in reports)
-        if label in ("Q", "A") and label == "Q":
+            reports_here.extend(r.document for r in self._reports_in(sentence))
+        if label == "Q":  # the interviewer's question: no one's statement
             return
         surname = label.split()[-1].title().replace("’", "'")
         speaker = self.persons.get(surname)
