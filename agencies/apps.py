@@ -4,12 +4,12 @@ from django.db.models.signals import post_migrate
 
 
 def sync_roles(sender, apps=global_apps, **kwargs):
-    """After every `migrate` (and flush), the groups hold exactly what agencies.permissions gives them.
+    """After every `migrate` (and flush), the groups hold exactly what agencies.core.permissions gives them.
 
     Migration 0003 made the roles as they were then; models and permissions added since reach the
     groups here, so that no migration has to know the live role table.
     """
-    from agencies import permissions
+    from agencies.core import permissions
 
     try:
         for name in (*permissions.RECORD_MODELS, "claim", "briefing", "sourceconfidentialnote"):
@@ -22,7 +22,7 @@ def sync_roles(sender, apps=global_apps, **kwargs):
 def _search_tables_ensure(sender, using, **kwargs):
     from django.db import connections
 
-    from agencies.sqlite_search import search_tables_ensure
+    from agencies.core.sqlite_search import search_tables_ensure
 
     search_tables_ensure(connections[using])
 

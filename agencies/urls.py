@@ -1,7 +1,10 @@
 from django.urls import path
 
+from agencies.briefings import pages as briefing_pages
 from agencies.briefings import views as briefing_views
-from agencies.views import agency_pages, briefing_pages, claims, intake
+from agencies.explorer import agency_pages
+from agencies.explorer import views as claims
+from agencies.intake import views as intake
 
 app_name = "agencies"
 

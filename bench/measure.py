@@ -179,7 +179,7 @@ def section_search(args, result: dict) -> None:
     from django.db import connection
 
     from agencies.briefings.data import resolve_scope
-    from agencies.synthetic import SELECTIVE_TERM
+    from agencies.exchange.synthetic import SELECTIVE_TERM
 
     explorer = explorer_url()
     if explorer is None:
@@ -235,7 +235,7 @@ def _empty_record() -> None:
 
 
 def _record_rows() -> int:
-    from agencies.synthetic import RECORD_MODELS
+    from agencies.exchange.synthetic import RECORD_MODELS
 
     return sum(model.objects.count() for model in RECORD_MODELS)
 
@@ -247,8 +247,8 @@ def section_import(args, result: dict) -> None:
     from django.core.management.color import no_style
     from django.db import connection, transaction
 
-    from agencies.dossier import dossier_dump, dossier_export, dossier_import, dossier_load
-    from agencies.synthetic import RECORD_MODELS, record_load
+    from agencies.exchange import dossier_dump, dossier_export, dossier_import, dossier_load
+    from agencies.exchange.synthetic import RECORD_MODELS, record_load
 
     _empty_record()
     record_load(claims=args.import_claims, seed=args.seed, prefix="imp", progress_stream=None)

@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 
 app = Celery("oversight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+app.autodiscover_tasks(["agencies.briefings"])
 
 
 def _require_broker(**_kwargs) -> None:

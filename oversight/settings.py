@@ -71,7 +71,7 @@ def _local_field_encryption_key() -> str:
     return path.read_text().strip()
 
 
-# Confidential notes are encrypted with these (agencies/fields.py): the first encrypts, all decrypt.
+# Confidential notes are encrypted with these (agencies/core/fields.py): the first encrypts, all decrypt.
 # Rotate by putting a new key first, then `manage.py reencrypt_fields`, then dropping the old one.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[])
 if not FIELD_ENCRYPTION_KEYS:
@@ -206,7 +206,7 @@ STORAGES = {
 # only their owner opens.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-# Request bodies. The largest anyone sends is a dossier upload, at most 16 MiB (agencies/dossier/
+# Request bodies. The largest anyone sends is a dossier upload, at most 16 MiB (agencies/exchange/
 # loading.py MAX_BYTES): a body larger than that and its form is refused with 413 before it is read
 # (oversight/security.py), as the proxy refuses it (client_max_body_size in the README). Form fields
 # other than files stay within Django's 2.5 MiB; a file above 2.5 MiB goes to a temporary file (0600).
@@ -238,7 +238,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
 # Error reports (500 e-mails, logged tracebacks, debug pages) hide note fields as well as keys,
 # passwords and the password of any URL (CELERY_BROKER_URL, DATABASE_URL in runserver's META).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.fields.ConfidentialExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.core.fields.ConfidentialExceptionReporterFilter"
 
 # django-axes: after AXES_FAILURE_LIMIT failed logins on an account from one address, or from one
 # address on any accounts, logins from that address are refused, even with the right password, until

@@ -9,13 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db.models import ProtectedError
 
-from agencies import claim_conditions, selectors, services
 from agencies import models as m
-from agencies.answers import AnswerCycle, answers_cycle, check_answers
 from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
-from agencies.dossier import DossierError, dossier_export, dossier_import
-from agencies.permissions import roles_sync
+from agencies.core import conditions as claim_conditions
+from agencies.core import selectors, services
+from agencies.core.answers import AnswerCycle, answers_cycle, check_answers
+from agencies.core.permissions import roles_sync
+from agencies.exchange import DossierError, dossier_export, dossier_import
 from tests import factories as f
 
 FORMAT = "oversight-dossier/1"

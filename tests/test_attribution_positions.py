@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from agencies import models as m
-from agencies import services
+from agencies.core import services
 from tests import factories as f
 from tests.conftest import require_service
 

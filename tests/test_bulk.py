@@ -1,4 +1,4 @@
-"""agencies.bulk.create_with_history: COPY on PostgreSQL, bulk_create elsewhere, the same rows and
+"""agencies.core.bulk.create_with_history: COPY on PostgreSQL, bulk_create elsewhere, the same rows and
 history either way (the suite runs on both)."""
 
 import datetime as dt
@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
-from agencies.bulk import create_with_history
+from agencies.core.bulk import create_with_history
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from agencies import models as m
-from agencies.bulk import create_with_history
-from agencies.dates import STORED_FORM, PartialDate, PartialDateError, PartialDateField
+from agencies.core.bulk import create_with_history
+from agencies.core.dates import STORED_FORM, PartialDate, PartialDateError, PartialDateField
 from tests import factories as f
 
 

@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.writer import MigrationWriter
 
 from agencies import models as m
-from agencies import permissions
+from agencies.core import permissions
 from tests import factories as f
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "agencies" / "migrations"
@@ -58,10 +58,13 @@ def test_no_migration_imports_the_application():
 
 
 def test_the_check_itself_finds_an_import_of_the_application():
-    source = "import agencies.fields\nfrom agencies.migrations import _frozen\n"
-    source += "def f():\n    from agencies.permissions import roles_sync\n"
+    source = "import agencies.core.fields\nfrom agencies.migrations import _frozen\n"
+    source += "def f():\n    from agencies.core.permissions import roles_sync\n"
     modules = [module for _line, module in _imported(ast.parse(source))]
-    assert [module for module in modules if _outside(module)] == ["agencies.fields", "agencies.permissions"]
+    assert [module for module in modules if _outside(module)] == [
+        "agencies.core.fields",
+        "agencies.core.permissions",
+    ]
 
 
 def test_a_new_migration_would_not_import_the_application_either():
@@ -96,7 +99,7 @@ def _back_to_the_leaf():
 
 @pytest.mark.django_db(transaction=True)
 def test_migrating_an_empty_database_does_not_depend_on_the_live_roles(monkeypatch):
-    """0003 made the roles from agencies.permissions: a model added to the roles later broke it."""
+    """0003 made the roles from agencies.core.permissions: a model added to the roles later broke it."""
     monkeypatch.setattr(permissions, "RECORD_MODELS", (*permissions.RECORD_MODELS, "modeladdedlater"))
     try:
         _migrate([("agencies", "0002_briefing")])
@@ -104,7 +107,7 @@ def test_migrating_an_empty_database_does_not_depend_on_the_live_roles(monkeypat
     finally:
         monkeypatch.undo()
         _back_to_the_leaf()
-    # After migrating, the groups hold what agencies.permissions says today (apps.sync_roles).
+    # After migrating, the groups hold what agencies.core.permissions says today (apps.sync_roles).
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)

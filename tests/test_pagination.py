@@ -2,7 +2,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agencies import pagination
+from agencies.core import pagination
 from agencies.models import Claim
 from tests import factories as f
 

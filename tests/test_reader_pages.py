@@ -16,7 +16,7 @@ from django.core.management import call_command
 from agencies import models as m
 from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
-from agencies.selectors import claim_evidence, claims_with_evidence, timeline
+from agencies.core.selectors import claim_evidence, claims_with_evidence, timeline
 from tests import factories as f
 from tests.briefings.job_support import in_process_fixture, script_fixture  # noqa: F401 - fixtures
 from tests.explorer.conftest import user_with

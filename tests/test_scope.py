@@ -12,8 +12,8 @@ from django.core.management import call_command
 from agencies import models as m
 from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
-from agencies.scope import agency_scope, comment_outcome, scope_facts
-from agencies.synthetic import record_load
+from agencies.core.scope import agency_scope, comment_outcome, scope_facts
+from agencies.exchange.synthetic import record_load
 from tests.explorer.conftest import user_with
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from agencies import models as m
-from agencies import selectors
+from agencies.core import selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 import pytest
 
 from agencies import models as m
-from agencies.dates import PartialDate
-from agencies.selectors import (
+from agencies.core.dates import PartialDate
+from agencies.core.selectors import (
     agency_subtree_ids,
     mission_drift,
     open_comment_requests,

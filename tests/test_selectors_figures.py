@@ -4,9 +4,9 @@ from decimal import Decimal
 import pytest
 
 from agencies import models as m
-from agencies import selectors
-from agencies.dates import PartialDate
-from agencies.selectors import comparable_rates, contested_figures
+from agencies.core import selectors
+from agencies.core.dates import PartialDate
+from agencies.core.selectors import comparable_rates, contested_figures
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

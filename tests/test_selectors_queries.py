@@ -6,7 +6,7 @@ Each test runs at two sizes of data and asserts the same exact count at both.
 import pytest
 
 from agencies import models as m
-from agencies.selectors import (
+from agencies.core.selectors import (
     agency_subtree_ids,
     claim_evidence,
     claims_with_evidence,

@@ -3,8 +3,8 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from agencies import services
-from agencies.dates import PartialDate
+from agencies.core import services
+from agencies.core.dates import PartialDate
 from agencies.models import (
     Agency,
     Attribution,

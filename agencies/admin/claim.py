@@ -8,8 +8,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from agencies import claim_conditions, permissions, services
-from agencies.claim_history import claim_line_changes
+from agencies.core import conditions as claim_conditions
+from agencies.core import permissions, services
+from agencies.core.claim_history import claim_line_changes
+from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 from agencies.models import (
     Attribution,
     AttributionHop,
@@ -19,7 +21,6 @@ from agencies.models import (
     Figure,
     SourceKind,
 )
-from agencies.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 
 from .common import (
     PARTIAL_DATES,

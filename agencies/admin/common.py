@@ -23,8 +23,9 @@ from django.utils.http import urlencode
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
-from agencies import permissions, services, versions
-from agencies.dates import PartialDateField
+from agencies.core import permissions, services, versions
+from agencies.core.dates import PartialDateField
+from agencies.core.pagination import EstimatedCountPaginator
 from agencies.models import (
     AttributionHop,
     Citation,
@@ -33,7 +34,6 @@ from agencies.models import (
     RoleClaim,
     SourceConfidentialNote,
 )
-from agencies.pagination import EstimatedCountPaginator
 
 PARTIAL_DATES = {
     PartialDateField: {

@@ -33,9 +33,9 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET
 
-from agencies import permissions
-from agencies.dossier import MAX_BYTES, DossierError, ImportReport, dossier_import, dossier_load
-from agencies.fields import field_fernet
+from agencies.core import permissions
+from agencies.core.fields import field_fernet
+from agencies.exchange import MAX_BYTES, DossierError, ImportReport, dossier_import, dossier_load
 
 logger = logging.getLogger(__name__)
 

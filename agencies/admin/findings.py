@@ -5,9 +5,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 
-from agencies import permissions
+from agencies.core import permissions
+from agencies.core.scope import agency_scope, scope_facts
 from agencies.models import Agency
-from agencies.scope import agency_scope, scope_facts
 
 
 def findings_view(request):

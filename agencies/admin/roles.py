@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from agencies import permissions
+from agencies.core import permissions
 from agencies.models import RoleChange
 
 

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from agencies import permissions
+from agencies.core import permissions
 from agencies.models import (
     Attribution,
     Citation,

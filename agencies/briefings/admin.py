@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from agencies import permissions
 from agencies.admin.common import ReadOnlyHistoryAdmin
 from agencies.briefings.jobs import (
     CONFIDENTIAL_PERMISSION,
@@ -23,6 +22,7 @@ from agencies.briefings.jobs import (
     briefing_request,
     briefing_visible_to,
 )
+from agencies.core import permissions
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 
 REFRESH_SECONDS = 3

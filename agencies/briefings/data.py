@@ -7,7 +7,7 @@ print what it never loaded: confidential notes are only ever queried for an inte
 
 The number of queries depends on the scope (a few per agency named in it), never on the size of
 the record: related rows come through select_related/prefetch_related, derived answers from
-agencies.selectors.
+agencies.core.selectors.
 """
 
 from __future__ import annotations
@@ -25,9 +25,17 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.http import QueryDict
 
-from agencies import selectors
-from agencies.dates import PartialDate
-from agencies.filters import ClaimFilter
+from agencies.core import selectors
+from agencies.core.dates import PartialDate
+from agencies.core.filters import ClaimFilter
+from agencies.core.scope import (
+    agency_scope,
+    comment_outcome,
+    comment_requests,
+    scope_claims_q,
+    scope_facts,
+    telling_rates,
+)
 from agencies.models import (
     UNNAMED_KINDS,
     Agency,
@@ -45,14 +53,6 @@ from agencies.models import (
     SourceKind,
     Stance,
     StatedMission,
-)
-from agencies.scope import (
-    agency_scope,
-    comment_outcome,
-    comment_requests,
-    scope_claims_q,
-    scope_facts,
-    telling_rates,
 )
 
 PUBLIC, INTERNAL = "public", "internal"

@@ -29,10 +29,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerUnreachable
 
-from agencies import permissions
 from agencies.briefings.data import ResolvedScope, resolve_scope, scope_claims
 from agencies.briefings.errors import BriefingRenderError, InfrastructureFault, infrastructure_cause
 from agencies.briefings.render import briefing_fingerprint, page_size_or_default
+from agencies.core import permissions
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,7 @@ def _briefing_in_flight(*, scope_key: str, audience: str, fingerprint: str) -> B
 
 def briefing_publish(*, briefing_id: int) -> bool:
     """Hand a briefing to the worker queue; False when the broker cannot be reached."""
-    from agencies.tasks import briefing_build_task  # the tasks module imports this one
+    from agencies.briefings.tasks import briefing_build_task  # the tasks module imports this one
 
     try:
         briefing_build_task.apply_async(args=[briefing_id])

@@ -5,7 +5,7 @@
     scope_validate(scope) -> the normalised scope, or ValidationError
 
 A scope is {"agencies": [slug or acronym, ...]} (sub-agencies at any depth included) or
-{"filter": "<query string of agencies.filters.ClaimFilter>"}; the audience is "public" or "internal".
+{"filter": "<query string of agencies.core.filters.ClaimFilter>"}; the audience is "public" or "internal".
 """
 
 from __future__ import annotations

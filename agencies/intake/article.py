@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 from .periods import parse_date
 

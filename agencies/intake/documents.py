@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 from .gazetteer import normalise, slug
 from .known import KnownRecord

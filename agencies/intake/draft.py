@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from agencies.dates import PartialDate, PartialDateError
+from agencies.core.dates import PartialDate, PartialDateError
 
 from .article import Article, Sentence, read_article
 from .comments import CommentFound, find_comment_requests

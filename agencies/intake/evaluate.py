@@ -45,7 +45,7 @@ from pathlib import Path
 
 import yaml
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 from .draft import propose
 from .gazetteer import normalise

@@ -12,7 +12,7 @@ import decimal
 import re
 from dataclasses import dataclass
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 from .article import Sentence
 from .periods import Context, DateMention, Period, find_dates, find_periods, same_period

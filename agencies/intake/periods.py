@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 MONTHS = {
     name.lower(): number

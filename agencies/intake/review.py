@@ -20,10 +20,10 @@ from django.db import transaction
 from django.urls import reverse
 
 from agencies import models as m
-from agencies import permissions
-from agencies.dates import PartialDate, PartialDateError
-from agencies.dossier import DossierError, dossier_import
-from agencies.dossier.schema import FORMAT
+from agencies.core import permissions
+from agencies.core.dates import PartialDate, PartialDateError
+from agencies.exchange import DossierError, dossier_import
+from agencies.exchange.schema import FORMAT
 
 from . import KnownRecord, propose
 

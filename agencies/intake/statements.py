@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agencies.dates import PartialDate
+from agencies.core.dates import PartialDate
 
 from .article import Article, Sentence
 from .documents import DocRef, Documents, ReportMention

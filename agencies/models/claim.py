@@ -1,7 +1,7 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from agencies.dates import PartialDateField, partial_date_checks
+from agencies.core.dates import PartialDateField, partial_date_checks
 
 from .base import Stamped, slug_field
 

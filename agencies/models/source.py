@@ -1,8 +1,8 @@
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from agencies.dates import PartialDateField, partial_date_checks
-from agencies.fields import EncryptedTextField
+from agencies.core.dates import PartialDateField, partial_date_checks
+from agencies.core.fields import EncryptedTextField
 
 from .base import Stamped, slug_field
 
@@ -191,8 +191,8 @@ class Source(Stamped):
 class SourceConfidentialNote(Stamped):
     """Who a source really is and how to reach them. Kept apart so that nothing shows it by default.
 
-    The notes are encrypted at rest, in this table and in its history (agencies/fields.py); only
-    users with agencies.view_confidential see them (agencies/permissions.py).
+    The notes are encrypted at rest, in this table and in its history (agencies/core/fields.py); only
+    users with agencies.view_confidential see them (agencies/core/permissions.py).
     """
 
     source = models.OneToOneField(Source, on_delete=models.CASCADE, related_name="confidential_note")

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from agencies import services
+from agencies.core import services
 from agencies.models import Agency, Attribution, Claim
 from tests import factories as f
 from tests.admin.records import form_data

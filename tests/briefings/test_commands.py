@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agencies import services
+from agencies.core import services
 from agencies.models import Briefing, BriefingStatus
 from tests.briefings.job_support import (  # noqa: F401 - fixtures
     agency_with_claim,

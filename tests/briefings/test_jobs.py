@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.briefings import jobs
+from agencies.briefings.tasks import briefing_build_task
 from agencies.models import Briefing, BriefingStatus
-from agencies.tasks import briefing_build_task
 from oversight.celery import app as celery_app
 from tests import factories as f
 from tests.briefings.job_support import (  # noqa: F401 - fixtures

@@ -16,7 +16,7 @@ from agencies import models as m
 from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
 from agencies.briefings.render import briefing_render
-from agencies.synthetic import record_load
+from agencies.exchange.synthetic import record_load
 from tests.briefings.pdf_reading import reader
 
 pytestmark = pytest.mark.django_db

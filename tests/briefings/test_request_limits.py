@@ -17,8 +17,8 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agencies import services
 from agencies.briefings.jobs import briefing_request, briefing_scope_key
+from agencies.core import services
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
 from tests.briefings.job_support import agency_with_claim, in_process_fixture, script_fixture  # noqa: F401

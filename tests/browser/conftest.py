@@ -2,8 +2,8 @@
 
 import pytest
 
-from agencies import services
-from agencies.permissions import roles_sync
+from agencies.core import services
+from agencies.core.permissions import roles_sync
 from tests import factories as f
 from tests.trust.browser import chromium_driver
 

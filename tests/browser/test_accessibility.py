@@ -20,7 +20,7 @@ from agencies.intake.review import draft_start
 from tests.briefings.job_support import FAKE_RENDERER
 from tests.browser.axe import DESKTOP, PHONE, axe_violations, describe, node_count, set_width
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
-from tests.trust.browser import csp_violations
+from tests.trust.browser import csp_violations, leave_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,9 +51,8 @@ def log_in(driver, base: str) -> None:
     wait = WebDriverWait(driver, 30)
     wait.until(ready.presence_of_element_located((By.ID, "id_username"))).send_keys("ada")
     driver.find_element(By.ID, "id_password").send_keys(PASSWORD)
-    page = driver.find_element(By.TAG_NAME, "html")
-    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait.until(ready.staleness_of(page))  # the admin index, not the login page being left
+    # The admin index, not the login page being left.
+    leave_page(driver, driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click)
     wait.until(ready.presence_of_element_located((By.ID, "content")))
 
 

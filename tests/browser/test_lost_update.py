@@ -3,9 +3,9 @@
 import pytest
 from django.core.management import call_command
 
-from agencies import permissions, services
+from agencies.core import permissions, services
 from agencies.models import Attribution, Claim
-from tests.trust.browser import ARTIFACTS, chromium_driver
+from tests.trust.browser import ARTIFACTS, chromium_driver, leave_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -47,14 +47,10 @@ def _shown(driver, css: str):
 
 def _save(driver) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ready
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element(By.TAG_NAME, "html")
     button = driver.find_element(By.CSS_SELECTOR, "input[name=_continue]")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
-    button.click()
-    WebDriverWait(driver, 30).until(ready.staleness_of(page))
+    leave_page(driver, button.click)
 
 
 def test_the_second_browser_save_is_refused_and_the_first_kept(two_browsers, live_server, django_user_model):

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from agencies.models import Briefing, BriefingStatus, Claim
 from tests.briefings.job_support import in_process_fixture  # noqa: F401 - fixture
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
-from tests.trust.browser import chromium_driver, csp_violations
+from tests.trust.browser import chromium_driver, csp_violations, leave_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,11 +83,7 @@ class Steps:
     def leave(self, act) -> None:
         """Do `act` (a click, a submit) and wait until the next page has replaced this one: a lookup
         right after a click could otherwise find its element on the page being left."""
-        from selenium.webdriver.support import expected_conditions as ready
-
-        page = self.css("html")
-        act()
-        self.wait.until(ready.staleness_of(page))
+        leave_page(self.driver, act)
 
     def choose(self, select_id: str, typed: str) -> None:
         """Pick a value in one of the admin's autocomplete (select2) fields, as a person does."""

@@ -5,7 +5,7 @@ import pytest
 from django.apps import apps
 
 from agencies import models as m
-from agencies.dossier import FORMAT, DossierError, dossier_import
+from agencies.exchange import FORMAT, DossierError, dossier_import
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

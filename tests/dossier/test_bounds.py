@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from agencies.dossier import DossierError, dossier_import, dossier_load, loading
-from agencies.dossier.errors import MAX_ERRORS, format_path
-from agencies.dossier.schema import MAX_ITEMS, MAX_LIST, TEXT_LIMITS
+from agencies.exchange import DossierError, dossier_import, dossier_load, loading
+from agencies.exchange.errors import MAX_ERRORS, format_path
+from agencies.exchange.schema import MAX_ITEMS, MAX_LIST, TEXT_LIMITS
 
 from .conftest import import_errors, row_counts, small
 

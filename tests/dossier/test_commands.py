@@ -12,8 +12,8 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from agencies import models as m
-from agencies import services
-from agencies.dossier import dossier_dump, dossier_export
+from agencies.core import services
+from agencies.exchange import dossier_dump, dossier_export
 from tests.factories import UserFactory
 
 from .conftest import FIXTURES, row_counts, small

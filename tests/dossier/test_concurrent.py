@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from agencies import models as m
-from agencies.dossier import dossier_dump, dossier_export, dossier_load
+from agencies.exchange import dossier_dump, dossier_export, dossier_load
 
 from .conftest import history_counts, row_counts, wipe_record
 

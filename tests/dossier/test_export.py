@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from agencies import models as m
-from agencies.dossier import SECTIONS, dossier_dump, dossier_export, dossier_import, dossier_load, exporter
+from agencies.exchange import SECTIONS, dossier_dump, dossier_export, dossier_import, dossier_load, exporter
 from tests import factories as f
 
 from .conftest import FIXTURES, row_counts, small, wipe_record

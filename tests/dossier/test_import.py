@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
-from agencies.dates import PartialDate
-from agencies.dossier import CHANGE_REASON, DossierError, dossier_import
+from agencies.core.dates import PartialDate
+from agencies.exchange import CHANGE_REASON, DossierError, dossier_import
 from tests import factories as f
 
 from .conftest import history_counts, row_counts, small

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from agencies import models as m
-from agencies.dossier import dossier_import, dossier_load
+from agencies.exchange import dossier_import, dossier_load
 from tests import factories as f
 
 from .conftest import import_errors, row_counts, small

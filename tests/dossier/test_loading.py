@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from agencies.dossier import DossierError, dossier_load, loading
+from agencies.exchange import DossierError, dossier_load, loading
 
 
 def errors_of(source, **kwargs) -> list[str]:

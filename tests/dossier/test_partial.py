@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from agencies import models as m
-from agencies.dates import PartialDate
-from agencies.dossier import DossierError, dossier_import
+from agencies.core.dates import PartialDate
+from agencies.exchange import DossierError, dossier_import
 
 from .conftest import history_counts, import_errors, row_counts, small
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management import CommandError, call_command
 
 from agencies import models as m
-from agencies.dossier import dossier_import
+from agencies.exchange import dossier_import
 
 from .conftest import import_errors, row_counts, small
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agencies.dossier import FORMAT, SECTIONS, DossierError, dossier_import, dossier_load
-from agencies.dossier.schema import SECTION_ITEMS, AttributionItem, Mission
+from agencies.exchange import FORMAT, SECTIONS, DossierError, dossier_import, dossier_load
+from agencies.exchange.schema import SECTION_ITEMS, AttributionItem, Mission
 
 from .conftest import history_counts, row_counts, small
 

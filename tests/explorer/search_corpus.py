@@ -72,7 +72,7 @@ def found(query: str) -> list[str]:
     from django.http import QueryDict
 
     from agencies import models as m
-    from agencies.filters import ClaimFilter
+    from agencies.core.filters import ClaimFilter
 
     data = QueryDict(mutable=True)
     data["q"] = query

@@ -3,7 +3,7 @@
 import pytest
 
 from agencies import models as m
-from agencies.explorer import TIMELINE_LIMIT, agency_profile
+from agencies.explorer.rows import TIMELINE_LIMIT, agency_profile
 from tests import factories as f
 from tests.explorer.conftest import user_with
 from tests.selector_factories import evidenced_claims, figures
@@ -134,7 +134,7 @@ def test_agency_page_queries_do_not_grow_with_the_record(client, reader, django_
     # session, user, permissions (2) · the agency · every agency (the hierarchy) · missions · roles and
     # their claims (2) · roles for it (2) · data systems, access and claims (3) · access it seeks (2) ·
     # evidence (3, and 4 for the claims that answer and are answered) · statuses · then its scope
-    # (agencies/scope.py: subtree, labels, roles both ways (2), data access, claims naming others) and its
+    # (core/scope.py: subtree, labels, roles both ways (2), data access, claims naming others) and its
     # facts: roles outside a mission for it (1 + drift 4), contested figures (4), rates (4), comment
     # requests (1) · timeline (7)
     with django_assert_num_queries(48):

@@ -8,9 +8,10 @@ import random
 
 import pytest
 
-from agencies import claim_conditions, selectors
 from agencies import models as m
-from agencies.filters import _independent_origins
+from agencies.core import conditions as claim_conditions
+from agencies.core import selectors
+from agencies.core.filters import _independent_origins
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -155,8 +156,8 @@ def test_every_filter_at_once_runs_on_this_database():
 
     from django.http import QueryDict
 
-    from agencies.explorer import explorer_claims
-    from agencies.filters import ClaimFilter
+    from agencies.core.filters import ClaimFilter
+    from agencies.explorer.rows import explorer_claims
     from tests.explorer.conftest import bulk_record
 
     bulk_record(30)

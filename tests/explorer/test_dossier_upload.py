@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies import models as m
-from agencies import permissions
 from agencies.admin import dossier_upload
+from agencies.core import permissions
 from tests.explorer.conftest import user_with
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agencies import models as m
-from agencies import pagination
+from agencies.core import pagination
 from tests import factories as f
 from tests.explorer.conftest import bulk_record, user_with
 

@@ -11,8 +11,8 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from agencies import explorer
 from agencies import models as m
+from agencies.explorer import rows as explorer
 from tests import factories as f
 from tests.explorer.conftest import bulk_record
 

@@ -4,7 +4,7 @@ import pytest
 from django.http import QueryDict
 
 from agencies import models as m
-from agencies.filters import ClaimFilter
+from agencies.core.filters import ClaimFilter
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

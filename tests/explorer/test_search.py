@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
-from agencies import claim_conditions
 from agencies import models as m
-from agencies.filters import ClaimFilter
+from agencies.core import conditions as claim_conditions
+from agencies.core.filters import ClaimFilter
 from tests import factories as f
 
 pytestmark = pytest.mark.integration

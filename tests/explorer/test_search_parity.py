@@ -1,5 +1,5 @@
-"""The same search on both databases: SQLite's FTS5 (agencies.sqlite_search) takes PostgreSQL's web-search
-syntax and finds what PostgreSQL finds.
+"""The same search on both databases: SQLite's FTS5 (agencies.core.sqlite_search) takes
+PostgreSQL's web-search syntax and finds what PostgreSQL finds.
 
 - Every query of tests/explorer/search_corpus.py finds its listed claims on the database the suite runs on.
 - On PostgreSQL (CI), a fresh SQLite database built in a subprocess with the same record (the seed and the
@@ -22,7 +22,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from agencies import models as m
-from agencies import sqlite_search
+from agencies.core import sqlite_search
 from tests import factories as f
 from tests.explorer.search_corpus import QUERIES, build_record, found
 

@@ -8,7 +8,7 @@ import yaml
 from django.core.management import CommandError, call_command
 
 from agencies import models as m
-from agencies.dossier import dossier_import, dossier_load
+from agencies.exchange import dossier_import, dossier_load
 from agencies.intake import KnownRecord
 
 SEED_ARTICLE = Path("/work/shared/seeds/000_55c746b8deb3ff08.txt")

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agencies.dossier import dossier_import, dossier_load
+from agencies.exchange import dossier_import, dossier_load
 
 GOLD = Path(__file__).parent / "gold"
 MANIFEST = yaml.safe_load((GOLD / "manifest.yaml").read_text(encoding="utf-8"))["articles"]

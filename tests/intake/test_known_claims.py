@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
-from agencies.dossier import dossier_import
+from agencies.exchange import dossier_import
 from agencies.intake import KnownRecord, propose
 from tests import factories as f
 

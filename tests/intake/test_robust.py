@@ -7,7 +7,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agencies.dossier import dossier_import
+from agencies.exchange import dossier_import
 from agencies.intake import propose
 
 GOLD = Path(__file__).parent / "gold"

@@ -12,11 +12,11 @@ from django.core.management import call_command
 from django.test import Client
 
 from agencies import models as m
-from agencies import services
-from agencies.dossier import dossier_import
+from agencies.core import services
+from agencies.core.permissions import roles_sync
+from agencies.core.selectors import claim_evidence, claims_with_evidence
+from agencies.exchange import dossier_import
 from agencies.intake import review
-from agencies.permissions import roles_sync
-from agencies.selectors import claim_evidence, claims_with_evidence
 from tests import factories as f
 
 ARTICLE = (

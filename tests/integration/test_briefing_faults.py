@@ -25,8 +25,8 @@ from django.db import close_old_connections, connection, transaction
 
 from agencies.briefings import jobs
 from agencies.briefings.render import briefing_render
-from agencies.dossier.importer import dossier_import
-from agencies.dossier.loading import dossier_load
+from agencies.exchange.importer import dossier_import
+from agencies.exchange.loading import dossier_load
 from agencies.models import Briefing, BriefingStatus
 from bench.fault_proxy import FaultProxy
 from bench.moto_server import MotoServer
@@ -287,7 +287,7 @@ def _download(client, briefing: Briefing) -> bytes:
 
 @pytest.fixture
 def reader_client(client):
-    from agencies import permissions, services
+    from agencies.core import permissions, services
 
     permissions.roles_sync()
     user = UserFactory(username="reader")

@@ -22,11 +22,11 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from agencies import permissions, services
 from agencies.briefings import jobs
 from agencies.briefings.render import briefing_render
+from agencies.briefings.tasks import briefing_build_task
+from agencies.core import permissions, services
 from agencies.models import Briefing, BriefingStatus
-from agencies.tasks import briefing_build_task
 from bench.redis_server import RedisServer
 from tests.briefings.job_support import agency_with_claim, celery_broker
 from tests.conftest import require_service

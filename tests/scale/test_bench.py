@@ -246,7 +246,7 @@ def test_a_time_limit_interrupts_a_block():
 
 @pytest.fixture
 def small_record(db):
-    from agencies.synthetic import record_load
+    from agencies.exchange.synthetic import record_load
 
     record_load(claims=400, seed=3, progress_stream=None)
 
@@ -271,11 +271,11 @@ def test_briefing_scopes_are_ten_disjoint_years_adding_up_to_the_whole(small_rec
 
 
 def test_a_failure_names_the_projects_line_it_stopped_on():
-    from agencies.dates import PartialDate
+    from agencies.core.dates import PartialDate
 
     try:
         PartialDate.parse("May 2025")
     except ValueError as exc:
         note = measure._failure(exc, 3.2)
     assert note.startswith("PartialDateError: expected a date")
-    assert "after 3 s in agencies/dates.py:" in note and "(parse)" in note
+    assert "after 3 s in agencies/core/dates.py:" in note and "(parse)" in note

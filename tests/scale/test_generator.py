@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
-from agencies import selectors
-from agencies.dates import PartialDate
-from agencies.fields import is_encrypted
-from agencies.synthetic import (
+from agencies.core import selectors
+from agencies.core.dates import PartialDate
+from agencies.core.fields import is_encrypted
+from agencies.exchange.synthetic import (
     COLUMNS,
     RECORD_MODELS,
     SELECTIVE_TERM,

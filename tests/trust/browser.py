@@ -74,3 +74,27 @@ def csp_violations(driver) -> list[str]:
         if "Content Security Policy" in entry["message"] or "Content-Security-Policy" in entry["message"]
     ]
     return reported + logged
+
+
+def leave_page(driver, act, timeout: float = 30) -> None:
+    """Do `act` (a click, a submit) and wait until the next page has loaded in its place.
+
+    Selenium's staleness_of asks chromium about the old page's node, and mid-navigation chromium can
+    answer with an inspector error instead of "stale" ("Node with given id does not belong to the
+    document"). A mark set on the old page's window goes with that page, so it is asked instead.
+    """
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("window.__oversightLeaving = true")
+    act()
+
+    def arrived(d) -> bool:
+        try:
+            return bool(
+                d.execute_script("return !window.__oversightLeaving && document.readyState === 'complete'")
+            )
+        except WebDriverException:  # the page is between documents; ask again
+            return False
+
+    WebDriverWait(driver, timeout).until(arrived)

@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from agencies import models as m
-from agencies import services
-from agencies.permissions import roles_sync
+from agencies.core import services
+from agencies.core.permissions import roles_sync
 from tests import factories as f
 
 # Never in the clear anywhere but a permitted user's screen or an internal export.

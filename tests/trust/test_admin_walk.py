@@ -7,7 +7,7 @@ Before each POST the database is as seeded; afterwards every table's rows (histo
 admin log and the auth tables included; sessions are the browser's, not the record) are compared
 with the seeded state, and the POST is rolled back.
 
-Who may do what is written out here from the roles as agencies/permissions.py describes them, not
+Who may do what is written out here from the roles as agencies/core/permissions.py describes them, not
 derived from the permission code under test.
 """
 
@@ -28,10 +28,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from agencies import services
 from agencies.briefings.jobs import briefing_scope_key
+from agencies.core import services
+from agencies.core.permissions import roles_sync
 from agencies.models import Agency, Briefing, BriefingStatus, RoleChange
-from agencies.permissions import roles_sync
 from tests import factories as f
 from tests.admin.records import form_data, populate
 from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.debug import ExceptionReporter
 
-from agencies.dossier import dossier_dump, dossier_export
+from agencies.exchange import dossier_dump, dossier_export
 from agencies.models import Source, SourceConfidentialNote
 from tests.admin.records import form_data
 from tests.trust.conftest import CANARY, ROLE_CASES, case_id
@@ -142,7 +142,7 @@ def test_saving_and_importing_notes_logs_and_sends_only_ciphertext(client, make_
         internal = dossier_export(internal=True)
         (entry,) = [s for s in internal["sources"] if s["id"] == "wapo-two-people"]
         entry["confidential_notes"] = f"{CANARY} (imported)"
-        from agencies.dossier import dossier_import
+        from agencies.exchange import dossier_import
 
         dossier_import(data=internal)
         call_command("export_dossier", stdout=io.StringIO())
@@ -203,7 +203,7 @@ def test_an_error_report_never_holds_the_note(client, make_user, canary_source, 
 
 
 def test_the_error_filter_hides_note_fields_from_any_form(rf, settings):
-    from agencies.fields import ConfidentialExceptionReporterFilter
+    from agencies.core.fields import ConfidentialExceptionReporterFilter
 
     settings.DEBUG = False
     request = rf.post("/anything/", {"confidential_notes": CANARY, "notes": CANARY, "title": "kept"})

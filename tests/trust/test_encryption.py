@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from agencies.fields import DecryptionError, EncryptedTextField, decrypt_text, encrypted_fields
+from agencies.core.fields import DecryptionError, EncryptedTextField, decrypt_text, encrypted_fields
 from agencies.models import SourceConfidentialNote
 from tests import factories as f
 from tests.trust.conftest import CANARY
@@ -89,7 +89,7 @@ def test_rotation_new_key_first_reencrypt_then_drop_the_old(canary_source, setti
 
 
 def test_the_dossier_round_trip_goes_through_the_field(canary_source):
-    from agencies.dossier import dossier_export, dossier_import
+    from agencies.exchange import dossier_export, dossier_import
 
     internal = dossier_export(internal=True)
     (entry,) = [s for s in internal["sources"] if s["id"] == "wapo-two-people"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings as live_settings
 from django.core.management import call_command
 
-from agencies import services
+from agencies.core import services
 from agencies.models import Briefing
 from tests.briefings.job_support import agency_with_claim, in_process_fixture, script_fixture  # noqa: F401
 from tests.factories import UserFactory

@@ -8,8 +8,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from agencies import services
 from agencies.briefings.jobs import briefing_scope_key
+from agencies.core import services
 from agencies.models import Briefing, BriefingStatus, Claim, ClaimStatus, Figure, Source
 from agencies.models import SourceConfidentialNote as Note
 from tests import factories as f

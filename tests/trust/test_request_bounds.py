@@ -8,7 +8,7 @@ from django.conf import settings as live_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from agencies.dossier import MAX_BYTES
+from agencies.exchange import MAX_BYTES
 from agencies.models import Claim
 from tests import factories as f
 

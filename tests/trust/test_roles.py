@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from agencies import permissions, services
+from agencies.core import permissions, services
 from agencies.models import Claim, ClaimStatus, RoleChange
 from tests import factories as f
 from tests.admin.records import form_data

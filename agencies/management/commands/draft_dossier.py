@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies.dossier import dossier_dump
+from agencies.exchange import dossier_dump
 from agencies.intake import KnownRecord, propose
 
 MAX_BYTES = 2 * 1024 * 1024

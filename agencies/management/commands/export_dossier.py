@@ -5,8 +5,8 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies import permissions
-from agencies.dossier import dossier_dump, dossier_export
+from agencies.core import permissions
+from agencies.exchange import dossier_dump, dossier_export
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies.synthetic import RecordNotEmpty, record_load
+from agencies.exchange.synthetic import RecordNotEmpty, record_load
 
 
 class Command(BaseCommand):

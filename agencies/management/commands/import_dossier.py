@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from agencies.dossier import DossierError, dossier_import, dossier_load
+from agencies.exchange import DossierError, dossier_import, dossier_load
 
 
 class Command(BaseCommand):

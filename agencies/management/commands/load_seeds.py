@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies.dossier import DossierError, dossier_import, dossier_load
+from agencies.exchange import DossierError, dossier_import, dossier_load
 
 SEEDS_DIR = settings.BASE_DIR / "seeds"
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from agencies import services
+from agencies.core import services
 
 
 class Command(BaseCommand):

@@ -1,10 +1,10 @@
-"""Give a user one of Oversight's roles, and the confidential grant or not (agencies/permissions.py)."""
+"""Give a user one of Oversight's roles, and the confidential grant or not (agencies/core/permissions.py)."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies import permissions, services
+from agencies.core import permissions, services
 
 
 class Command(BaseCommand):

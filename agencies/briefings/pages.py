@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from agencies import permissions
 from agencies.briefings.jobs import QUEUE_UNREACHABLE, briefing_request, briefing_visible_to
-from agencies.filters import ClaimFilter
+from agencies.core import permissions
+from agencies.core.filters import ClaimFilter
+from agencies.core.web import record_reader
 from agencies.models import BriefingAudience, BriefingStatus, Claim
-
-from .common import record_reader
 
 IN_FLIGHT = (BriefingStatus.QUEUED, BriefingStatus.RUNNING)
 REFRESH_SECONDS = 3

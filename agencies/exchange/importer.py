@@ -29,9 +29,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from agencies import models as m
-from agencies import permissions, rules
-from agencies.answers import AnswerCycle, check_answers
-from agencies.bulk import create_with_history, delete_with_history, update_with_history
+from agencies.core import permissions, rules
+from agencies.core.answers import AnswerCycle, check_answers
+from agencies.core.bulk import create_with_history, delete_with_history, update_with_history
 
 from .errors import DossierError, at, show
 from .schema import NEW_REQUIRES, SECTIONS, Structure, check_structure
@@ -591,7 +591,7 @@ class _Import:
         return None if row is None else getattr(row, column or name)
 
     def _check_item(self, section: str, index: int, item) -> None:
-        """The record's rules (agencies/rules.py, shared with the services) on what the item will be."""
+        """The record's rules (agencies/core/rules.py, shared with the services) on what the item will be."""
         here = (section, index)
 
         def rule(path: tuple, problem: str | None) -> None:

@@ -1,6 +1,6 @@
 """What the selectors derive about a claim, asked of the database instead: SQL conditions.
 
-`agencies.selectors.claim_evidence` decides the evidence flags in Python for claims already
+`agencies.core.selectors.claim_evidence` decides the evidence flags in Python for claims already
 fetched. Filtering a million claims by them cannot fetch every claim first, so the same definitions
 are written here as expressions the database evaluates (Exists, Subquery, Case), and
 tests/explorer/test_conditions.py checks that both agree on the same record. Contested figures are
@@ -8,7 +8,7 @@ the exception: the selectors' sweep reads every figure once (a few per hundred c
 any plan PostgreSQL finds for pairing them, and the condition filters by the claims it found.
 
 Full-text search: on PostgreSQL to_tsvector/websearch_to_tsquery over GIN expression indexes
-(migration 0004); on SQLite the same syntax and results from FTS5 tables (agencies.sqlite_search,
+(migration 0004); on SQLite the same syntax and results from FTS5 tables (agencies.core.sqlite_search,
 migration 0009).
 """
 
@@ -30,8 +30,8 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 
-from agencies import answers as answer_rules
-from agencies import selectors, sqlite_search
+from agencies.core import answers as answer_rules
+from agencies.core import selectors, sqlite_search
 from agencies.models import (
     UNNAMED_KINDS,
     Attribution,

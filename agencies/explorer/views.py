@@ -9,7 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
-from agencies.explorer import (
+from agencies.briefings.pages import audiences_for, briefing_request_and_redirect
+from agencies.core.filters import DEFAULT_SORT, SORTS, ClaimFilter
+from agencies.core.pagination import EstimatedCountPaginator
+from agencies.core.web import record_reader
+from agencies.explorer.rows import (
     agency_tree,
     claim_rows,
     csv_stream,
@@ -17,12 +21,7 @@ from agencies.explorer import (
     export_records,
     json_stream,
 )
-from agencies.filters import DEFAULT_SORT, SORTS, ClaimFilter
 from agencies.models import Claim, ClaimKind, ClaimStatus, Outlet, SourceKind
-from agencies.pagination import EstimatedCountPaginator
-
-from .briefing_pages import audiences_for, briefing_request_and_redirect
-from .common import record_reader
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50

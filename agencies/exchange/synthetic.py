@@ -34,7 +34,7 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from agencies import models as m
-from agencies.fields import EncryptedTextField
+from agencies.core.fields import EncryptedTextField
 from agencies.models.base import slug_validator
 
 POPULAR_EVERY = 50

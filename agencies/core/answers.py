@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping
 from typing import TypeVar
 
-from agencies import rules
+from agencies.core import rules
 from agencies.models import ClaimStatus
 
 K = TypeVar("K", bound=Hashable)

@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from agencies import claim_conditions
-from agencies.dates import PartialDate, PartialDateFormField, overlap_lookups
+from agencies.core import conditions as claim_conditions
+from agencies.core.dates import PartialDate, PartialDateFormField, overlap_lookups
+from agencies.core.selectors import agency_subtree_ids
 from agencies.models import (
     Agency,
     Attribution,
@@ -30,7 +31,6 @@ from agencies.models import (
     SourceKind,
     Stance,
 )
-from agencies.selectors import agency_subtree_ids
 
 
 class PartialDateFilter(django_filters.Filter):

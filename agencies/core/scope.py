@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 
-from agencies import selectors
+from agencies.core import selectors
+from agencies.core.selectors import comment_outcome
 from agencies.models import (
     Agency,
     Claim,
@@ -37,7 +38,6 @@ from agencies.models import (
     ReportedRole,
     RoleClaim,
 )
-from agencies.selectors import comment_outcome
 
 
 def _label(agency: Agency) -> str:

@@ -18,8 +18,8 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from agencies import answers as answer_rules
-from agencies.dates import PartialDate
+from agencies.core import answers as answer_rules
+from agencies.core.dates import PartialDate
 from agencies.models import (
     UNNAMED_KINDS,
     Agency,

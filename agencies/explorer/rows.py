@@ -1,6 +1,6 @@
 """Reads for the researchers' pages: the claims explorer, its exports, the agency index and pages.
 
-Like agencies.selectors, every function here runs a fixed number of queries whatever the size of
+Like agencies.core.selectors, every function here runs a fixed number of queries whatever the size of
 the record: the explorer reads evidence for the rows of one page only, exports read it chunk by
 chunk, and the agency page reads each kind of related row once.
 """
@@ -21,9 +21,11 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
 
-from agencies import selectors
 from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
+from agencies.core import selectors
+from agencies.core.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
+from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 from agencies.models import (
     Agency,
     Claim,
@@ -39,8 +41,6 @@ from agencies.models import (
     RoleClaim,
     StatedMission,
 )
-from agencies.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
-from agencies.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 
 # Rows an export reads at a time: the evidence of each chunk comes in one query per related table.
 EXPORT_CHUNK = 500

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
-from agencies import permissions
+from agencies.core import permissions
 
 K = TypeVar("K", bound=Hashable)
 

@@ -7,7 +7,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
-from agencies import permissions
+from agencies.core import permissions
 
 
 def record_reader(view):

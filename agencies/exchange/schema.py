@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic import ValidationError as PydanticValidationError
 
 from agencies import models as m
-from agencies.dates import PartialDate, PartialDateError
+from agencies.core.dates import PartialDate, PartialDateError
 
 from .errors import DossierError, Errors, at, show
 

@@ -8,11 +8,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from agencies.explorer import agency_profile, agency_tree
+from agencies.briefings.pages import audiences_for, briefing_request_and_redirect
+from agencies.core.web import record_reader
+from agencies.explorer.rows import agency_profile, agency_tree
 from agencies.models import Agency
-
-from .briefing_pages import audiences_for, briefing_request_and_redirect
-from .common import record_reader
 
 
 @require_safe

@@ -2,7 +2,7 @@
 
 `actor` is the user making the change (None for a system action, e.g. a command run without a user).
 Bad input raises django's ValidationError with a message meant for the researcher who typed it; an
-actor whose role does not allow the change gets PermissionDenied (agencies/permissions.py).
+actor whose role does not allow the change gets PermissionDenied (agencies/core/permissions.py).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
-from agencies import permissions, rules
-from agencies.answers import AnswerCycle, check_answers
-from agencies.fields import encrypted_fields
+from agencies.core import permissions, rules
+from agencies.core.answers import AnswerCycle, check_answers
+from agencies.core.fields import encrypted_fields
 from agencies.models import (
     Agency,
     Attribution,

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
-from agencies import permissions
-from agencies.dossier import DossierError
+from agencies.core import permissions
+from agencies.exchange import DossierError
 from agencies.intake import review
 from agencies.models import IntakeDraft, IntakeState
 

@@ -1,0 +1,1 @@
+"""The explorer: the filtered claims page, the agency pages and their exports."""

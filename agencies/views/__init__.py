@@ -1,1 +1,0 @@
-"""The researchers' pages outside the admin: the claims explorer, agencies, briefing status."""
