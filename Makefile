@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
 # Debian packages: WeasyPrint's text layout (pango) and font subsetting (harfbuzz-subset), PDF pages as pictures in tests (poppler-utils),
-# the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
-DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
+# the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue,
+# wrk for the bench's load figure (the explorer under 8 concurrent clients).
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server wrk
 
 .PHONY: help system-deps install pdf-libs run migrate seeds login worker beat bench test axe-core lint format check clean
 

@@ -5,9 +5,10 @@
 Sections: pages (admin changelist, a stock ModelAdmin, the explorer), search (the explorer's
 full-text search and its query plans), import (dossier importer, loaddata and COPY of the same
 rows), briefing (request to stored PDF against WeasyPrint alone; 200 claims against 10 x 20),
-worker (a real `celery -A oversight worker` process: RSS after 1 and after 100 briefings).
-bench.run starts each section in its own process and reads the raw numbers it writes to FILE; the
-medians, ratios and targets are bench.stats' business.
+worker (a real `celery -A oversight worker` process: RSS after 1 and after 100 briefings), reader
+(every page a reader opens, each under its own time limit: bench.pages), load (the explorer under
+gunicorn and 8 concurrent clients: bench.load). bench.run starts each section in its own process
+and reads the raw numbers it writes to FILE; the medians, ratios and targets are bench.stats' business.
 
 Timings repeat up to --runs times, fewer when one measurement has used up --budget seconds (a
 briefing at a million claims can take minutes): the result says how many runs it had.
@@ -616,6 +617,20 @@ def section_worker(args, result: dict) -> None:
     shutil.rmtree(folder, ignore_errors=True)  # kept only when the section failed: its log says why
 
 
+def section_reader(args, result: dict) -> None:
+    """Every page a reader opens, each under its own time limit: bench.pages."""
+    from bench.pages import section_reader as measure_reader
+
+    measure_reader(args, result)
+
+
+def section_load(args, result: dict) -> None:
+    """The explorer served by gunicorn under 8 concurrent clients: bench.load."""
+    from bench.load import section_load as measure_load
+
+    measure_load(args, result)
+
+
 def _failure(exc: BaseException, seconds: float) -> str:
     """What stopped a section: the error, after how long, and the project's line it was on."""
     project = [
@@ -644,7 +659,11 @@ SECTIONS = {
     "import": section_import,
     "briefing": section_briefing,
     "worker": section_worker,
+    "reader": section_reader,
+    "load": section_load,
 }
+# Sections that publish to a broker of their own (a Redis server for the section's lifetime).
+BROKERED = {"worker", "reader"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -663,12 +682,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-html-mb", type=float, default=5.0, help="No PDF of a briefing whose HTML is larger than this."
     )
+    parser.add_argument("--page-timeout", type=float, default=30.0, help="Seconds one page may take.")
+    parser.add_argument(
+        "--page-budget", type=float, default=3.0, help="Seconds after which one page stops repeating."
+    )
+    parser.add_argument("--load-seconds", type=float, default=20.0, help="Seconds the load runs for.")
     args = parser.parse_args(argv)
 
     redis = None
     result: dict = {}
-    if args.section == "worker":
-        folder = Path(tempfile.mkdtemp(prefix="oversight-bench-worker-"))
+    if args.section in BROKERED:
+        folder = Path(tempfile.mkdtemp(prefix=f"oversight-bench-{args.section}-"))
         redis = RedisServer(folder)
         redis.start()
         # Set before Django reads its settings: this process publishes to the worker's Redis.

@@ -43,11 +43,14 @@ from bench.stats import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+SECTIONS = ["pages", "load", "search", "import", "briefing", "worker", "intake"]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/oversight_bench"
 SMALL = 1_000
 # Seconds a section may take before it is stopped (its figures are then left empty, with a note).
 SECTION_LIMITS = {
     "pages": 3600,
+    "reader": 3600,
+    "load": 600,
     "search": 1800,
     "import": 3600,
     "briefing": 5400,
@@ -245,10 +248,16 @@ class Bench:
         for db in self.dbs.values():
             self.prepare(db)
         small, large = self.dbs["small"], self.dbs["large"]
-        sections = set(args.only or ["pages", "search", "import", "briefing", "worker", "intake"])
+        sections = set(args.only or SECTIONS)
         if "pages" in sections:
             self.measure("pages_small", "pages", small)
             self.measure("pages_large", "pages", large)
+            limits = ["--page-timeout", str(args.page_timeout), "--page-budget", str(args.page_budget)]
+            self.measure("reader_small", "reader", small, *limits)
+            self.measure("reader_large", "reader", large, *limits)
+        if "load" in sections:
+            self.measure("load_small", "load", small, "--load-seconds", str(args.load_seconds))
+            self.measure("load_large", "load", large, "--load-seconds", str(args.load_seconds))
         if "search" in sections:
             self.measure("search", "search", large)
         if "import" in sections:
@@ -338,6 +347,164 @@ def _page_figures(name: str, raw: dict, problems: dict, scale: int) -> list[Figu
     ]
 
 
+PAGE_MS = 500.0  # target: any reader page at SCALE, p50
+PAGE_RATIO = 1.5  # target: a reader page at SCALE over the same page at 1,000 claims
+
+
+def _reader_ms(entry: dict | None) -> tuple[float | None, str]:
+    """A reader page's p50 ms, or why there is none; a page stopped at its time limit counts as the
+    limit (a lower bound: the page misses its targets)."""
+    if entry is None:
+        return None, "not measured at this size"
+    if "missing" in entry:
+        return None, f"not measured: {entry['missing']}"
+    if "timeout_ms" in entry:
+        return entry["timeout_ms"], f"more than {entry['timeout_ms']:,.0f} ms (stopped at the time limit)"
+    return percentile(entry["ms"], 50), ""
+
+
+def reader_figures(raw: dict, problems: dict, scale: int) -> list[Figure]:
+    """page.NAME.ms and page.NAME.ratio for every reader page measured (rows_per_s for an export), and
+    the worst ratio and the slowest page at SCALE, each naming its page."""
+    why = _missing(raw, problems, "reader_small") or _missing(raw, problems, "reader_large")
+    if why is not None:
+        return [
+            Figure("pages.worst_ratio", None, "ratio", PAGE_RATIO, LOWER, note=why),
+            Figure("pages.worst_ms", None, "ms", PAGE_MS, LOWER, note=why),
+        ]
+    small, large = raw["reader_small"]["pages"], raw["reader_large"]["pages"]
+    names = [*large, *(name for name in small if name not in large)]
+    figures: list[Figure] = []
+    ratios: dict[str, tuple[float, float, float]] = {}
+    slowest: dict[str, float] = {}
+    unmeasured = []
+    for name in names:
+        small_ms, small_why = _reader_ms(small.get(name))
+        large_ms, large_why = _reader_ms(large.get(name))
+        runs = len(large.get(name, {}).get("ms", [])) or None
+        at_small = small_why or f"{small_ms:,.0f} ms"
+        figures.append(
+            Figure(
+                f"page.{name}.ms",
+                large_ms,
+                "ms",
+                PAGE_MS,
+                LOWER,
+                runs=runs,
+                note=large_why or f"p50 at {scale:,} claims; at {SMALL:,}: {at_small}",
+            )
+        )
+        if large_ms is None:
+            unmeasured.append(name)
+        else:
+            slowest[name] = large_ms
+        value = None if small_why else ratio(large_ms, small_ms)
+        if value is not None:
+            ratios[name] = (value, large_ms, small_ms)
+        figures.append(
+            Figure(
+                f"page.{name}.ratio",
+                value,
+                "ratio",
+                PAGE_RATIO,
+                LOWER,
+                note=(f"at {SMALL:,} claims {small_why}" if small_why else "")
+                or large_why
+                or f"{large_ms:,.0f} ms at {scale:,} claims over {small_ms:,.0f} ms at {SMALL:,}",
+            )
+        )
+        if "rows" in large.get(name, {}) and "rows" in small.get(name, {}):
+            speeds = {
+                size: median(n / (ms / 1000) for n, ms in zip(entry["rows"], entry["read_ms"], strict=True))
+                for size, entry in (("large", large[name]), ("small", small[name]))
+            }
+            figures.append(
+                Figure(
+                    f"page.{name}.rows_per_s",
+                    speeds["large"],
+                    "rows/s",
+                    runs=runs,
+                    note=f"claim rows streamed per second, from the request, over at most "
+                    f"{max(large[name]['read_ms']) / 1000:.0f} s; {speeds['small']:,.0f} rows/s at {SMALL:,}",
+                )
+            )
+    left = f"; {len(unmeasured)} pages not measured ({', '.join(unmeasured)})" if unmeasured else ""
+    if ratios:
+        name, (value, large_ms, small_ms) = max(ratios.items(), key=lambda item: item[1][0])
+        over = sum(r > PAGE_RATIO for r, _l, _s in ratios.values())
+        figures.append(
+            Figure(
+                "pages.worst_ratio",
+                value,
+                "ratio",
+                PAGE_RATIO,
+                LOWER,
+                note=f"page.{name}: {large_ms:,.0f} ms at {scale:,} claims over {small_ms:,.0f} ms at "
+                f"{SMALL:,}; {over} of {len(ratios)} pages over {PAGE_RATIO:g}{left}",
+            )
+        )
+    else:
+        figures.append(Figure("pages.worst_ratio", None, "ratio", PAGE_RATIO, LOWER, note="no page measured"))
+    if slowest:
+        name = max(slowest, key=slowest.get)
+        over = sum(ms > PAGE_MS for ms in slowest.values())
+        figures.append(
+            Figure(
+                "pages.worst_ms",
+                slowest[name],
+                "ms",
+                PAGE_MS,
+                LOWER,
+                note=f"page.{name} at {scale:,} claims"
+                + (" (stopped at the time limit)" if "timeout_ms" in large[name] else "")
+                + f"; {over} of {len(slowest)} pages over {PAGE_MS:,.0f} ms{left}",
+            )
+        )
+    else:
+        figures.append(Figure("pages.worst_ms", None, "ms", PAGE_MS, LOWER, note="no page measured"))
+    return figures
+
+
+def load_figures(raw: dict, problems: dict, scale: int) -> list[Figure]:
+    """The explorer under gunicorn and 8 clients: requests/s at SCALE over at 1,000, and p99 at SCALE."""
+    why = _missing(raw, problems, "load_small") or _missing(raw, problems, "load_large")
+    if why is not None:
+        return [
+            Figure("load.explorer_rps_ratio", None, "ratio", 0.8, HIGHER, note=why),
+            Figure("load.explorer_p99_ms", None, "ms", 1000.0, LOWER, note=why),
+        ]
+    small, large = raw["load_small"], raw["load_large"]
+    errors = ""
+    for size, data in ((f"{scale:,}", large), (f"{SMALL:,}", small)):
+        if data["non_2xx"] or data["socket_errors"]:
+            errors += (
+                f"; at {size} claims {data['non_2xx']} answers not 2xx or 3xx, "
+                f"{data['socket_errors']} socket errors"
+            )
+    how = " ".join(["gunicorn", *large.get("gunicorn", [])])
+    return [
+        Figure(
+            "load.explorer_rps_ratio",
+            ratio(large["rps"], small["rps"]),
+            "ratio",
+            0.8,
+            HIGHER,
+            note=f"{large['rps']:.1f} requests/s at {scale:,} claims over {small['rps']:.1f} at {SMALL:,}: "
+            f"{how}, wrk with {large['connections']} connections for {large['seconds']:.0f} s{errors}",
+        ),
+        Figure(
+            "load.explorer_p99_ms",
+            large["latency_ms"].get("p99"),
+            "ms",
+            1000.0,
+            LOWER,
+            note=f"p99 of {large['requests']:,} requests at {scale:,} claims (p50 "
+            f"{large['latency_ms'].get('p50', 0):,.0f} ms); at {SMALL:,}: p99 "
+            f"{small['latency_ms'].get('p99', 0):,.0f} ms",
+        ),
+    ]
+
+
 def _briefing_figures(
     raw: dict, problems: dict, key: str, suffix: str, claims_in_record: int
 ) -> list[Figure]:
@@ -411,6 +578,10 @@ def build_figures(raw: dict, problems: dict, *, scale: int, load_seconds: float 
     else:
         figures.append(Figure("changelist.vs_stock", None, "ratio", 1.0, LOWER, note=why))
     figures += _page_figures("explorer", raw, problems, scale)
+    if any(key in raw or key in problems for key in ("reader_small", "reader_large")):
+        figures += reader_figures(raw, problems, scale)
+    if any(key in raw or key in problems for key in ("load_small", "load_large")):
+        figures += load_figures(raw, problems, scale)
 
     why = _missing(raw, problems, "search")
     if why is None:
@@ -571,6 +742,22 @@ def details(raw: dict) -> dict:
                 for name, page in raw[key].items()
                 if isinstance(page, dict) and "queries" in page
             }
+    for key in ("reader_small", "reader_large"):
+        if "pages" in raw.get(key, {}):
+            out[key] = {
+                "record": raw[key].get("record"),
+                "pages": {
+                    name: {
+                        k: page[k]
+                        for k in ("url", "queries", "slowest", "ms", "timeout_ms", "missing")
+                        if k in page
+                    }
+                    for name, page in raw[key]["pages"].items()
+                },
+            }
+    for key in ("load_small", "load_large"):
+        if "report" in raw.get(key, {}):
+            out[key] = {"url": raw[key]["url"], "report": raw[key]["report"]}
     if "search" in raw and "plans" in raw["search"]:
         out["search_plans"] = [plan["plan"] for plan in raw["search"]["plans"]]
     for key in ("briefing", "briefing_small"):
@@ -599,14 +786,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="Keep databases already loaded with the same size and seed."
     )
-    parser.add_argument(
-        "--only", nargs="+", choices=["pages", "search", "import", "briefing", "worker", "intake"]
-    )
+    parser.add_argument("--only", nargs="+", choices=SECTIONS)
     parser.add_argument("--import-claims", type=int, default=2000)
     parser.add_argument("--worker-briefings", type=int, default=100)
     parser.add_argument("--render-limit", type=float, default=900.0, help="Seconds one briefing may take.")
     parser.add_argument(
         "--max-html-mb", type=float, default=5.0, help="No PDF of a briefing whose HTML is larger (MB)."
+    )
+    parser.add_argument(
+        "--page-timeout", type=float, default=30.0, help="Seconds one reader page may take (default 30)."
+    )
+    parser.add_argument(
+        "--page-budget", type=float, default=3.0, help="Seconds after which a page stops at 3 runs."
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=20.0, help="Seconds the explorer is under load (default 20)."
     )
     parser.add_argument(
         "--memory-gb", type=float, default=8.0, help="Memory each measuring process may use (GiB)."
