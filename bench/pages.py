@@ -12,6 +12,7 @@ the next one runs), as the bench's superuser through Django's test client.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -348,9 +349,10 @@ def reader_pages(record: Record) -> list[Page]:
         if name in fill:
             pages += fill[name]()
         elif takes_arguments:
-            pages.append(Page(name, "", missing="the bench does not know what to fill this page's URL with"))
+            short = name.rpartition(":")[2]
+            pages.append(Page(short, "", missing=f"the bench does not know what to fill {name}'s URL with"))
         else:
-            pages.append(Page(name, reverse(name)))
+            pages.append(Page(name.rpartition(":")[2], reverse(name)))
     return pages + admin_pages(record.user)
 
 
@@ -473,5 +475,5 @@ def section_reader(args, result: dict) -> None:
             or (f"more than {entry['timeout_ms']:.0f} ms" if "timeout_ms" in entry else "")
             or f"{sorted(entry['ms'])[len(entry['ms']) // 2]:.0f} ms"
         )
-        print(f"  {page.name}: {shown}", flush=True)
+        print(f"  {page.name}: {shown}", file=sys.stderr, flush=True)
     _delete_briefings()

@@ -37,6 +37,7 @@ from bench.stats import (
     format_table,
     median,
     median_ratio,
+    pages_markdown,
     percentile,
     ratio,
     results_document,
@@ -810,7 +811,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RAW_JSON",
         help="Write results.json and the table from the raw.json an earlier run kept; measure nothing.",
     )
+    parser.add_argument(
+        "--pages-table",
+        metavar="RESULTS_JSON",
+        help="Print the reader pages of a results.json as the README's Markdown table; measure nothing.",
+    )
     args = parser.parse_args(argv)
+    if args.pages_table:
+        print(pages_markdown(json.loads(Path(args.pages_table).read_text(encoding="utf-8"))))
+        return 0
     if args.rebuild:
         run = json.loads(Path(args.rebuild).read_text(encoding="utf-8"))
         document = report(run)

@@ -178,3 +178,29 @@ def format_table(document: dict) -> str:
     if notes:
         out += ["", "Notes:", *notes]
     return "\n".join(out)
+
+
+def pages_markdown(document: dict) -> str:
+    """The reader pages of results.json as a Markdown table for the README: each page's p50 at
+    1,000 claims (its time at SCALE over its ratio), at SCALE, the ratio and the verdicts."""
+    figures = document["figures"]
+    scale = f"{document['scale']:,}"
+    out = [
+        f"| page | ms at 1,000 | ms at {scale} | ratio | |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, figure in figures.items():
+        if not (name.startswith("page.") and name.endswith(".ms")):
+            continue
+        page = name[len("page.") : -len(".ms")]
+        ms = figure["value"]
+        page_ratio = figures.get(f"page.{page}.ratio", {}).get("value")
+        small = ratio(ms, page_ratio)
+        verdicts = {
+            Figure(key, figures[key]["value"], figures[key]["unit"], figures[key]["target"]).verdict
+            for key in (name, f"page.{page}.ratio")
+            if key in figures
+        }
+        verdict = "MISS" if "MISS" in verdicts else ("n/a" if verdicts == {"n/a"} else "ok")
+        out.append(f"| `{page}` | {_number(small)} | {_number(ms)} | {_number(page_ratio)} | {verdict} |")
+    return "\n".join(out)

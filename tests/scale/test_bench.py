@@ -279,3 +279,197 @@ def test_a_failure_names_the_projects_line_it_stopped_on():
         note = measure._failure(exc, 3.2)
     assert note.startswith("PartialDateError: expected a date")
     assert "after 3 s in agencies/core/dates.py:" in note and "(parse)" in note
+
+
+# --- every reader page ------------------------------------------------------------------------------------
+
+
+def reader_raw():
+    def page(*ms, **extra):
+        return {"url": "/x/", "queries": 5, "slowest": [], "ms": list(ms), **extra}
+
+    small = {
+        "claims": page(40, 50, 60),
+        "claims.q_rare": page(20, 20, 20),
+        "admin.agencies.claim": page(100, 110, 90),
+        "admin.agencies.claim.status": page(100, 100, 100),
+        "admin.axes.accesslog.path_info": {
+            "url": "/y/",
+            "missing": "the filter offers no choice in this record",
+        },
+        "claims.export_csv": page(300, 200, 100, rows=[1000, 1000, 1000], read_ms=[2000, 1000, 500]),
+    }
+    large = {
+        "claims": page(60, 75, 90),  # p50 75 over 50: 1.5
+        "claims.q_rare": page(19, 21, 20),  # 1.0
+        "admin.agencies.claim": page(400, 440, 360),  # 4.0: the worst ratio
+        "admin.agencies.claim.status": {"url": "/z/", "timeout_ms": 30000.0},  # the slowest
+        "admin.axes.accesslog.path_info": {
+            "url": "/y/",
+            "missing": "the filter offers no choice in this record",
+        },
+        "claims.export_csv": page(400, 300, 200, rows=[5000, 5000, 5000], read_ms=[10000, 10000, 5000]),
+    }
+    return {"reader_small": {"pages": small}, "reader_large": {"pages": large}}
+
+
+def test_reader_figures_give_each_page_its_p50_and_ratio_and_name_the_worst():
+    from bench.run import reader_figures
+
+    built = {f.name: f for f in reader_figures(reader_raw(), {}, scale=20_000)}
+    assert built["page.claims.ms"].value == 75 and built["page.claims.ms"].runs == 3
+    assert built["page.claims.ratio"].value == 1.5 and built["page.claims.ratio"].verdict == "ok"
+    assert built["page.claims.q_rare.ratio"].value == 1.0
+    assert built["page.admin.agencies.claim.ms"].verdict == "ok"  # 400 ms: within 500
+    assert built["page.admin.agencies.claim.ratio"].value == 4.0
+    assert built["page.admin.agencies.claim.ratio"].verdict == "MISS"
+    # A page stopped at its time limit counts as the limit, and misses.
+    stopped = built["page.admin.agencies.claim.status.ms"]
+    assert stopped.value == 30000 and stopped.verdict == "MISS" and "more than 30,000 ms" in stopped.note
+    assert built["page.admin.agencies.claim.status.ratio"].value == 300
+    missing = built["page.admin.axes.accesslog.path_info.ms"]
+    assert missing.value is None and "offers no choice" in missing.note
+    # The export: time to the first row, and rows per second as a figure of its own.
+    assert built["page.claims.export_csv.ms"].value == 300
+    assert built["page.claims.export_csv.rows_per_s"].value == 500  # 5000 rows in 10 s, twice out of three
+    assert "1,000 rows/s at 1,000" in built["page.claims.export_csv.rows_per_s"].note
+    worst = built["pages.worst_ratio"]
+    assert worst.value == 300 and worst.note.startswith("page.admin.agencies.claim.status:")
+    assert "1 pages not measured (admin.axes.accesslog.path_info)" in worst.note
+    slowest = built["pages.worst_ms"]
+    assert slowest.value == 30000 and slowest.verdict == "MISS"
+    assert slowest.note.startswith(
+        "page.admin.agencies.claim.status at 20,000 claims (stopped at the time limit)"
+    )
+    assert "1 of 5 pages over 500 ms" in slowest.note
+    results_document(20_000, list(built.values()))  # valid as a whole
+
+
+def test_without_the_reader_sections_the_worst_figures_say_why():
+    from bench.run import reader_figures
+
+    raw = {"reader_small": reader_raw()["reader_small"]}
+    problems = {"reader_large": "stopped after 60 minutes"}
+    built = {f.name: f for f in reader_figures(raw, problems, scale=20_000)}
+    assert set(built) == {"pages.worst_ratio", "pages.worst_ms"}
+    assert "stopped after 60 minutes" in built["pages.worst_ms"].note
+
+
+def test_a_page_past_its_time_limit_is_recorded_as_more_than_the_limit(monkeypatch, db):
+    from bench.pages import Page, measure_page
+
+    class Slow:
+        def get(self, url):
+            time.sleep(2)
+
+    class Quick:
+        def get(self, url):
+            return SimpleNamespace(status_code=200)
+
+    monkeypatch.setattr(connection, "close", lambda: None)  # the test's transaction stays open
+    page = Page("slow", "/slow/")
+    assert measure_page(Slow(), page, runs=3, budget=10, timeout=0.1) == {
+        "url": "/slow/",
+        "method": "GET",
+        "timeout_ms": 100.0,
+    }
+    quick = measure_page(Quick(), page, runs=4, budget=10, timeout=5)
+    assert len(quick["ms"]) == 4 and quick["queries"] == 0
+    assert (
+        measure_page(Quick(), Page("n", "/n/", missing="why"), runs=4, budget=1, timeout=1)["missing"]
+        == "why"
+    )
+
+
+@override_settings(ROOT_URLCONF="bench.urls")
+def test_the_reader_pages_are_every_page_every_list_filter_and_every_claim_filter(small_record):
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+
+    from agencies.core.filters import ClaimFilter
+    from bench.pages import SKIPPED, reader_pages, record_context, url_names
+
+    user = get_user_model().objects.create_superuser("bench", "bench@example.org", None)
+    pages = reader_pages(record_context(user))
+    names = [page.name for page in pages]
+    assert len(names) == len(set(names))
+    for model, model_admin in admin.site._registry.items():
+        changelist = f"admin.{model._meta.app_label}.{model._meta.model_name}"
+        assert changelist in names
+        filters = [name for name in names if name.startswith(f"{changelist}.") and name.count(".") == 3]
+        filters = [name for name in filters if not name.endswith(".change")]
+        assert len(filters) == len(model_admin.list_filter), changelist
+        assert (f"{changelist}.change" in names) == bool(model_admin.inlines)
+    for name in ClaimFilter.base_filters:
+        assert any(page == f"claims.{name}" or page.startswith(f"claims.{name}_") for page in names), name
+    for name, _arguments in url_names():
+        short = name.rpartition(":")[2]
+        assert name in SKIPPED or any(page == short or page.startswith(f"{short}.") for page in names), name
+    # Each is filled in: a URL, and for a briefing request the form it posts.
+    by_name = {page.name: page for page in pages}
+    assert by_name["claims.q_rare"].url.endswith("?q=Kestorine")
+    assert by_name["claims_brief"].method == "POST" and by_name["claims_brief"].data["filter"]
+    assert all(page.url for page in pages if not page.missing)
+
+
+# --- the explorer under load ------------------------------------------------------------------------------
+
+WRK_REPORT = """Running 20s test @ http://127.0.0.1:8000/claims/
+  2 threads and 8 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   150.00ms   20.00ms    1.20s    80.00%
+    Req/Sec    25.00      5.00    40.00     70.00%
+  Latency Distribution
+     50%  140.00ms
+     75%  810.00us
+     90%  200.00ms
+     99%    1.25s
+  1000 requests in 20.01s, 50.00MB read
+  Socket errors: connect 0, read 1, write 0, timeout 2
+  Non-2xx or 3xx responses: 5
+Requests/sec:     49.98
+Transfer/sec:      2.50MB
+"""
+
+
+def test_wrk_reports_are_read_in_milliseconds():
+    from bench.load import parse_wrk
+
+    parsed = parse_wrk(WRK_REPORT)
+    assert parsed["requests"] == 1000 and parsed["seconds"] == pytest.approx(20.01)
+    assert parsed["rps"] == 49.98
+    assert parsed["latency_ms"] == {"p50": 140.0, "p75": 0.81, "p90": 200.0, "p99": 1250.0}
+    assert parsed["socket_errors"] == 3 and parsed["non_2xx"] == 5
+    clean = parse_wrk(WRK_REPORT.replace("  Socket errors: connect 0, read 1, write 0, timeout 2\n", ""))
+    assert clean["socket_errors"] == 0
+    with pytest.raises(ValueError, match="not a wrk report"):
+        parse_wrk("wrk: command failed")
+
+
+def test_load_figures_compare_requests_per_second_and_read_p99():
+    from bench.load import parse_wrk
+    from bench.run import load_figures
+
+    large = {**parse_wrk(WRK_REPORT), "connections": 8, "gunicorn": ["oversight.wsgi", "--workers", "3"]}
+    small = {**large, "rps": 62.0, "non_2xx": 0, "socket_errors": 0}
+    built = {f.name: f for f in load_figures({"load_small": small, "load_large": large}, {}, scale=20_000)}
+    assert built["load.explorer_rps_ratio"].value == pytest.approx(49.98 / 62)
+    assert built["load.explorer_rps_ratio"].verdict == "ok"
+    assert "gunicorn oversight.wsgi --workers 3" in built["load.explorer_rps_ratio"].note
+    assert "5 answers not 2xx or 3xx" in built["load.explorer_rps_ratio"].note
+    assert built["load.explorer_p99_ms"].value == 1250 and built["load.explorer_p99_ms"].verdict == "MISS"
+    missing = load_figures({}, {}, scale=20_000)
+    assert all(f.value is None and "did not run" in f.note for f in missing)
+
+
+def test_the_readme_table_of_pages_gives_both_sizes_and_the_verdict():
+    from bench.run import reader_figures
+    from bench.stats import pages_markdown
+
+    document = results_document(20_000, reader_figures(reader_raw(), {}, scale=20_000))
+    lines = pages_markdown(document).splitlines()
+    assert lines[0] == "| page | ms at 1,000 | ms at 20,000 | ratio | |"
+    assert "| `claims` | 50 | 75 | 1.50 | ok |" in lines
+    assert "| `admin.agencies.claim` | 100 | 400 | 4.00 | MISS |" in lines
+    assert "| `admin.axes.accesslog.path_info` | — | — | — | n/a |" in lines
+    assert len(lines) == 2 + 6
