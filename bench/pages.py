@@ -56,20 +56,20 @@ class Page:
 
 @dataclass(frozen=True)
 class Record:
-    """What the pages are filled in with: the largest agency, a leaf, briefings' scopes, a user."""
+    """What the pages are filled in with: the largest agency, leaves, briefings' scopes, a user."""
 
     user: object
     largest: str
-    leaf: str
+    leaf: str  # the leaf with the most claims: its page and findings
+    brief_leaf: str  # the leaf nearest BRIEFING_CLAIMS claims: its briefing is the same size at both scales
     briefing_filter: str  # what the briefing requests ask for
     status_filter: str  # the briefing whose status page is read (another scope: never joined)
     about: dict
 
 
 def record_context(user) -> Record:
-    """The agency with the most claims (sub-agencies included), the leaf agency with the most claims
-    that one briefing may still cover, and a claims filter of about BRIEFING_CLAIMS claims."""
-    from django.conf import settings
+    """The agency with the most claims (sub-agencies included), the leaf agency with the most claims,
+    the leaf nearest BRIEFING_CLAIMS claims, and a claims filter of about BRIEFING_CLAIMS claims."""
     from django.db.models import Count
 
     from agencies.models import Agency, ClaimAgency
@@ -85,19 +85,22 @@ def record_context(user) -> Record:
             subtree[agency] += n
             agency = parents.get(agency)
     has_children = {parent for parent in parents.values() if parent is not None}
-    leaves = [pk for pk in parents if pk not in has_children and own[pk] <= settings.BRIEFING_MAX_CLAIMS]
+    leaves = [pk for pk in parents if pk not in has_children] or list(parents)
     largest = max(parents, key=lambda pk: (subtree[pk], -pk))
-    leaf = max(leaves or parents, key=lambda pk: (own[pk], -pk))
+    leaf = max(leaves, key=lambda pk: (own[pk], -pk))
+    brief_leaf = min(leaves, key=lambda pk: (abs(own[pk] - BRIEFING_CLAIMS), pk))
     whole, years, counts = briefing_scopes(BRIEFING_CLAIMS)
     about = {
         "largest": {"slug": slugs[largest], "claims": subtree[largest]},
         "leaf": {"slug": slugs[leaf], "claims": own[leaf]},
+        "brief_leaf": {"slug": slugs[brief_leaf], "claims": own[brief_leaf]},
         "briefing": {"filter": whole, "claims": counts["whole"]},
     }
     return Record(
         user=user,
         largest=slugs[largest],
         leaf=slugs[leaf],
+        brief_leaf=slugs[brief_leaf],
         briefing_filter=whole,
         status_filter=years[0],
         about=about,
@@ -255,7 +258,7 @@ def fillings(record: Record) -> dict[str, Callable[[], list[Page]]]:
         "agencies:agency_brief": lambda: [
             Page(
                 "agency_brief.leaf",
-                url("agencies:agency_brief", slug=record.leaf),
+                url("agencies:agency_brief", slug=record.brief_leaf),
                 data={"audience": "public"},
                 **request,
             )
