@@ -686,6 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--page-budget", type=float, default=3.0, help="Seconds after which one page stops repeating."
     )
+    parser.add_argument("--small-db", help="reader: the 1,000-claim database, on the same server.")
     parser.add_argument("--load-seconds", type=float, default=20.0, help="Seconds the load runs for.")
     args = parser.parse_args(argv)
 

@@ -50,7 +50,7 @@ SMALL = 1_000
 # Seconds a section may take before it is stopped (its figures are then left empty, with a note).
 SECTION_LIMITS = {
     "pages": 3600,
-    "reader": 3600,
+    "reader": 5400,
     "load": 600,
     "search": 1800,
     "import": 3600,
@@ -254,8 +254,7 @@ class Bench:
             self.measure("pages_small", "pages", small)
             self.measure("pages_large", "pages", large)
             limits = ["--page-timeout", str(args.page_timeout), "--page-budget", str(args.page_budget)]
-            self.measure("reader_small", "reader", small, *limits)
-            self.measure("reader_large", "reader", large, *limits)
+            self.measure("reader", "reader", large, "--small-db", small.name, *limits)
         if "load" in sections:
             self.measure("load_small", "load", small, "--load-seconds", str(args.load_seconds))
             self.measure("load_large", "load", large, "--load-seconds", str(args.load_seconds))
@@ -367,13 +366,13 @@ def _reader_ms(entry: dict | None) -> tuple[float | None, str]:
 def reader_figures(raw: dict, problems: dict, scale: int) -> list[Figure]:
     """page.NAME.ms and page.NAME.ratio for every reader page measured (rows_per_s for an export), and
     the worst ratio and the slowest page at SCALE, each naming its page."""
-    why = _missing(raw, problems, "reader_small") or _missing(raw, problems, "reader_large")
+    why = _missing(raw, problems, "reader")
     if why is not None:
         return [
             Figure("pages.worst_ratio", None, "ratio", PAGE_RATIO, LOWER, note=why),
             Figure("pages.worst_ms", None, "ms", PAGE_MS, LOWER, note=why),
         ]
-    small, large = raw["reader_small"]["pages"], raw["reader_large"]["pages"]
+    small, large = raw["reader"]["small"]["pages"], raw["reader"]["large"]["pages"]
     names = [*large, *(name for name in small if name not in large)]
     figures: list[Figure] = []
     ratios: dict[str, tuple[float, float, float]] = {}
@@ -579,7 +578,7 @@ def build_figures(raw: dict, problems: dict, *, scale: int, load_seconds: float 
     else:
         figures.append(Figure("changelist.vs_stock", None, "ratio", 1.0, LOWER, note=why))
     figures += _page_figures("explorer", raw, problems, scale)
-    if any(key in raw or key in problems for key in ("reader_small", "reader_large")):
+    if "reader" in raw or "reader" in problems:
         figures += reader_figures(raw, problems, scale)
     if any(key in raw or key in problems for key in ("load_small", "load_large")):
         figures += load_figures(raw, problems, scale)
@@ -743,17 +742,18 @@ def details(raw: dict) -> dict:
                 for name, page in raw[key].items()
                 if isinstance(page, dict) and "queries" in page
             }
-    for key in ("reader_small", "reader_large"):
-        if "pages" in raw.get(key, {}):
-            out[key] = {
-                "record": raw[key].get("record"),
+    for size in ("small", "large"):
+        if "pages" in raw.get("reader", {}).get(size, {}):
+            data = raw["reader"][size]
+            out[f"reader_{size}"] = {
+                "record": data.get("record"),
                 "pages": {
                     name: {
                         k: page[k]
                         for k in ("url", "queries", "slowest", "ms", "timeout_ms", "missing")
                         if k in page
                     }
-                    for name, page in raw[key]["pages"].items()
+                    for name, page in data["pages"].items()
                 },
             }
     for key in ("load_small", "load_large"):

@@ -310,7 +310,7 @@ def reader_raw():
         },
         "claims.export_csv": page(400, 300, 200, rows=[5000, 5000, 5000], read_ms=[10000, 10000, 5000]),
     }
-    return {"reader_small": {"pages": small}, "reader_large": {"pages": large}}
+    return {"reader": {"small": {"pages": small}, "large": {"pages": large}}}
 
 
 def test_reader_figures_give_each_page_its_p50_and_ratio_and_name_the_worst():
@@ -348,11 +348,13 @@ def test_reader_figures_give_each_page_its_p50_and_ratio_and_name_the_worst():
 def test_without_the_reader_sections_the_worst_figures_say_why():
     from bench.run import reader_figures
 
-    raw = {"reader_small": reader_raw()["reader_small"]}
-    problems = {"reader_large": "stopped after 60 minutes"}
+    raw = {"reader": {"missing": "ProgrammingError: no such table (after 3 s)"}}
+    problems = {}
     built = {f.name: f for f in reader_figures(raw, problems, scale=20_000)}
     assert set(built) == {"pages.worst_ratio", "pages.worst_ms"}
-    assert "stopped after 60 minutes" in built["pages.worst_ms"].note
+    assert "no such table" in built["pages.worst_ms"].note
+    stopped = {f.name: f for f in reader_figures({}, {"reader": "stopped after 90 minutes"}, scale=20_000)}
+    assert "stopped after 90 minutes" in stopped["pages.worst_ratio"].note
 
 
 def test_a_page_past_its_time_limit_is_recorded_as_more_than_the_limit(monkeypatch, db):
