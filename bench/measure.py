@@ -362,7 +362,7 @@ def briefing_scopes(target: int) -> tuple[str, list[str], dict]:
 
 
 def _delete_briefings() -> None:
-    from agencies.briefings.jobs import briefing_delete
+    from agencies.briefings.services import briefing_delete
     from agencies.models import Briefing
 
     for briefing in Briefing.objects.all():
@@ -381,9 +381,9 @@ def section_briefing(args, result: dict) -> None:
     from agencies.briefings.data import briefing_data
     from agencies.briefings.fetcher import BASE_URL, BundledAssetFetcher
     from agencies.briefings.html import briefing_html
-    from agencies.briefings.jobs import briefing_request
     from agencies.briefings.pdf import prepared
     from agencies.briefings.render import briefing_render
+    from agencies.briefings.services import briefing_request
     from agencies.models import BriefingStatus, Claim
 
     audience = "public"
@@ -540,7 +540,7 @@ def section_worker(args, result: dict) -> None:
     child) after each, kept at a few points and at its peak."""
     from django.conf import settings
 
-    from agencies.briefings.jobs import briefing_request
+    from agencies.briefings.services import briefing_request
     from agencies.models import Briefing, BriefingStatus, Claim
 
     folder = Path(os.environ["BENCH_WORKER_DIR"])

@@ -1,4 +1,4 @@
-"""Render a briefing: the API the briefing jobs (worker, commands) call.
+"""Render a briefing: the API the briefing worker (and the commands through it) calls.
 
     briefing_render(scope=..., audience=...)  -> RenderedBriefing (PDF, page count, fingerprint, title)
     briefing_fingerprint(scope=..., audience=...) -> the same fingerprint, without rendering

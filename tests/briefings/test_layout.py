@@ -97,7 +97,7 @@ def test_the_page_size_is_part_of_the_fingerprint(seeded):
 
 
 def test_a_request_takes_its_page_size_from_the_setting_or_the_request(seeded, settings):
-    from agencies.briefings.jobs import briefing_render_now
+    from agencies.briefings.services import briefing_render_now
 
     settings.BRIEFING_PAGE_SIZE = "letter"
     default = briefing_render_now(actor=None, scope={"agencies": ["uspis"]}, audience="public")
