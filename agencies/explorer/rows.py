@@ -14,7 +14,6 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import islice
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
@@ -24,6 +23,7 @@ from django.utils.safestring import SafeString
 from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.core import selectors
+from agencies.core.figures import StatusCount, ratio_label
 from agencies.core.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
 from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 from agencies.models import (
@@ -371,13 +371,6 @@ class SystemEntry:
     accesses: list[AccessEntry]
 
 
-@dataclass(frozen=True)
-class StatusCount:
-    status: str
-    label: str
-    count: int
-
-
 TIMELINE_KINDS = {
     "claim": "Claim made",
     "role": "Role first reported",
@@ -427,10 +420,6 @@ class AgencyProfile:
         return [entry.request for entry in self.facts.open_requests]
 
 
-def _ratio(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.quantize(Decimal('0.1'))}×"
-
-
 def _side(reading: selectors.FigureReading, per_month: bool) -> FigureSide:
     claim = reading.claim
     ref = ClaimRef(number=None, text=claim.text, status=claim.status, status_label=claim.get_status_display())
@@ -444,7 +433,7 @@ def contested_svg(pairs: list[selectors.ContestedFigures]) -> SafeString:
             metric=pair.metric.replace("_", " "),
             first=_side(pair.first, pair.compared_as != "count"),
             second=_side(pair.second, pair.compared_as != "count"),
-            ratio=_ratio(pair.ratio),
+            ratio=ratio_label(pair.ratio),
             compared_as=pair.compared_as,
         )
         for pair in pairs
