@@ -27,7 +27,17 @@ from django.http import QueryDict
 
 from agencies.core import selectors
 from agencies.core.dates import PartialDate
-from agencies.core.figures import StatusCount, figure_value, figure_whole, ratio_label
+from agencies.core.figures import (
+    ChainStep,
+    ChainView,
+    ClaimRef,
+    ContestedView,
+    FigureSide,
+    StatusCount,
+    figure_side,
+    figure_value,
+    ratio_label,
+)
 from agencies.core.filters import ClaimFilter
 from agencies.core.scope import (
     ScopeFacts,
@@ -75,35 +85,6 @@ class SourceRef:
     authors: list[str]
     url: str
     archived_url: str
-
-
-@dataclass(frozen=True)
-class ChainStep:
-    label: str
-    source: int | None  # number in the register
-
-
-@dataclass(frozen=True)
-class ChainView:
-    """One attribution line: document → via documents → origin."""
-
-    stance: str
-    stance_label: str
-    steps: list[ChainStep]
-    origin: str
-    origin_kind: str
-    unnamed: bool
-    quote: str
-    locator: str
-    confidential: str  # internal briefings only; always "" in a public one
-
-
-@dataclass(frozen=True)
-class ClaimRef:
-    number: int | None  # None when the claim is not printed in this briefing
-    text: str
-    status: str
-    status_label: str
 
 
 @dataclass
@@ -209,30 +190,6 @@ class ConnectedAgency:
     mission: str
     mission_source: int | None
     reasons: list[str]
-
-
-@dataclass(frozen=True)
-class FigureSide:
-    value: str
-    amount: float  # for the chart
-    unit: str
-    period: str
-    basis: str
-    geography: str
-    who: str
-    claim: ClaimRef
-    concerns: list[str]
-    monthly: str
-    lines: list[ChainView]
-
-
-@dataclass(frozen=True)
-class ContestedView:
-    metric: str
-    first: FigureSide  # the larger
-    second: FigureSide
-    ratio: str
-    compared_as: str
 
 
 @dataclass(frozen=True)
@@ -551,34 +508,6 @@ def _answer_view(answer: selectors.Answer) -> AnswerView:
         text=answer.text,
         status_label=ClaimStatus(answer.status).label,
         contests=answer.contests,
-    )
-
-
-def figure_side(
-    reading: selectors.FigureReading,
-    *,
-    per_month: bool,
-    claim: ClaimRef,
-    concerns: list[str] | None = None,
-    lines: list[ChainView] | None = None,
-) -> FigureSide:
-    """One side of a figures comparison as printed: the briefing's tables and the agency page's."""
-    who = []
-    for chain in reading.evidence.supporting:
-        if chain.origin_label not in who:
-            who.append(chain.origin_label)
-    return FigureSide(
-        value=figure_value(reading.value),
-        amount=float(reading.monthly_rate if per_month else reading.value),
-        unit=reading.unit,
-        period=reading.period_display,
-        basis=reading.basis,
-        geography=reading.geography,
-        who="; ".join(who),
-        claim=claim,
-        concerns=concerns or [],
-        monthly=figure_whole(reading.monthly_rate),
-        lines=lines or [],
     )
 
 

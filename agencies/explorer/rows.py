@@ -20,12 +20,19 @@ from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Valu
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
 
-from agencies.briefings.charts import contested_chart
-from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.core import selectors
-from agencies.core.figures import StatusCount, ratio_label
+from agencies.core.charts import contested_chart
+from agencies.core.figures import (
+    ClaimRef,
+    ContestedView,
+    FigureSide,
+    StatusCount,
+    figure_side,
+    figure_value,
+    ratio_label,
+)
 from agencies.core.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
-from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
+from agencies.core.selectors import ClaimEvidence, EvidencedClaim, claim_evidence, claims_with_evidence
 from agencies.models import (
     Agency,
     Claim,
@@ -138,7 +145,7 @@ def figure_text(figure: Figure) -> str:
     period = ""
     if start is not None and end is not None:
         period = start.display() if start == end else f"{start.display()} – {end.display()}"
-    text = f"{figure.value.normalize():,f} {figure.unit} ({figure.metric})"
+    text = f"{figure_value(figure.value)} {figure.unit} ({figure.metric})"
     if period:
         text += f", {period}"
     return f"{text}, {figure.basis}" if figure.basis else text
@@ -324,12 +331,6 @@ def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
         )
         for agency, depth in _tree(agencies, roots)
     ]
-
-
-@dataclass(frozen=True)
-class EvidencedClaim:
-    claim: Claim
-    evidence: ClaimEvidence
 
 
 @dataclass(frozen=True)

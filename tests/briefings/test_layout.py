@@ -155,7 +155,7 @@ def test_rate_pairs_say_something_and_which_side_is_larger(seeded):
 
 
 def test_the_chart_gives_each_bar_the_same_kind_of_second_line(seeded):
-    from agencies.briefings.charts import contested_chart
+    from agencies.core.charts import contested_chart
 
     data = briefing_data(scope={"agencies": ["dhs"]}, audience="public")
     svg = str(contested_chart(data.contested))
