@@ -359,7 +359,7 @@ def test_two_workers_racing_for_one_briefing_render_it_once(postgres, script):
     start = threading.Barrier(2)
     results = {}
 
-    def worker(name):
+    def build_as(name):
         from django.db import connection
 
         try:
@@ -368,7 +368,7 @@ def test_two_workers_racing_for_one_briefing_render_it_once(postgres, script):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    threads = [threading.Thread(target=build_as, args=(name,)) for name in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
