@@ -178,7 +178,7 @@ def section_search(args, result: dict) -> None:
     """The explorer's full-text search for a selective term: p50 ms and the plans of its queries."""
     from django.db import connection
 
-    from agencies.briefings.data import resolve_scope
+    from agencies.briefings.scope import resolve_scope
     from agencies.exchange.synthetic import SELECTIVE_TERM
 
     explorer = explorer_url()
@@ -321,7 +321,7 @@ def briefing_scopes(target: int) -> tuple[str, list[str], dict]:
 
     from django.db.models import Count
 
-    from agencies.briefings.data import resolve_scope
+    from agencies.briefings.scope import resolve_scope
     from agencies.models import Agency, ClaimAgency
 
     parents = dict(Agency.objects.values_list("pk", "parent_id"))

@@ -22,10 +22,11 @@ from django.core.exceptions import ValidationError
 from django.template.loader import get_template
 from django.utils import timezone
 
-from agencies.briefings.data import BriefingData, briefing_data, resolve_scope
+from agencies.briefings.data import BriefingData, briefing_data
 from agencies.briefings.errors import BriefingRenderError
 from agencies.briefings.html import TEMPLATE, briefing_html
 from agencies.briefings.pdf import PAGE_SIZES, STYLESHEET, pdf_from_html
+from agencies.briefings.scope import resolve_scope
 from agencies.briefings.snapshot import record_snapshot
 from agencies.core import charts
 

@@ -15,10 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 
-from agencies.briefings.data import ResolvedScope, resolve_scope, scope_claims
 from agencies.briefings.errors import BriefingRenderError
 from agencies.briefings.queue import briefing_publish
 from agencies.briefings.render import page_size_or_default
+from agencies.briefings.scope import ResolvedScope, resolve_scope, scope_claims
 from agencies.briefings.selectors import briefing_in_flight, briefing_reusable, briefing_version
 from agencies.briefings.worker import briefing_build, briefing_worker_name
 from agencies.core import permissions
