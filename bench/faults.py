@@ -201,7 +201,7 @@ class Bench:
     # --- asking and counting ------------------------------------------------------------------------
 
     def ask(self, count: int) -> list[int]:
-        from agencies.briefings import jobs
+        from agencies.briefings import services
 
         ids = []
         for _ in range(count):
@@ -209,7 +209,9 @@ class Bench:
             audience = "public" if (self.asked // len(self.scopes)) % 2 == 0 else "internal"
             self.asked += 1
             try:
-                briefing, _ = jobs.briefing_request(actor=None, scope={"agencies": scope}, audience=audience)
+                briefing, _ = services.briefing_request(
+                    actor=None, scope={"agencies": scope}, audience=audience
+                )
             except Exception as exc:  # noqa: BLE001 - the database may be the fault under test
                 print(f"request failed: {exc!r}", flush=True)
                 continue
@@ -232,7 +234,7 @@ class Bench:
             time.sleep(1)
 
     def tally(self, ids: list[int], recovery: list[float]) -> dict:
-        from agencies.briefings.jobs import briefing_files_sweep
+        from agencies.briefings.sweep import briefing_files_sweep
         from agencies.models import Briefing, BriefingStatus
 
         rows = list(Briefing.objects.filter(pk__in=ids))

@@ -179,7 +179,7 @@ def section_search(args, result: dict) -> None:
     """The explorer's full-text search for a selective term: p50 ms and the plans of its queries."""
     from django.db import connection
 
-    from agencies.briefings.data import resolve_scope
+    from agencies.briefings.scope import resolve_scope
     from agencies.exchange.synthetic import SELECTIVE_TERM
 
     explorer = explorer_url()
@@ -322,7 +322,7 @@ def briefing_scopes(target: int) -> tuple[str, list[str], dict]:
 
     from django.db.models import Count
 
-    from agencies.briefings.data import resolve_scope
+    from agencies.briefings.scope import resolve_scope
     from agencies.models import Agency, ClaimAgency
 
     parents = dict(Agency.objects.values_list("pk", "parent_id"))
@@ -363,7 +363,7 @@ def briefing_scopes(target: int) -> tuple[str, list[str], dict]:
 
 
 def _delete_briefings() -> None:
-    from agencies.briefings.jobs import briefing_delete
+    from agencies.briefings.services import briefing_delete
     from agencies.models import Briefing
 
     for briefing in Briefing.objects.all():
@@ -382,9 +382,9 @@ def section_briefing(args, result: dict) -> None:
     from agencies.briefings.data import briefing_data
     from agencies.briefings.fetcher import BASE_URL, BundledAssetFetcher
     from agencies.briefings.html import briefing_html
-    from agencies.briefings.jobs import briefing_request
     from agencies.briefings.pdf import prepared
     from agencies.briefings.render import briefing_render
+    from agencies.briefings.services import briefing_request
     from agencies.models import BriefingStatus, Claim
 
     audience = "public"
@@ -541,7 +541,7 @@ def section_worker(args, result: dict) -> None:
     child) after each, kept at a few points and at its peak."""
     from django.conf import settings
 
-    from agencies.briefings.jobs import briefing_request
+    from agencies.briefings.services import briefing_request
     from agencies.models import Briefing, BriefingStatus, Claim
 
     folder = Path(os.environ["BENCH_WORKER_DIR"])

@@ -36,7 +36,7 @@ def _start_sweeper(**_kwargs) -> None:
 
     from django.conf import settings
 
-    from agencies.briefings.jobs import briefing_sweeper
+    from agencies.briefings.sweep import briefing_sweeper
 
     threading.Thread(
         target=briefing_sweeper,
@@ -54,7 +54,7 @@ def _note_start(**_kwargs) -> None:
 
 def _rescue_own(sender=None, **_kwargs) -> None:
     # A worker restarted under the same node name takes back what its previous run left running.
-    from agencies.briefings.jobs import briefing_rescue_own
+    from agencies.briefings.sweep import briefing_rescue_own
 
     try:
         briefing_rescue_own(nodename=sender.hostname, before=_started[0])

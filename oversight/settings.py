@@ -362,8 +362,6 @@ BRIEFING_STORE_RETRY_SECONDS = env.float("BRIEFING_STORE_RETRY_SECONDS", default
 # Files under briefings/ that no row records (a worker died between writing and recording) are removed
 # this often.
 BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
-# Which function renders (dotted path): the integration tests swap in ones that stall or crash.
-BRIEFING_RENDERER = env.str("BRIEFING_RENDERER", default="agencies.briefings.render.briefing_render")
 # The briefing sweep itself runs in beat's process every BRIEFING_SWEEP_SECONDS (oversight/celery.py):
 # a sweep task would wait behind the briefings a busy worker renders.
 CELERY_BEAT_SCHEDULE = {

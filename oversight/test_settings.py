@@ -20,3 +20,19 @@ AXES_ENABLED = False
 # Static files from the apps' folders, as when debugging: no collectstatic before the tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The integration tests start real workers that render with a stand-in (one that stalls, one that
+# kills its process), named by dotted path in BRIEFING_TEST_RENDERER: each worker process swaps it
+# in for the real render as it starts. Production has no such switch.
+BRIEFING_TEST_RENDERER = os.environ.get("BRIEFING_TEST_RENDERER", "")
+if BRIEFING_TEST_RENDERER:
+    from celery.signals import worker_process_init
+
+    def _swap_renderer(**_kwargs) -> None:
+        from django.utils.module_loading import import_string
+
+        from agencies.briefings import render
+
+        render.briefing_render = import_string(BRIEFING_TEST_RENDERER)
+
+    worker_process_init.connect(_swap_renderer, weak=False)

@@ -15,13 +15,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from agencies.admin.common import ReadOnlyHistoryAdmin
-from agencies.briefings.jobs import (
-    CONFIDENTIAL_PERMISSION,
-    QUEUE_UNREACHABLE,
-    briefing_delete,
-    briefing_request,
-    briefing_visible_to,
-)
+from agencies.briefings.selectors import CONFIDENTIAL_PERMISSION, briefing_visible_to
+from agencies.briefings.services import QUEUE_UNREACHABLE, briefing_delete, briefing_request
 from agencies.core import permissions
 from agencies.models import Briefing, BriefingAudience, BriefingStatus
 

@@ -13,22 +13,31 @@ agencies.core.selectors.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Upper
-from django.http import QueryDict
+from django.db.models import Prefetch
 
+from agencies.briefings.scope import ResolvedScope, resolve_scope
 from agencies.core import selectors
 from agencies.core.dates import PartialDate
-from agencies.core.filters import ClaimFilter
+from agencies.core.figures import (
+    ChainStep,
+    ChainView,
+    ClaimRef,
+    ContestedView,
+    FigureSide,
+    StatusCount,
+    figure_side,
+    figure_value,
+    ratio_label,
+)
 from agencies.core.scope import (
+    ScopeFacts,
     agency_scope,
     comment_outcome,
     comment_requests,
@@ -73,35 +82,6 @@ class SourceRef:
     authors: list[str]
     url: str
     archived_url: str
-
-
-@dataclass(frozen=True)
-class ChainStep:
-    label: str
-    source: int | None  # number in the register
-
-
-@dataclass(frozen=True)
-class ChainView:
-    """One attribution line: document → via documents → origin."""
-
-    stance: str
-    stance_label: str
-    steps: list[ChainStep]
-    origin: str
-    origin_kind: str
-    unnamed: bool
-    quote: str
-    locator: str
-    confidential: str  # internal briefings only; always "" in a public one
-
-
-@dataclass(frozen=True)
-class ClaimRef:
-    number: int | None  # None when the claim is not printed in this briefing
-    text: str
-    status: str
-    status_label: str
 
 
 @dataclass
@@ -210,30 +190,6 @@ class ConnectedAgency:
 
 
 @dataclass(frozen=True)
-class FigureSide:
-    value: str
-    amount: float  # for the chart
-    unit: str
-    period: str
-    basis: str
-    geography: str
-    who: str
-    claim: ClaimRef
-    concerns: list[str]
-    monthly: str
-    lines: list[ChainView]
-
-
-@dataclass(frozen=True)
-class ContestedView:
-    metric: str
-    first: FigureSide  # the larger
-    second: FigureSide
-    ratio: str
-    compared_as: str
-
-
-@dataclass(frozen=True)
 class RateView:
     metric: str
     first: FigureSide  # the earlier period
@@ -253,13 +209,6 @@ class DriftView:
     rationale: str
     claims: list[ClaimRef]
     anonymous_only: int  # how many of those claims rest only on anonymous or unnamed sources
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    status: str
-    label: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -327,113 +276,11 @@ class BriefingData:
         return dataclasses.asdict(self)
 
 
-# --- Scope -------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ResolvedScope:
-    normalised: dict
-    roots: list[Agency] = field(default_factory=list)
-    claim_filter: ClaimFilter | None = None
-
-
-def resolve_scope(scope: Any) -> ResolvedScope:
-    """The scope checked against the record, or a ValidationError naming what is wrong."""
-    if not isinstance(scope, dict) or len(scope) != 1 or not ({"agencies", "filter"} & set(scope)):
-        raise ValidationError(
-            "A briefing's scope is {'agencies': [slugs or acronyms]} or {'filter': '<claims query string>'}.",
-            code="invalid_scope",
-        )
-    if "agencies" in scope:
-        return _agencies_scope(scope["agencies"])
-    return _filter_scope(scope["filter"])
-
-
-def _agencies_scope(names: Any) -> ResolvedScope:
-    if isinstance(names, str):
-        names = [names]
-    if (
-        not isinstance(names, list | tuple)
-        or not names
-        or not all(isinstance(n, str) and n.strip() for n in names)
-    ):
-        raise ValidationError("Name at least one agency, by its id (slug) or acronym.", code="no_agency")
-    wanted = [name.strip() for name in names]
-    found = list(
-        Agency.objects.annotate(acronym_upper=Upper("acronym")).filter(
-            Q(slug__in=[w.lower() for w in wanted]) | Q(acronym_upper__in=[w.upper() for w in wanted])
-        )
-    )
-    by_slug = {agency.slug: agency for agency in found}
-    by_acronym: dict[str, list[Agency]] = defaultdict(list)
-    for agency in found:
-        if agency.acronym:
-            by_acronym[agency.acronym.upper()].append(agency)
-    chosen: dict[int, Agency] = {}
-    unknown, ambiguous = [], []
-    for name in wanted:
-        agency = by_slug.get(name.lower())
-        if agency is None:
-            matches = by_acronym.get(name.upper(), [])
-            if len(matches) > 1:
-                ambiguous.append(name)
-                continue
-            agency = matches[0] if matches else None
-        if agency is None:
-            unknown.append(name)
-        else:
-            chosen[agency.pk] = agency
-    if unknown:
-        raise ValidationError(f"Unknown agency: {', '.join(unknown)}.", code="unknown_agency")
-    if ambiguous:
-        raise ValidationError(
-            f"More than one agency has the acronym {', '.join(ambiguous)}: name it by its id.",
-            code="ambiguous",
-        )
-    roots = sorted(chosen.values(), key=lambda a: (a.name.lower(), a.slug))
-    return ResolvedScope(normalised={"agencies": sorted(a.slug for a in roots)}, roots=roots)
-
-
-def _filter_scope(query: Any) -> ResolvedScope:
-    if not isinstance(query, str):
-        raise ValidationError("A claims filter is a query string, such as 'status=disputed'.", code="invalid")
-    data = QueryDict(query.strip().lstrip("?"))
-    unknown = sorted(set(data) - set(ClaimFilter.base_filters))
-    if unknown:
-        known = ", ".join(ClaimFilter.base_filters)
-        raise ValidationError(
-            f"Unknown claims filter: {', '.join(unknown)} (known: {known}).", code="unknown_filter"
-        )
-    pairs = sorted((key, value.strip()) for key, values in data.lists() for value in values if value.strip())
-    cleaned = QueryDict(mutable=True)
-    for key, value in pairs:
-        cleaned.appendlist(key, value)
-    claim_filter = ClaimFilter(cleaned, queryset=Claim.objects.all())
-    if not claim_filter.is_valid():
-        problems = "; ".join(
-            f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in claim_filter.errors.items()
-        )
-        raise ValidationError(f"The claims filter is not valid: {problems}", code="invalid_filter")
-    return ResolvedScope(normalised={"filter": urlencode(pairs)}, claim_filter=claim_filter)
-
-
 # --- Building ---------------------------------------------------------------------------------------
 
 
 def _display(date: PartialDate | None, empty: str = "undated") -> str:
     return date.display() if date is not None else empty
-
-
-def _number(value: Decimal) -> str:
-    return f"{value.normalize():,f}"
-
-
-def _whole(value: Decimal) -> str:
-    return f"{value.quantize(Decimal(1)):,}"
-
-
-def _ratio(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.quantize(Decimal('0.1'))}×"
 
 
 def _agency_label(agency: Agency) -> str:
@@ -527,7 +374,7 @@ class _Builder:
             single_outlet=evidence.single_outlet,
             warnings=list(evidence.warnings),
             figures=[
-                f"{_number(f.value)} {f.unit} ({f.metric}), "
+                f"{figure_value(f.value)} {f.unit} ({f.metric}), "
                 f"{_display(f.period_start)} – {_display(f.period_end)}" + (f", {f.basis}" if f.basis else "")
                 for f in claim.figures.all()
             ],
@@ -568,34 +415,6 @@ def _answer_view(answer: selectors.Answer) -> AnswerView:
         text=answer.text,
         status_label=ClaimStatus(answer.status).label,
         contests=answer.contests,
-    )
-
-
-def figure_side(
-    reading: selectors.FigureReading,
-    *,
-    per_month: bool,
-    claim: ClaimRef,
-    concerns: list[str] | None = None,
-    lines: list[ChainView] | None = None,
-) -> FigureSide:
-    """One side of a figures comparison as printed: the briefing's tables and the agency page's."""
-    who = []
-    for chain in reading.evidence.supporting:
-        if chain.origin_label not in who:
-            who.append(chain.origin_label)
-    return FigureSide(
-        value=_number(reading.value),
-        amount=float(reading.monthly_rate if per_month else reading.value),
-        unit=reading.unit,
-        period=reading.period_display,
-        basis=reading.basis,
-        geography=reading.geography,
-        who="; ".join(who),
-        claim=claim,
-        concerns=concerns or [],
-        monthly=_whole(reading.monthly_rate),
-        lines=lines or [],
     )
 
 
@@ -693,127 +512,184 @@ def _claims(qs) -> list[Claim]:
     return ordered
 
 
-def agencies_claims(agency_ids: Iterable[int]) -> QuerySet[Claim]:
-    """An agency briefing's claims: about these agencies, their roles or their data systems."""
-    agency_ids = set(agency_ids)
-    return Claim.objects.filter(
-        Q(pk__in=ClaimAgency.objects.filter(agency_id__in=agency_ids).values("claim_id"))
-        | Q(pk__in=RoleClaim.objects.filter(role__agency_id__in=agency_ids).values("claim_id"))
-        | Q(
-            pk__in=DataAccessClaim.objects.filter(
-                Q(access__system__agency_id__in=agency_ids) | Q(access__seeker_id__in=agency_ids)
-            ).values("claim_id")
-        )
-    )
-
-
-def scope_claims(resolved: ResolvedScope) -> QuerySet[Claim]:
-    """The claims a briefing of this scope covers (what briefing_data reads), unevaluated."""
-    if resolved.claim_filter is not None:
-        return resolved.claim_filter.qs
-    return agencies_claims(pk for root in resolved.roots for pk in selectors.agency_subtree_ids(root))
-
-
 def briefing_data(*, scope: Any, audience: str) -> BriefingData:
-    """Everything a briefing prints, read from the record. Raises ValidationError for a bad scope."""
+    """Everything a briefing prints, read from the record. Raises ValidationError for a bad scope.
+
+    In four steps: the scope (which claims and agencies), the selection's rules (which roles and
+    accesses are shown), the derived facts (drift, contested figures, rates, requests, timeline) and
+    the views built from them, in reading order.
+    """
     if audience not in AUDIENCES:
         raise ValidationError(f"Unknown audience {audience!r}: use public or internal.", code="audience")
-    resolved = resolve_scope(scope)
-    builder = _Builder(audience, resolved)
+    selection = _selection(resolve_scope(scope))
+    derived = _derived(selection)
+    builder = _Builder(audience, selection.resolved)
+    builder.notes = _confidential_notes(audience, selection, derived)
+    return _build(builder, selection, derived)
 
-    # Which claims, which agencies get a section.
-    scope = facts = None
+
+# --- Scope and selection: which claims, which agencies get a section ---------------------------------
+
+
+@dataclass
+class _Selection:
+    resolved: ResolvedScope
+    claims: list[Claim]
+    section_ids: set[int]
+    agencies: dict[int, Agency]  # the sections' agencies, with their profile
+    ordered: list[tuple[Agency, int]]  # the sections in reading order, with their depth
+    root_ids: list[int]
+    facts: ScopeFacts | None  # an agency scope's facts (None for a selection of claims)
+    connected: dict[int, list[str]] = field(default_factory=dict)  # agency pk -> why it is involved
+
+    @property
+    def is_selection(self) -> bool:
+        return self.resolved.claim_filter is not None
+
+    @functools.cached_property
+    def selected(self) -> set[int]:
+        return {claim.pk for claim in self.claims}
+
+    @property
+    def involved(self) -> set[int]:
+        return set(self.section_ids) | set(self.connected)
+
+    def roles(self, agency: Agency) -> list[ReportedRole]:
+        """The agency's roles a briefing shows: on a selection, those resting on a selected claim."""
+        roles = list(agency.roles.all())
+        if self.is_selection:
+            roles = [r for r in roles if any(link.claim_id in self.selected for link in r.role_claims.all())]
+        return roles
+
+    def accesses(self, accesses: Iterable[DataAccess]) -> list[DataAccess]:
+        accesses = list(accesses)
+        if self.is_selection:
+            accesses = [
+                a for a in accesses if any(link.claim_id in self.selected for link in a.access_claims.all())
+            ]
+        return accesses
+
+
+def _selection(resolved: ResolvedScope) -> _Selection:
+    facts = None
     if resolved.claim_filter is None:
         # The one definition of an agency's scope, shared with its page and Findings.
         scope = agency_scope(resolved.roots)
         facts = scope_facts(scope)
-        root_ids = list(scope.roots)
-        scope_ids = set(scope.own)
-        claim_qs = Claim.objects.filter(scope_claims_q(scope.own))
-        claims = _claims(claim_qs)
-        section_ids = scope_ids
+        root_ids: list[int] | None = list(scope.roots)
+        claims = _claims(Claim.objects.filter(scope_claims_q(scope.own)))
+        section_ids = set(scope.own)
     else:
         claims = _claims(resolved.claim_filter.qs)
         section_ids = {link.agency_id for claim in claims for link in claim.claim_agencies.all()}
         root_ids = None
-    selected = {claim.pk for claim in claims}
-
-    by_selection = None if resolved.claim_filter is None else selected
+    by_selection = None if resolved.claim_filter is None else {claim.pk for claim in claims}
     agencies = {agency.pk: agency for agency in _agencies_with_profile(section_ids, by_selection)}
     if root_ids is None:
         root_ids = sorted(
             (pk for pk, a in agencies.items() if a.parent_id not in agencies),
             key=lambda pk: (agencies[pk].name.lower(), agencies[pk].slug),
         )
-    ordered = _tree_order(agencies, root_ids)
+    selection = _Selection(
+        resolved=resolved,
+        claims=claims,
+        section_ids=section_ids,
+        agencies=agencies,
+        ordered=_tree_order(agencies, root_ids),
+        root_ids=root_ids,
+        facts=facts,
+    )
+    if facts is not None:
+        selection.connected = {
+            pk: [reason.replace("this scope covers", "this briefing covers") for reason in reasons]
+            for pk, reasons in scope.connected.items()
+        }
+    else:
+        selection.connected = _selection_connected(selection)
+    return selection
 
-    def shown_roles(agency: Agency) -> list[ReportedRole]:
-        roles = list(agency.roles.all())
-        if resolved.claim_filter is not None:
-            roles = [r for r in roles if any(link.claim_id in selected for link in r.role_claims.all())]
-        return roles
 
-    def shown_accesses(accesses: Iterable[DataAccess]) -> list[DataAccess]:
-        accesses = list(accesses)
-        if resolved.claim_filter is not None:
-            accesses = [
-                a for a in accesses if any(link.claim_id in selected for link in a.access_claims.all())
-            ]
-        return accesses
-
-    # Agencies outside the scope that its roles, data systems and claims involve.
+def _selection_connected(selection: _Selection) -> dict[int, list[str]]:
+    """Agencies outside a selection that its roles, data systems and claims involve, and why."""
     connected: dict[int, list[str]] = defaultdict(list)
 
     def connect(agency: Agency | None, reason: str):
-        if agency is not None and agency.pk not in section_ids and reason not in connected[agency.pk]:
+        if (
+            agency is not None
+            and agency.pk not in selection.section_ids
+            and reason not in connected[agency.pk]
+        ):
             connected[agency.pk].append(reason)
 
-    if scope is not None:
-        for pk, reasons in scope.connected.items():
-            connected[pk] = [
-                reason.replace("this scope covers", "this briefing covers") for reason in reasons
-            ]
-    else:
-        for agency, _depth in ordered:
-            for role in shown_roles(agency):
-                connect(role.partner, f"partner in a role reported of {_agency_label(agency)}")
-            for system in agency.data_systems.all():
-                for access in shown_accesses(system.accesses.all()):
-                    connect(access.seeker, f"seeks or holds access to {_agency_label(agency)}'s data systems")
-            for access in shown_accesses(agency.data_accesses.all()):
-                connect(access.system.agency, f"holds data systems {_agency_label(agency)} seeks access to")
-        for claim in claims:
-            for link in claim.claim_agencies.all():
-                connect(link.agency, "named in claims this briefing covers")
-    connected_agencies = (
-        {
-            a.pk: a
-            for a in Agency.objects.filter(pk__in=list(connected))
-            .select_related("parent")
-            .prefetch_related(_missions())
-        }
-        if connected
-        else {}
-    )
-    involved = set(section_ids) | set(connected)
+    for agency, _depth in selection.ordered:
+        label = _agency_label(agency)
+        for role in selection.roles(agency):
+            connect(role.partner, f"partner in a role reported of {label}")
+        for system in agency.data_systems.all():
+            for access in selection.accesses(system.accesses.all()):
+                connect(access.seeker, f"seeks or holds access to {label}'s data systems")
+        for access in selection.accesses(agency.data_accesses.all()):
+            connect(access.system.agency, f"holds data systems {label} seeks access to")
+    for claim in selection.claims:
+        for link in claim.claim_agencies.all():
+            connect(link.agency, "named in claims this briefing covers")
+    return connected
 
-    # Derived answers: for an agency scope, the scope's facts; for a selection, what its claims touch.
-    if facts is not None:
-        drift = facts.drift
-        contested_pairs = facts.contested
-        rate_pairs = facts.rates
+
+# --- Derived facts: through the core's selectors, never computed here a second time ------------------
+
+
+@dataclass
+class _Derived:
+    drift: list
+    contested: list[selectors.ContestedFigures]
+    rates: list[selectors.ComparableRates]
+    about: dict[int, list[tuple[int, str]]]  # claim pk of a compared figure -> its agencies
+    requests: list
+    events: list
+    connected_agencies: dict[int, Agency]
+
+    def concerns(self, reading: selectors.FigureReading) -> list[str]:
+        return [label for _, label in self.about[reading.claim.pk]]
+
+
+def _derived(selection: _Selection) -> _Derived:
+    """For an agency scope, the scope's facts; for a selection, what its claims touch."""
+    if selection.facts is not None:
+        drift, contested, rates = selection.facts.drift, selection.facts.contested, selection.facts.rates
     else:
+        by_selection = selection.selected
         drift = [
             entry
-            for entry in selectors.mission_drift(set(section_ids), resting_on=by_selection)
-            if entry.agency.pk in section_ids
-            and any(ec.claim.pk in selected for role in entry.roles for ec in role.claims)
+            for entry in selectors.mission_drift(set(selection.section_ids), resting_on=by_selection)
+            if entry.agency.pk in selection.section_ids
+            and any(ec.claim.pk in by_selection for role in entry.roles for ec in role.claims)
         ]
-        contested_pairs = selectors.contested_figures(claims=by_selection)
-        rate_pairs = telling_rates(selectors.comparable_rates(claims=by_selection), contested_pairs)
-    paired_claims = {
-        r.claim.pk for pair in [*contested_pairs, *rate_pairs] for r in (pair.first, pair.second)
-    }
+        contested = selectors.contested_figures(claims=by_selection)
+        rates = telling_rates(selectors.comparable_rates(claims=by_selection), contested)
+    about = _figure_agencies([*contested, *rates])
+    involved = selection.involved
+
+    def concerns_briefing(pair) -> bool:
+        return any(
+            reading.claim.pk in selection.selected or any(pk in involved for pk, _ in about[reading.claim.pk])
+            for reading in (pair.first, pair.second)
+        )
+
+    cited = _cited_documents(selection.claims)
+    return _Derived(
+        drift=drift,
+        contested=[pair for pair in contested if concerns_briefing(pair)],
+        rates=[pair for pair in rates if concerns_briefing(pair)],
+        about=about,
+        requests=_requests(selection, cited),
+        events=_events(selection, cited),
+        connected_agencies=_connected_agencies(selection.connected),
+    )
+
+
+def _figure_agencies(pairs: list) -> dict[int, list[tuple[int, str]]]:
+    paired_claims = {r.claim.pk for pair in pairs for r in (pair.first, pair.second)}
     about: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for link in (
         ClaimAgency.objects.filter(claim_id__in=paired_claims)
@@ -821,244 +697,319 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         .order_by("claim_id", "position", "id")
     ):
         about[link.claim_id].append((link.agency_id, _agency_label(link.agency)))
+    return about
 
-    def concerns_briefing(pair) -> bool:
-        return any(
-            reading.claim.pk in selected or any(pk in involved for pk, _ in about[reading.claim.pk])
-            for reading in (pair.first, pair.second)
-        )
 
-    contested_pairs = [pair for pair in contested_pairs if concerns_briefing(pair)]
-    rate_pairs = [pair for pair in rate_pairs if concerns_briefing(pair)]
-    cited = {
+def _cited_documents(claims: list[Claim]) -> set[int]:
+    return {
         document.pk
         for claim in claims
         for attribution in claim.attributions.all()
         for document in [attribution.document, *(hop.document for hop in attribution.hops.all())]
     }
-    if facts is not None:
-        requests = [entry.request for entry in facts.comment_requests]
-    else:  # a selection: the requests made for the documents it cites
-        requests = [r for r in comment_requests(involved) if r.document_id in cited]
 
-    if resolved.claim_filter is None:
+
+def _requests(selection: _Selection, cited: set[int]) -> list:
+    if selection.facts is not None:
+        return [entry.request for entry in selection.facts.comment_requests]
+    # A selection: the requests made for the documents it cites.
+    return [r for r in comment_requests(selection.involved) if r.document_id in cited]
+
+
+def _events(selection: _Selection, cited: set[int]) -> list:
+    if not selection.is_selection:
         events, seen = [], set()
-        for pk in root_ids:
+        for pk in selection.root_ids:
             for event in selectors.timeline(pk):
                 key = (event.kind, event.obj.pk)
                 if key not in seen:
                     seen.add(key)
                     events.append(event)
         events.sort(key=lambda e: e.date.isoformat())  # stable: each root's order within a day kept
-    else:
-        events = selectors.timeline_of(
-            claims=selected,
-            documents=cited,
-            roles={role.pk for agency, _ in ordered for role in shown_roles(agency)},
-            agencies=section_ids,
-        )
+        return events
+    return selectors.timeline_of(
+        claims=selection.selected,
+        documents=cited,
+        roles={role.pk for agency, _ in selection.ordered for role in selection.roles(agency)},
+        agencies=selection.section_ids,
+    )
 
-    # Confidential notes: read for an internal briefing only, and only for the sources it prints.
-    if audience == INTERNAL:
-        origins = {a.origin_id for claim in claims for a in claim.attributions.all()}
-        for pair in [*contested_pairs, *rate_pairs]:
-            for reading in (pair.first, pair.second):
-                origins |= {a.origin_id for a in reading.claim.attributions.all()}
-        builder.notes = dict(
-            SourceConfidentialNote.objects.filter(source_id__in=origins).values_list("source_id", "notes")
-        )
 
-    # Views, in reading order: sections number claims and sources as they first appear.
-    home: dict[int, int] = {}
-    for claim in claims:
-        for link in claim.claim_agencies.all():
-            if link.agency_id in agencies:
-                home.setdefault(claim.pk, link.agency_id)
-                break
-    for agency, _depth in ordered:  # claims about no agency in the section, but resting its roles
-        for role in shown_roles(agency):
-            for link in role.role_claims.all():
-                if link.claim_id in selected:
-                    home.setdefault(link.claim_id, agency.pk)
+def _connected_agencies(connected: dict[int, list[str]]) -> dict[int, Agency]:
+    if not connected:
+        return {}
+    return {
+        a.pk: a
+        for a in Agency.objects.filter(pk__in=list(connected))
+        .select_related("parent")
+        .prefetch_related(_missions())
+    }
+
+
+def _confidential_notes(audience: str, selection: _Selection, derived: _Derived) -> dict[int, str]:
+    """The confidentiality rule, in one place: a public briefing never prints who an anonymous source
+    is, because it never reads it. An internal one reads the notes of the sources it prints, only."""
+    if audience != INTERNAL:
+        return {}
+    origins = {a.origin_id for claim in selection.claims for a in claim.attributions.all()}
+    for pair in [*derived.contested, *derived.rates]:
+        for reading in (pair.first, pair.second):
+            origins |= {a.origin_id for a in reading.claim.attributions.all()}
+    return dict(
+        SourceConfidentialNote.objects.filter(source_id__in=origins).values_list("source_id", "notes")
+    )
+
+
+# --- Building the views, in reading order: sections number claims and sources as they first appear ---
+
+
+def _build(builder: _Builder, selection: _Selection, derived: _Derived) -> BriefingData:
+    home = _claim_homes(selection)
     claims_by_agency: dict[int, list[Claim]] = defaultdict(list)
     also_by_agency: dict[int, list[Claim]] = defaultdict(list)
-    for claim in claims:
+    for claim in selection.claims:
         if claim.pk in home:
             claims_by_agency[home[claim.pk]].append(claim)
         for link in claim.claim_agencies.all():
-            if link.agency_id in agencies and link.agency_id != home.get(claim.pk):
+            if link.agency_id in selection.agencies and link.agency_id != home.get(claim.pk):
                 also_by_agency[link.agency_id].append(claim)
 
-    sections = []
+    heads = []  # (agency, depth, missions, claims), numbering missions and claims in reading order
     claim_views: list[ClaimView] = []
-    for agency, depth in ordered:
-        missions = list(agency.missions.all())
-        mission_views = [
-            MissionView(
-                text=mission.text,
-                as_of=_display(mission.as_of),
-                source=builder.register.ref(mission.document),
-                source_label=_document_label(mission.document),
-                current=index == len(missions) - 1,
-            )
-            for index, mission in enumerate(missions)
-        ]
+    for agency, depth in selection.ordered:
+        missions = _mission_views(builder, agency)
         home_claims = [builder.claim_view(claim) for claim in claims_by_agency[agency.pk]]
         claim_views += home_claims
-        sections.append(
-            dict(
-                agency=agency,
-                depth=depth,
-                missions=mission_views,
-                claims=home_claims,
-            )
-        )
-    other_claims = [builder.claim_view(claim) for claim in claims if claim.pk not in home]
+        heads.append((agency, depth, missions, home_claims))
+    other_claims = [builder.claim_view(claim) for claim in selection.claims if claim.pk not in home]
     claim_views += other_claims
     builder.number_answers(claim_views)
 
     # Roles and data come after the claims are numbered, so that they can point at them.
-    agency_sections = []
-    printed_before = 0  # claims numbered in the sections before this one
-    for entry in sections:
-        agency = entry["agency"]
-        first_number = printed_before + 1
-        printed_before += len(entry["claims"])
-        also_refs = [builder.claim_ref(claim) for claim in also_by_agency[agency.pk]]
-        agency_sections.append(
-            AgencySection(
-                anchor=f"agency-{agency.slug}",
-                name=agency.name,
-                acronym=agency.acronym,
-                label=_agency_label(agency),
-                kind=agency.get_kind_display(),
-                website=agency.website,
-                parent=str(agency.parent) if agency.parent_id else "",
-                children=[str(child) for child in agency.children.all()],
-                depth=entry["depth"],
-                missions=entry["missions"],
-                roles=[
-                    RoleView(
-                        summary=role.summary,
-                        category=role.category.replace("_", " "),
-                        status_label=role.get_status_display(),
-                        first_reported=_display(role.first_reported),
-                        mission_fit=role.mission_fit,
-                        mission_fit_label=role.get_mission_fit_display(),
-                        rationale=role.rationale,
-                        partner=str(role.partner) if role.partner_id else "",
-                        claims=[builder.claim_ref(link.claim) for link in role.role_claims.all()],
-                    )
-                    for role in shown_roles(agency)
-                ],
-                data_systems=[
-                    DataSystemView(
-                        name=system.name,
-                        description=system.description,
-                        accesses=[
-                            _access_view(builder, access, agency)
-                            for access in shown_accesses(system.accesses.all())
-                        ],
-                    )
-                    for system in agency.data_systems.all()
-                    if resolved.claim_filter is None or shown_accesses(system.accesses.all())
-                ],
-                access_sought=[
-                    _access_view(builder, access, access.system.agency)
-                    for access in shown_accesses(agency.data_accesses.all())
-                ],
-                claims=entry["claims"],
-                also=[ref for ref in also_refs if ref.number is not None and ref.number < first_number],
-                also_below=[ref for ref in also_refs if ref.number is None or ref.number >= first_number],
+    sections, printed_before = [], 0  # claims numbered in the sections before this one
+    for agency, depth, missions, home_claims in heads:
+        sections.append(
+            _agency_section(
+                builder,
+                selection,
+                agency,
+                depth,
+                missions,
+                home_claims,
+                also_by_agency[agency.pk],
+                printed_before,
             )
         )
+        printed_before += len(home_claims)
+    connected_views = _connected_views(builder, selection, derived)
+    contested = [_contested_view(builder, derived, pair) for pair in derived.contested]
+    rates = [_rate_view(builder, derived, pair) for pair in derived.rates]
+    requests = [_request_view(builder, r, selection.section_ids) for r in derived.requests]
+    drift = [_drift_view(builder, entry, role) for entry in derived.drift for role in entry.roles]
+    timeline = [
+        TimelineEntry(when=e.when, precision=e.date.precision, kind=_EVENT_KINDS[e.kind], text=e.text)
+        for e in derived.events
+    ]
+    title, short_title, subject, scope_label = _titles(
+        selection.resolved, selection.ordered, builder.audience
+    )
+    return BriefingData(
+        summary=_summary(
+            subject=short_title,
+            sections=sections,
+            drift=drift,
+            claims=claim_views,
+            contested=contested,
+            requests=requests,
+        ),
+        audience=builder.audience,
+        scope=selection.resolved.normalised,
+        scope_label=scope_label,
+        title=title,
+        short_title=short_title,
+        subject=subject,
+        agencies=sections,
+        connected=connected_views,
+        other_claims=other_claims,
+        findings=_findings(claim_views, drift, contested, requests),
+        contested=contested,
+        rates=rates,
+        timeline=timeline,
+        comment_requests=requests,
+        sources=builder.register.entries,
+        confidential_sources=sum(1 for view in claim_views for chain in view.chains if chain.confidential),
+    )
 
-    connected_views = []
-    for pk in sorted(connected_agencies, key=lambda pk: (connected_agencies[pk].name.lower(), pk)):
-        agency = connected_agencies[pk]
+
+def _claim_homes(selection: _Selection) -> dict[int, int]:
+    """The section each claim is printed in: its first agency with a section, else the agency whose
+    role rests on it."""
+    home: dict[int, int] = {}
+    for claim in selection.claims:
+        for link in claim.claim_agencies.all():
+            if link.agency_id in selection.agencies:
+                home.setdefault(claim.pk, link.agency_id)
+                break
+    for agency, _depth in selection.ordered:  # claims about no agency in the section, but resting its roles
+        for role in selection.roles(agency):
+            for link in role.role_claims.all():
+                if link.claim_id in selection.selected:
+                    home.setdefault(link.claim_id, agency.pk)
+    return home
+
+
+def _mission_views(builder: _Builder, agency: Agency) -> list[MissionView]:
+    missions = list(agency.missions.all())
+    return [
+        MissionView(
+            text=mission.text,
+            as_of=_display(mission.as_of),
+            source=builder.register.ref(mission.document),
+            source_label=_document_label(mission.document),
+            current=index == len(missions) - 1,
+        )
+        for index, mission in enumerate(missions)
+    ]
+
+
+def _agency_section(
+    builder: _Builder,
+    selection: _Selection,
+    agency: Agency,
+    depth: int,
+    missions: list[MissionView],
+    claims: list[ClaimView],
+    also: list[Claim],
+    printed_before: int,
+) -> AgencySection:
+    first_number = printed_before + 1
+    also_refs = [builder.claim_ref(claim) for claim in also]
+    return AgencySection(
+        anchor=f"agency-{agency.slug}",
+        name=agency.name,
+        acronym=agency.acronym,
+        label=_agency_label(agency),
+        kind=agency.get_kind_display(),
+        website=agency.website,
+        parent=str(agency.parent) if agency.parent_id else "",
+        children=[str(child) for child in agency.children.all()],
+        depth=depth,
+        missions=missions,
+        roles=[_role_view(builder, role) for role in selection.roles(agency)],
+        data_systems=[
+            DataSystemView(
+                name=system.name,
+                description=system.description,
+                accesses=[
+                    _access_view(builder, access, agency)
+                    for access in selection.accesses(system.accesses.all())
+                ],
+            )
+            for system in agency.data_systems.all()
+            if not selection.is_selection or selection.accesses(system.accesses.all())
+        ],
+        access_sought=[
+            _access_view(builder, access, access.system.agency)
+            for access in selection.accesses(agency.data_accesses.all())
+        ],
+        claims=claims,
+        also=[ref for ref in also_refs if ref.number is not None and ref.number < first_number],
+        also_below=[ref for ref in also_refs if ref.number is None or ref.number >= first_number],
+    )
+
+
+def _role_view(builder: _Builder, role: ReportedRole) -> RoleView:
+    return RoleView(
+        summary=role.summary,
+        category=role.category.replace("_", " "),
+        status_label=role.get_status_display(),
+        first_reported=_display(role.first_reported),
+        mission_fit=role.mission_fit,
+        mission_fit_label=role.get_mission_fit_display(),
+        rationale=role.rationale,
+        partner=str(role.partner) if role.partner_id else "",
+        claims=[builder.claim_ref(link.claim) for link in role.role_claims.all()],
+    )
+
+
+def _connected_views(builder: _Builder, selection: _Selection, derived: _Derived) -> list[ConnectedAgency]:
+    agencies = derived.connected_agencies
+    views = []
+    for pk in sorted(agencies, key=lambda pk: (agencies[pk].name.lower(), pk)):
+        agency = agencies[pk]
         missions = list(agency.missions.all())
         current = missions[-1] if missions else None
-        connected_views.append(
+        views.append(
             ConnectedAgency(
                 label=_agency_label(agency),
                 name=agency.name,
                 parent=str(agency.parent) if agency.parent_id else "",
                 mission=current.text if current else "",
                 mission_source=builder.register.ref(current.document) if current else None,
-                reasons=connected[pk],
+                reasons=selection.connected[pk],
             )
         )
+    return views
 
-    def concerns(reading) -> list[str]:
-        return [label for _, label in about[reading.claim.pk]]
 
-    contested = [
-        ContestedView(
-            metric=pair.metric.replace("_", " "),
-            first=builder.side(pair.first, concerns(pair.first), pair.compared_as != "count"),
-            second=builder.side(pair.second, concerns(pair.second), pair.compared_as != "count"),
-            ratio=_ratio(pair.ratio),
-            compared_as=pair.compared_as,
-        )
-        for pair in contested_pairs
-    ]
-    rates = [
-        RateView(
-            metric=pair.metric.replace("_", " "),
-            first=builder.side(pair.first, concerns(pair.first), True),
-            second=builder.side(pair.second, concerns(pair.second), True),
-            ratio=_ratio(pair.ratio),
-            larger="earlier" if abs(pair.first_monthly) >= abs(pair.second_monthly) else "later",
-        )
-        for pair in rate_pairs
-    ]
-    request_views = [
-        CommentRequestView(
-            agency=_agency_label(r.agency),
-            agency_name=r.agency.name,
-            outlet=r.document.outlet.name if r.document.outlet_id else "",
-            document=r.document.title,
-            source=builder.register.ref(r.document),
-            requested=_display(r.requested, "date not recorded"),
-            response=r.get_response_display(),
-            response_status=r.response,
-            outcome=comment_outcome(r),
-            connected=r.agency_id not in section_ids,
-        )
-        for r in requests
-    ]
-    drift_views = [
-        DriftView(
-            agency=_agency_label(entry.agency),
-            mission=entry.mission.text if entry.mission else "",
-            mission_source=builder.register.ref(entry.mission.document) if entry.mission else None,
-            summary=role.role.summary,
-            status_label=role.role.get_status_display(),
-            partner=_agency_label(role.role.partner) if role.role.partner_id else "",
-            rationale=role.role.rationale,
-            claims=[builder.claim_ref(ec.claim) for ec in role.claims],
-            anonymous_only=sum(1 for ec in role.claims if ec.evidence.anonymous_only),
-        )
-        for entry in drift
-        for role in entry.roles
-    ]
-    timeline_views = [
-        TimelineEntry(
-            when=event.when,
-            precision=event.date.precision,
-            kind=_EVENT_KINDS[event.kind],
-            text=event.text,
-        )
-        for event in events
-    ]
+def _contested_view(builder: _Builder, derived: _Derived, pair: selectors.ContestedFigures) -> ContestedView:
+    per_month = pair.compared_as != "count"
+    return ContestedView(
+        metric=pair.metric.replace("_", " "),
+        first=builder.side(pair.first, derived.concerns(pair.first), per_month),
+        second=builder.side(pair.second, derived.concerns(pair.second), per_month),
+        ratio=ratio_label(pair.ratio),
+        compared_as=pair.compared_as,
+    )
 
-    counts = defaultdict(int)
+
+def _rate_view(builder: _Builder, derived: _Derived, pair: selectors.ComparableRates) -> RateView:
+    return RateView(
+        metric=pair.metric.replace("_", " "),
+        first=builder.side(pair.first, derived.concerns(pair.first), True),
+        second=builder.side(pair.second, derived.concerns(pair.second), True),
+        ratio=ratio_label(pair.ratio),
+        larger="earlier" if abs(pair.first_monthly) >= abs(pair.second_monthly) else "later",
+    )
+
+
+def _request_view(builder: _Builder, r, section_ids: set[int]) -> CommentRequestView:
+    return CommentRequestView(
+        agency=_agency_label(r.agency),
+        agency_name=r.agency.name,
+        outlet=r.document.outlet.name if r.document.outlet_id else "",
+        document=r.document.title,
+        source=builder.register.ref(r.document),
+        requested=_display(r.requested, "date not recorded"),
+        response=r.get_response_display(),
+        response_status=r.response,
+        outcome=comment_outcome(r),
+        connected=r.agency_id not in section_ids,
+    )
+
+
+def _drift_view(builder: _Builder, entry, role) -> DriftView:
+    return DriftView(
+        agency=_agency_label(entry.agency),
+        mission=entry.mission.text if entry.mission else "",
+        mission_source=builder.register.ref(entry.mission.document) if entry.mission else None,
+        summary=role.role.summary,
+        status_label=role.role.get_status_display(),
+        partner=_agency_label(role.role.partner) if role.role.partner_id else "",
+        rationale=role.role.rationale,
+        claims=[builder.claim_ref(ec.claim) for ec in role.claims],
+        anonymous_only=sum(1 for ec in role.claims if ec.evidence.anonymous_only),
+    )
+
+
+def _findings(claim_views, drift, contested, requests) -> KeyFindings:
+    counts: dict[str, int] = defaultdict(int)
     for view in claim_views:
         counts[view.status] += 1
     anonymous_only = sum(1 for view in claim_views if view.anonymous_only)
     total = len(claim_views)
-    findings = KeyFindings(
-        drift=drift_views,
+    return KeyFindings(
+        drift=drift,
         # Only the statuses some claim has: a table of zeros says nothing.
         statuses=[
             StatusCount(status=s.value, label=s.label, count=counts[s.value])
@@ -1071,38 +1022,9 @@ def briefing_data(*, scope: Any, audience: str) -> BriefingData:
         single_outlet=sum(1 for view in claim_views if view.single_outlet),
         warnings=sum(1 for view in claim_views if view.warnings),
         contested=len(contested),
-        open_requests=sum(1 for r in request_views if r.response_status == "none"),
-        declined_requests=sum(1 for r in request_views if r.response_status == "declined"),
-        answered_requests=sum(1 for r in request_views if r.response_status == "responded"),
-    )
-
-    title, short_title, subject, scope_label = _titles(resolved, ordered, audience)
-    summary = _summary(
-        subject=short_title,
-        sections=agency_sections,
-        drift=drift_views,
-        claims=claim_views,
-        contested=contested,
-        requests=request_views,
-    )
-    return BriefingData(
-        summary=summary,
-        audience=audience,
-        scope=resolved.normalised,
-        scope_label=scope_label,
-        title=title,
-        short_title=short_title,
-        subject=subject,
-        agencies=agency_sections,
-        connected=connected_views,
-        other_claims=other_claims,
-        findings=findings,
-        contested=contested,
-        rates=rates,
-        timeline=timeline_views,
-        comment_requests=request_views,
-        sources=builder.register.entries,
-        confidential_sources=sum(1 for view in claim_views for chain in view.chains if chain.confidential),
+        open_requests=sum(1 for r in requests if r.response_status == "none"),
+        declined_requests=sum(1 for r in requests if r.response_status == "declined"),
+        answered_requests=sum(1 for r in requests if r.response_status == "responded"),
     )
 
 
@@ -1238,5 +1160,4 @@ __all__ = [
     "PUBLIC",
     "BriefingData",
     "briefing_data",
-    "resolve_scope",
 ]

@@ -7,8 +7,8 @@ import datetime as dt
 
 from django.template.loader import render_to_string
 
-from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import INTERNAL, BriefingData
+from agencies.core.charts import contested_chart
 
 TEMPLATE = "briefings/briefing.html"
 INTERNAL_MARKING = "INTERNAL — contains confidential source information"

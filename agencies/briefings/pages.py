@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from agencies.briefings.jobs import QUEUE_UNREACHABLE, briefing_request, briefing_visible_to
+from agencies.briefings.selectors import briefing_visible_to
+from agencies.briefings.services import QUEUE_UNREACHABLE, briefing_request
 from agencies.core import permissions
 from agencies.core.filters import ClaimFilter
 from agencies.core.web import record_reader

@@ -1,4 +1,4 @@
-"""Render a briefing: the API the briefing jobs (worker, commands) call.
+"""Render a briefing: the API the briefing worker (and the commands through it) calls.
 
     briefing_render(scope=..., audience=...)  -> RenderedBriefing (PDF, page count, fingerprint, title)
     briefing_fingerprint(scope=..., audience=...) -> the same fingerprint, without rendering
@@ -22,12 +22,13 @@ from django.core.exceptions import ValidationError
 from django.template.loader import get_template
 from django.utils import timezone
 
-from agencies.briefings import charts
-from agencies.briefings.data import BriefingData, briefing_data, resolve_scope
+from agencies.briefings.data import BriefingData, briefing_data
 from agencies.briefings.errors import BriefingRenderError
 from agencies.briefings.html import TEMPLATE, briefing_html
 from agencies.briefings.pdf import PAGE_SIZES, STYLESHEET, pdf_from_html
+from agencies.briefings.scope import resolve_scope
 from agencies.briefings.snapshot import record_snapshot
+from agencies.core import charts
 
 # Raise when the briefing's meaning changes in a way the template digest below cannot see.
 TEMPLATE_VERSION = "1"

@@ -1,4 +1,4 @@
-"""Celery tasks: thin, ids only in their arguments; the work is in agencies.briefings.jobs."""
+"""Celery tasks: thin, ids only in their arguments; the work is in agencies.briefings.worker and .sweep."""
 
 import logging
 import math
@@ -10,12 +10,11 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from agencies.briefings.errors import InfrastructureFault, infrastructure_cause
-from agencies.briefings.jobs import (
+from agencies.briefings.sweep import briefing_files_sweep, briefing_sweep
+from agencies.briefings.worker import (
     DATABASE_FAULTS,
     briefing_build,
-    briefing_files_sweep,
     briefing_give_back,
-    briefing_sweep,
     briefing_wait_seconds,
     briefing_worker_lost,
     briefing_worker_name,

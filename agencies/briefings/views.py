@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.views.decorators.http import require_safe
 
-from agencies.briefings.jobs import briefing_downloadable
+from agencies.briefings.selectors import briefing_downloadable
 
 CHUNK = 64 * 1024
 

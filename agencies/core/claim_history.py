@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from agencies.core.figures import figure_value
 from agencies.models import Agency, Attribution, AttributionHop, ClaimAgency, Document, Figure, Source
 
 # The newest changes of each kind shown on the claim's history page.
@@ -47,7 +48,7 @@ def claim_line_changes(claim_id: int, *, limit: int = LINES_SHOWN) -> list[LineC
         *(_change(row, "agency", named.get(row.agency_id, "?")) for row in agencies),
         *(_change(row, "attribution line", line(row)) for row in lines),
         *(_change(row, "via document", documents.get(row.document_id, "?")) for row in hops),
-        *(_change(row, "figure", f"{row.slug}: {row.value.normalize():,f} {row.unit}") for row in figures),
+        *(_change(row, "figure", f"{row.slug}: {figure_value(row.value)} {row.unit}") for row in figures),
     ]
     return sorted(changes, key=lambda change: change.when, reverse=True)[:limit]
 

@@ -20,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 
 from agencies.core import answers as answer_rules
 from agencies.core.dates import PartialDate
+from agencies.core.figures import figure_value
 from agencies.models import (
     UNNAMED_KINDS,
     Agency,
@@ -437,7 +438,7 @@ class FigureReading:
     @property
     def label(self) -> str:
         """'139,000 people, 20 Jan 2025 – 28 Apr 2025 (press briefing)'."""
-        text = f"{self.value.normalize():,f} {self.unit}, {self.period_display}"
+        text = f"{figure_value(self.value)} {self.unit}, {self.period_display}"
         return f"{text} ({self.basis})" if self.basis else text
 
 

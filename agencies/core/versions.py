@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import models
+from django.apps import apps
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -79,3 +80,20 @@ def _change(row) -> Change:
     label = row.instance_type._meta.verbose_name
     user = getattr(row.history_user, "username", None) or "someone"
     return Change(what=f"{label} {kind}", fields=fields, user=user, when=row.history_date)
+
+
+def record_version(model_names: Iterable[str]) -> str:
+    """The version the record's tables are at: the newest history row of each, in one query.
+
+    Every write (the services, the admin, the importer's bulk writer, a deletion) adds a history row,
+    and history ids only grow: the same version means the same rows, whatever the record's size. Each
+    max() reads one end of a primary-key index.
+    """
+    tables = [apps.get_model("agencies", name).history.model._meta.db_table for name in model_names]
+    quote = connection.ops.quote_name
+    # Table names from the models, quoted: no input reaches this SQL.
+    newest = ", ".join(f"(SELECT MAX(history_id) FROM {quote(table)})" for table in tables)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {newest}")
+        row = cursor.fetchone()
+    return ".".join(str(value or 0) for value in row)

@@ -14,18 +14,25 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from itertools import islice
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
 
-from agencies.briefings.charts import contested_chart
-from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.core import selectors
+from agencies.core.charts import contested_chart
+from agencies.core.figures import (
+    ClaimRef,
+    ContestedView,
+    FigureSide,
+    StatusCount,
+    figure_side,
+    figure_value,
+    ratio_label,
+)
 from agencies.core.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
-from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
+from agencies.core.selectors import ClaimEvidence, EvidencedClaim, claim_evidence, claims_with_evidence
 from agencies.models import (
     Agency,
     Claim,
@@ -138,7 +145,7 @@ def figure_text(figure: Figure) -> str:
     period = ""
     if start is not None and end is not None:
         period = start.display() if start == end else f"{start.display()} – {end.display()}"
-    text = f"{figure.value.normalize():,f} {figure.unit} ({figure.metric})"
+    text = f"{figure_value(figure.value)} {figure.unit} ({figure.metric})"
     if period:
         text += f", {period}"
     return f"{text}, {figure.basis}" if figure.basis else text
@@ -327,12 +334,6 @@ def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
 
 
 @dataclass(frozen=True)
-class EvidencedClaim:
-    claim: Claim
-    evidence: ClaimEvidence
-
-
-@dataclass(frozen=True)
 class RoleEntry:
     role: ReportedRole
     claims: list[EvidencedClaim]
@@ -369,13 +370,6 @@ class AccessEntry:
 class SystemEntry:
     system: DataSystem
     accesses: list[AccessEntry]
-
-
-@dataclass(frozen=True)
-class StatusCount:
-    status: str
-    label: str
-    count: int
 
 
 TIMELINE_KINDS = {
@@ -427,10 +421,6 @@ class AgencyProfile:
         return [entry.request for entry in self.facts.open_requests]
 
 
-def _ratio(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.quantize(Decimal('0.1'))}×"
-
-
 def _side(reading: selectors.FigureReading, per_month: bool) -> FigureSide:
     claim = reading.claim
     ref = ClaimRef(number=None, text=claim.text, status=claim.status, status_label=claim.get_status_display())
@@ -444,7 +434,7 @@ def contested_svg(pairs: list[selectors.ContestedFigures]) -> SafeString:
             metric=pair.metric.replace("_", " "),
             first=_side(pair.first, pair.compared_as != "count"),
             second=_side(pair.second, pair.compared_as != "count"),
-            ratio=_ratio(pair.ratio),
+            ratio=ratio_label(pair.ratio),
             compared_as=pair.compared_as,
         )
         for pair in pairs

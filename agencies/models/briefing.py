@@ -43,7 +43,7 @@ class BriefingPageSize(models.TextChoices):
 class Briefing(models.Model):
     """A PDF briefing: the job that builds it (the row is also the outbox) and, once built, the file.
 
-    Status changes are written with conditional UPDATEs by agencies.briefings.jobs, which records
+    Status changes are written with conditional UPDATEs by agencies.briefings.worker, which records
     each transition in the history; heartbeats and progress are not history.
     """
 
@@ -101,6 +101,12 @@ class Briefing(models.Model):
     fingerprint = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the data the briefing was built from."
     )
+    record_version = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The record's version when the worker began to read it, and the layout's: "
+        "a request at the same version reuses this briefing.",
+    )
     error = models.TextField(blank=True, help_text="Why it failed; never holds confidential text.")
 
     history = HistoricalRecords()
@@ -108,7 +114,7 @@ class Briefing(models.Model):
     class Meta:
         ordering = ["-requested_at", "-id"]
         indexes = [
-            models.Index(fields=["scope_key", "audience", "fingerprint"], name="briefing_reuse"),
+            models.Index(fields=["scope_key", "audience", "record_version"], name="briefing_reuse"),
             models.Index(fields=["status", "heartbeat_at"], name="briefing_sweep"),
         ]
         constraints = [

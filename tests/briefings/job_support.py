@@ -11,12 +11,11 @@ from contextlib import contextmanager
 import kombu.pools
 import pytest
 
+from agencies.briefings import render
 from agencies.briefings.errors import RefusedFetchError
 from agencies.briefings.render import RenderedBriefing, briefing_fingerprint
 from oversight.celery import app as celery_app
 from tests import factories as f
-
-FAKE_RENDERER = "tests.briefings.job_support.fake_render"
 
 
 class Script:
@@ -63,12 +62,17 @@ def in_process_fixture():
     celery_app.conf.task_always_eager = saved
 
 
+def use_fake_render(monkeypatch) -> None:
+    """The worker renders with the stand-in: it calls render.briefing_render, replaced here."""
+    monkeypatch.setattr(render, "briefing_render", fake_render)
+
+
 @pytest.fixture(name="script")
-def script_fixture(db, settings, tmp_path, in_process):
+def script_fixture(db, settings, tmp_path, in_process, monkeypatch):
     """The stand-in renderer, and storage in a fresh folder."""
     global SCRIPT
     SCRIPT = Script()
-    settings.BRIEFING_RENDERER = FAKE_RENDERER
+    use_fake_render(monkeypatch)
     settings.MEDIA_ROOT = str(tmp_path / "media")
     yield SCRIPT
     SCRIPT = Script()

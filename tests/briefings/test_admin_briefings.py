@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from agencies.briefings import jobs
+from agencies.briefings import services
 from agencies.models import Agency, Briefing, BriefingStatus
 from tests.briefings.job_support import (  # noqa: F401 - fixtures
     agency_with_claim,
@@ -36,7 +36,7 @@ def staff(django_user_model, name: str, *codenames: str):
 
 def briefing_row(**fields) -> Briefing:
     scope = fields.pop("scope", {"agencies": ["uspis"]})
-    values = {"scope": scope, "scope_key": jobs.briefing_scope_key(scope), "audience": "public"}
+    values = {"scope": scope, "scope_key": services.briefing_scope_key(scope), "audience": "public"}
     return Briefing.objects.create(**(values | fields))
 
 

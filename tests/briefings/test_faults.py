@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 
-from agencies.briefings import jobs
+from agencies.briefings import selectors, services, sweep, worker
 from agencies.briefings.errors import InfrastructureFault, infrastructure_cause
 from agencies.briefings.snapshot import record_snapshot
 from agencies.models import Agency, Briefing, BriefingStatus
@@ -32,7 +32,7 @@ BASE_DIR = Path(django_settings.BASE_DIR)
 
 
 def queued(**fields) -> Briefing:
-    values = {"scope": PUBLIC, "scope_key": jobs.briefing_scope_key(PUBLIC), "audience": "public"}
+    values = {"scope": PUBLIC, "scope_key": services.briefing_scope_key(PUBLIC), "audience": "public"}
     return Briefing.objects.create(**(values | fields))
 
 
@@ -77,18 +77,20 @@ def test_postgresql_connections_are_checked_before_reuse():
 def test_requests_for_the_same_scope_and_audience_join_the_briefing_on_its_way(script, researcher):
     agency_with_claim()
     with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):  # unreachable: it stays queued
-        first, _ = jobs.briefing_request(actor=researcher, scope=PUBLIC, audience="public")
+        first, _ = services.briefing_request(actor=researcher, scope=PUBLIC, audience="public")
         assert first.status == BriefingStatus.QUEUED
-        again, _ = jobs.briefing_request(actor=researcher, scope={"agencies": ["USPIS"]}, audience="public")
-        internal, _ = jobs.briefing_request(actor=researcher, scope=PUBLIC, audience="internal")
+        again, _ = services.briefing_request(
+            actor=researcher, scope={"agencies": ["USPIS"]}, audience="public"
+        )
+        internal, _ = services.briefing_request(actor=researcher, scope=PUBLIC, audience="internal")
         assert again.pk == first.pk and internal.pk != first.pk
 
-        # Running on the data this request would read: joined. On other data: a new one.
-        fingerprint = jobs.briefing_fingerprint(scope=PUBLIC, audience="public")
-        Briefing.objects.filter(pk=first.pk).update(status=BriefingStatus.RUNNING, fingerprint=fingerprint)
-        assert jobs.briefing_request(actor=researcher, scope=PUBLIC, audience="public")[0].pk == first.pk
-        Briefing.objects.filter(pk=first.pk).update(fingerprint="0" * 64)
-        other, _ = jobs.briefing_request(actor=researcher, scope=PUBLIC, audience="public")
+        # Running on the version of the record this request would read: joined. On another: a new one.
+        version = selectors.briefing_version()
+        Briefing.objects.filter(pk=first.pk).update(status=BriefingStatus.RUNNING, record_version=version)
+        assert services.briefing_request(actor=researcher, scope=PUBLIC, audience="public")[0].pk == first.pk
+        Briefing.objects.filter(pk=first.pk).update(record_version="0" * 64)
+        other, _ = services.briefing_request(actor=researcher, scope=PUBLIC, audience="public")
         assert other.pk != first.pk
     assert Briefing.objects.count() == 3
 
@@ -104,7 +106,7 @@ def test_requests_at_the_same_moment_build_one_briefing(postgres, settings, tmp_
         try:
             with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):
                 barrier.wait()
-                pks.append(jobs.briefing_request(actor=None, scope=PUBLIC, audience="public")[0].pk)
+                pks.append(services.briefing_request(actor=None, scope=PUBLIC, audience="public")[0].pk)
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
@@ -129,7 +131,7 @@ def test_the_files_sweep_removes_what_no_briefing_records_and_keeps_what_a_runni
     from django.core.files.storage import default_storage
 
     agency_with_claim()
-    done = jobs.briefing_render_now(actor=None, scope=PUBLIC, audience="public")
+    done = services.briefing_render_now(actor=None, scope=PUBLIC, audience="public")
     running = queued(status=BriefingStatus.RUNNING, attempts=2)
     names = {
         "recorded": done.file.name,
@@ -141,10 +143,10 @@ def test_the_files_sweep_removes_what_no_briefing_records_and_keeps_what_a_runni
     for key, name in names.items():
         if key != "recorded":
             default_storage.save(name, ContentFile(b"%PDF-1.7 partial"))
-    assert jobs.briefing_files_sweep() == 3
+    assert sweep.briefing_files_sweep() == 3
     kept = {key for key, name in names.items() if default_storage.exists(name)}
     assert kept == {"recorded", "running attempt"}
-    assert jobs.briefing_files_sweep() == 0
+    assert sweep.briefing_files_sweep() == 0
 
 
 def test_a_file_whose_attempt_lost_the_briefing_is_removed_at_once(script):
@@ -155,7 +157,7 @@ def test_a_file_whose_attempt_lost_the_briefing_is_removed_at_once(script):
         Briefing.objects.filter(pk=briefing.pk).update(attempts=5)
 
     script.during = taken_over
-    jobs.briefing_build(briefing_id=briefing.pk, worker="w")
+    worker.briefing_build(briefing_id=briefing.pk, worker="w")
     folder = Path(django_settings.MEDIA_ROOT) / "briefings" / str(briefing.pk)
     assert not folder.exists() or list(folder.iterdir()) == []
 
@@ -197,7 +199,7 @@ def test_a_full_disk_leaves_no_file_and_says_so_without_spending_an_attempt(scri
     # nothing written into it.
     briefing = queued()
     with pytest.raises(InfrastructureFault, match="the storage is full"):
-        jobs.briefing_build(briefing_id=briefing.pk, worker="w")
+        worker.briefing_build(briefing_id=briefing.pk, worker="w")
     briefing.refresh_from_db()
     assert (briefing.status, briefing.failures) == (BriefingStatus.QUEUED, 0)
     assert briefing.error == (
@@ -206,7 +208,7 @@ def test_a_full_disk_leaves_no_file_and_says_so_without_spending_an_attempt(scri
     assert [p for p in (mount / "media").rglob("*") if p.is_file()] == []  # no partial, no empty file
 
     filler.unlink()
-    done = jobs.briefing_build(briefing_id=briefing.pk, worker="w")
+    done = worker.briefing_build(briefing_id=briefing.pk, worker="w")
     assert done.status == BriefingStatus.SUCCEEDED and done.failures == 0
     assert [p.name for p in (mount / "media").rglob("*.pdf")] == [Path(done.file.name).name]
 
@@ -298,7 +300,7 @@ def test_a_restarted_worker_takes_back_at_once_what_its_previous_run_left_runnin
     )
     other = queued(status=BriefingStatus.RUNNING, attempts=1, worker="w11@host pid 43", heartbeat_at=before)
     with celery_broker(f"redis://127.0.0.1:{closed_port()}/0"):
-        assert jobs.briefing_rescue_own(nodename="w1@host", before=started) == 1
+        assert sweep.briefing_rescue_own(nodename="w1@host", before=started) == 1
     states = {b.pk: (b.status, b.workers_lost) for b in Briefing.objects.all()}
     assert states[mine.pk] == (BriefingStatus.QUEUED, 1)
     assert states[new_child.pk] == states[other.pk] == (BriefingStatus.RUNNING, 0)

@@ -97,7 +97,7 @@ def test_the_page_size_is_part_of_the_fingerprint(seeded):
 
 
 def test_a_request_takes_its_page_size_from_the_setting_or_the_request(seeded, settings):
-    from agencies.briefings.jobs import briefing_render_now
+    from agencies.briefings.services import briefing_render_now
 
     settings.BRIEFING_PAGE_SIZE = "letter"
     default = briefing_render_now(actor=None, scope={"agencies": ["uspis"]}, audience="public")
@@ -155,7 +155,7 @@ def test_rate_pairs_say_something_and_which_side_is_larger(seeded):
 
 
 def test_the_chart_gives_each_bar_the_same_kind_of_second_line(seeded):
-    from agencies.briefings.charts import contested_chart
+    from agencies.core.charts import contested_chart
 
     data = briefing_data(scope={"agencies": ["dhs"]}, audience="public")
     svg = str(contested_chart(data.contested))

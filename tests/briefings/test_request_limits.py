@@ -17,7 +17,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agencies.briefings.jobs import briefing_request, briefing_scope_key
+from agencies.briefings.services import briefing_request, briefing_scope_key
 from agencies.core import services
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
@@ -191,10 +191,11 @@ def test_the_claim_count_stops_at_the_limit(script, settings, asker):
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_at_once_cannot_both_take_the_last_place(postgres, settings, monkeypatch):
     """On PostgreSQL: the second request waits for the first's lock on the user, then counts its row."""
-    from agencies.briefings import jobs
+    from agencies.briefings import services as briefing_services
 
     settings.BRIEFING_MAX_QUEUED_PER_USER = 1
-    monkeypatch.setattr(jobs, "briefing_publish", lambda *, briefing_id: False)  # both stay queued
+    # Both stay queued.
+    monkeypatch.setattr(briefing_services, "briefing_publish", lambda *, briefing_id: False)
     agency_with_claim()
     agency_with_claim(slug="dhs", acronym="DHS")
     user = f.UserFactory(username="twice")

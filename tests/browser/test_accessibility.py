@@ -15,9 +15,9 @@ import pytest
 from django.core.management import call_command
 
 from agencies import models as m
-from agencies.briefings.jobs import briefing_render_now
+from agencies.briefings.services import briefing_render_now
 from agencies.intake.review import draft_start
-from tests.briefings.job_support import FAKE_RENDERER
+from tests.briefings.job_support import use_fake_render
 from tests.browser.axe import DESKTOP, PHONE, axe_violations, describe, node_count, set_width
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
 from tests.trust.browser import csp_violations, leave_page
@@ -95,13 +95,13 @@ def reader_and_admin_pages(user) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_reader_and_admin_pages_pass_axe_at_desktop_and_phone_widths(
-    browser, live_server, settings, tmp_path, django_user_model
+    browser, live_server, settings, tmp_path, django_user_model, monkeypatch
 ):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for old in ARTIFACTS.glob("*.png"):
         old.unlink()
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.BRIEFING_RENDERER = FAKE_RENDERER
+    use_fake_render(monkeypatch)
     call_command("load_seeds", verbosity=0)
     user = django_user_model.objects.create_superuser("ada", "ada@example.org", PASSWORD)
     reader, admin = reader_and_admin_pages(user)

@@ -23,7 +23,8 @@ import yaml
 from django.conf import settings as django_settings
 from django.db import close_old_connections, connection, transaction
 
-from agencies.briefings import jobs
+from agencies.briefings import render
+from agencies.briefings import services as briefing_services
 from agencies.briefings.render import briefing_render
 from agencies.exchange.importer import dossier_import
 from agencies.exchange.loading import dossier_load
@@ -125,7 +126,7 @@ def test_every_briefing_prints_one_version_of_the_record(cluster):
             time.sleep(0.5)
             assert not broken, broken
             with celery_broker(cluster.redis.url):
-                briefing, _ = jobs.briefing_request(actor=None, scope=scope, audience="public")
+                briefing, _ = briefing_services.briefing_request(actor=None, scope=scope, audience="public")
             done = wait_for(lambda b=briefing: status_of(b, *FINISHED), 120, "a briefing", cluster)
             assert done.status == BriefingStatus.SUCCEEDED, done.error
             built.append(done)
@@ -147,7 +148,7 @@ def test_every_briefing_prints_one_version_of_the_record(cluster):
         assert figure in text and other not in text, f"briefing {briefing.pk}: claims and figure torn"
         # Its fingerprint is that version's, computed now from the version alone.
         dossier_import(data=version(int(round_), letter))
-        assert briefing.fingerprint == jobs.briefing_fingerprint(scope=scope, audience="public")
+        assert briefing.fingerprint == render.briefing_fingerprint(scope=scope, audience="public")
 
 
 # --- no orphans ------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ def test_a_worker_killed_between_writing_and_recording_leaves_no_orphan(cluster)
     )
 
     with transaction.atomic():
-        jobs.briefing_delete(briefing=done)
+        briefing_services.briefing_delete(briefing=done)
     assert stored_files(cluster, briefing) == []
 
 
@@ -315,7 +316,9 @@ def test_two_workers_without_shared_files_build_briefings_the_web_streams(cluste
         for slug in ("uspis", "dhs"):
             for audience in ("public", "internal"):
                 asked.append(
-                    jobs.briefing_request(actor=None, scope={"agencies": [slug]}, audience=audience)[0]
+                    briefing_services.briefing_request(
+                        actor=None, scope={"agencies": [slug]}, audience=audience
+                    )[0]
                 )
     done = [wait_for(lambda b=b: status_of(b, *FINISHED), 120, "the builds", cluster) for b in asked]
     assert all(b.status == BriefingStatus.SUCCEEDED for b in done), [b.error for b in done]

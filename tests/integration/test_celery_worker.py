@@ -22,7 +22,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from agencies.briefings import jobs
+from agencies.briefings import render
+from agencies.briefings import services as briefing_services
 from agencies.briefings.render import briefing_render
 from agencies.briefings.tasks import briefing_build_task
 from agencies.core import permissions, services
@@ -40,7 +41,7 @@ SLOW_ONCE = "tests.integration.test_celery_worker.render_stalling_the_first_time
 FATAL = "tests.integration.test_celery_worker.render_killing_its_process"
 
 
-# --- renderers the workers load by BRIEFING_RENDERER ---------------------------------------------
+# --- renderers the workers swap in by BRIEFING_TEST_RENDERER (oversight/test_settings.py) -------
 
 
 def render_stalling_the_first_time(*, scope, audience, progress=None, page_size=None):
@@ -103,7 +104,7 @@ class Cluster:
         env: dict | None = None,
         cwd: Path | None = None,
     ) -> subprocess.Popen:
-        env = self.env | ({"BRIEFING_RENDERER": renderer} if renderer else {}) | (env or {})
+        env = self.env | ({"BRIEFING_TEST_RENDERER": renderer} if renderer else {}) | (env or {})
         if cwd is not None:  # as on another machine: the code importable, nothing else shared
             env["PYTHONPATH"] = str(BASE_DIR)
         command = [sys.executable, "-m", "celery", "-A", "oversight", "worker", "-n", f"{name}@%h"]
@@ -183,7 +184,7 @@ def status_of(briefing: Briefing, *statuses: str) -> Briefing | None:
 
 def request(cluster: Cluster, audience: str = "public") -> tuple[Briefing, bool]:
     with celery_broker(cluster.redis.url):
-        return jobs.briefing_request(actor=None, scope=PUBLIC, audience=audience)
+        return briefing_services.briefing_request(actor=None, scope=PUBLIC, audience=audience)
 
 
 def stored_files(cluster: Cluster, briefing: Briefing) -> list[str]:
@@ -221,7 +222,7 @@ def test_a_queued_briefing_is_built_by_a_worker(cluster):
     assert done.attempts == 1 and done.worker.startswith("w1@")
     pdf = (cluster.media / done.file.name).read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) == done.size and done.page_count >= 1
-    assert done.fingerprint == jobs.briefing_fingerprint(scope=PUBLIC, audience="public")
+    assert done.fingerprint == render.briefing_fingerprint(scope=PUBLIC, audience="public")
 
     # The command line through the same worker: queue, wait, write the PDF.
     output = cluster.folder / "internal.pdf"

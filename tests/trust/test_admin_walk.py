@@ -28,7 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from agencies.briefings.jobs import briefing_scope_key
+from agencies.briefings.services import briefing_scope_key
 from agencies.core import services
 from agencies.core.permissions import roles_sync
 from agencies.models import Agency, Briefing, BriefingStatus, RoleChange

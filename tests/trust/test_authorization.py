@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from agencies.briefings.jobs import briefing_scope_key
+from agencies.briefings.services import briefing_scope_key
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
 from tests.admin.records import populate

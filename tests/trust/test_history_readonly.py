@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from agencies.briefings.jobs import briefing_scope_key
+from agencies.briefings.services import briefing_scope_key
 from agencies.core import services
 from agencies.models import Briefing, BriefingStatus, Claim, ClaimStatus, Figure, Source
 from agencies.models import SourceConfidentialNote as Note

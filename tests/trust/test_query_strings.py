@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from agencies.briefings.jobs import briefing_scope_key
+from agencies.briefings.services import briefing_scope_key
 from agencies.core import services
 from agencies.models import Agency, Briefing, BriefingStatus, Claim
 from tests import factories as f

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from agencies.briefings.jobs import briefing_render_now
+from agencies.briefings.services import briefing_render_now
 from agencies.models import Briefing, BriefingAudience, BriefingPageSize, BriefingStatus
 
 

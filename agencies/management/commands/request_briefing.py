@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from agencies.briefings.errors import infrastructure_cause
-from agencies.briefings.jobs import QUEUE_UNREACHABLE, briefing_request
+from agencies.briefings.services import QUEUE_UNREACHABLE, briefing_request
 from agencies.management.commands.render_briefing import (
     actor_from_options,
     add_scope_arguments,

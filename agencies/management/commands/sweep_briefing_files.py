@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from agencies.briefings.jobs import briefing_files_sweep
+from agencies.briefings.sweep import briefing_files_sweep
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""The contested-figures chart: an SVG the project draws itself, inlined in the briefing's HTML.
+"""The contested-figures chart: an SVG the project draws itself, inlined in the briefing's HTML and
+the explorer's agency page.
 
 Every label comes from the record, so every label is escaped; nothing in the SVG points outside it.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from agencies.briefings.data import ContestedView, FigureSide
+from agencies.core.figures import ContestedView, FigureSide
 
 WIDTH = 680  # user units; drawn 170 mm wide, so 4 units to the millimetre
 LABEL_WIDTH = 250
