@@ -22,8 +22,7 @@ from django.urls import reverse
 from agencies import models as m
 from agencies.core import permissions
 from agencies.core.dates import PartialDate, PartialDateError
-from agencies.exchange import DossierError, dossier_import
-from agencies.exchange.schema import FORMAT
+from agencies.exchange import FORMAT, DossierError, dossier_import
 
 from . import KnownRecord, propose
 
