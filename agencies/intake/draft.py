@@ -534,7 +534,9 @@ class _Writer:
             )
         return out
 
-    def _agencies(self, claims: list[dict]) -> list[dict]:
+    def _agency_keys(self, claims: list[dict]) -> list[str]:
+        """The agencies the draft names: mentioned, affiliations of the sources used, asked for
+        comment, stating a mission, named by a new claim; then the parents a new one needs."""
         r = self.r
         wanted = [m.key for m in r.agency_mentions]
         for source in r.sources.by_key.values():
@@ -557,6 +559,11 @@ class _Writer:
             ):
                 keys.append(parent)
                 parent = r.agencies.refs[parent].parent
+        return keys
+
+    def _agencies(self, claims: list[dict]) -> list[dict]:
+        r = self.r
+        keys = self._agency_keys(claims)
         spans: dict[str, list] = {}
         for mention in r.agency_mentions:
             spans.setdefault(mention.key, []).append((mention.start, mention.end))
