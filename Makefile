@@ -82,9 +82,11 @@ axe-core: ## Install axe-core for the accessibility tests (needs npm)
 	    npm install --silent --no-audit --no-fund --no-save --prefix .axe-core axe-core@$(AXE_CORE_VERSION); \
 	  else echo "npm not found: the accessibility tests will skip (apt-get install nodejs npm)"; fi; }
 
-lint: $(STAMP) ## ruff lint and format check, and no missing migrations
+lint: $(STAMP) ## ruff (lint, complexity, format), the layers (lint-imports), the core's types (mypy), no missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DJANGO_SETTINGS_MODULE=oversight.test_settings $(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=oversight.test_settings $(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
@@ -94,4 +96,4 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 check: lint test ## Everything CI checks
 
 clean: ## Remove the virtualenv and local data (var/)
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis .axe-core
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .axe-core

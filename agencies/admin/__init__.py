@@ -3,6 +3,4 @@
 Every ModelAdmin is a SimpleHistoryAdmin, so each change shows who made it and when.
 """
 
-from agencies.briefings import admin as briefing_admin  # noqa: F401 - registers the briefing admin
-
-from . import agency, claim, dossier_upload, roles, source  # noqa: F401 - registers the admins and the upload
+from . import agency, briefing, claim, dossier_upload, roles, source  # noqa: F401 - registers the admins and the upload

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import models
 from django.template.loader import render_to_string
 
-from agencies.briefings.admin import generate_briefing_action
+from agencies.admin.briefing import generate_briefing_action
 from agencies.models import (
     Agency,
     ClaimAgency,

@@ -9,6 +9,7 @@ row gets one history row ("+") saying who and why, exactly as bulk_create_with_h
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -41,9 +42,9 @@ def update_with_history(
 def delete_with_history(objs: Sequence[models.Model], *, user=None, reason: str = "") -> None:
     """Delete `objs` one by one, so that each history row says who and why (only changed lists come here)."""
     for obj in objs:
-        obj._change_reason = reason
+        obj._change_reason = reason  # type: ignore[attr-defined]  # read off the instance by simple_history
         if user is not None:
-            obj._history_user = user
+            obj._history_user = user  # type: ignore[attr-defined]
         obj.delete()
 
 
@@ -69,7 +70,8 @@ def create_with_history(
             obj.pk = pk
         fields = meta.concrete_fields
         rows = _prepared_rows(objs, fields, connection)
-        _copy(cursor, connection, meta.db_table, [field.column for field in fields], rows)
+        columns = [cast(str, field.column) for field in fields]  # concrete fields all have a column
+        _copy(cursor, connection, meta.db_table, columns, rows)
         if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
             _copy_history(cursor, connection, model, objs, fields, rows, user=user, reason=reason)
         for obj in objs:

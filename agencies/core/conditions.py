@@ -116,7 +116,7 @@ class _TextMatch(Func):
         super().__init__(*(F(column) for column in columns))
         self.query = query
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]  # its own SQL: no template
         parts, params = [], []
         for expression in self.source_expressions:
             sql, column_params = compiler.compile(expression)

@@ -11,6 +11,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -49,7 +50,7 @@ class PartialDate:
             raise PartialDateError("a day needs a month")
         if self.month is not None and not 1 <= self.month <= 12:
             raise PartialDateError(f"month {self.month} does not exist")
-        if self.day is not None:
+        if self.day is not None and self.month is not None:  # a day without a month was refused above
             last = calendar.monthrange(self.year, self.month)[1]
             if not 1 <= self.day <= last:
                 raise PartialDateError(f"{self.year:04d}-{self.month:02d} has no day {self.day}")
@@ -76,8 +77,8 @@ class PartialDate:
         match = _PATTERN.match(value.strip())
         if not match:
             raise PartialDateError(f"expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {value!r}")
-        year, month, day = (int(g) if g else None for g in match.groups())
-        return cls(year, month, day)
+        year, month, day = match.groups()
+        return cls(int(year), int(month) if month else None, int(day) if day else None)
 
     @property
     def precision(self) -> str:
@@ -162,7 +163,7 @@ class PartialDateFormField(forms.CharField):
         super().run_validators(value.isoformat() if isinstance(value, PartialDate) else value)
 
 
-def partial_date_checks(model: str, *fields: str) -> list[models.CheckConstraint]:
+def partial_date_checks(model: str, *fields: str) -> list[models.BaseConstraint]:
     """One CHECK constraint per partial-date column of `model`: only the stored forms get in.
 
     The field refuses anything else already; this also holds raw SQL, COPY and anything that
@@ -178,7 +179,14 @@ def partial_date_checks(model: str, *fields: str) -> list[models.CheckConstraint
     ]
 
 
-class PartialDateField(models.CharField):
+if TYPE_CHECKING:
+    # What the column takes and gives: django-stubs types a CharField as str both ways.
+    _PartialDateColumn = models.CharField[PartialDate | str | None, PartialDate | None]
+else:
+    _PartialDateColumn = models.CharField
+
+
+class PartialDateField(_PartialDateColumn):
     """A year, month or day, stored as its ISO prefix; anything else is refused before it is written."""
 
     description = "A date with the precision it was reported with"

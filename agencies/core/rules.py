@@ -86,10 +86,11 @@ def parent_cycle(parents: Mapping[K, K | None], agency: K, parent: K | None) -> 
     chain = [agency, parent]
     current = parent
     while current != agency:
-        current = parents.get(current)
-        if current is None or current in chain[1:]:
+        above = parents.get(current)
+        if above is None or above in chain[1:]:
             return None
-        chain.append(current)
+        chain.append(above)
+        current = above
     return chain
 
 

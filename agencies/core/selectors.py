@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -156,7 +156,7 @@ def claims_with_evidence(qs: QuerySet[Claim] | None = None) -> QuerySet[Claim]:
 
 
 def _document_label(document: Document) -> str:
-    return document.outlet.name if document.outlet_id else document.title
+    return document.outlet.name if document.outlet else document.title
 
 
 def _chain(attribution: Attribution) -> Chain:
@@ -179,7 +179,11 @@ def _plural(count: int, word: str) -> str:
 
 
 def _status_warnings(
-    status: str, chains: list[Chain], independent: int, single_outlet: bool, disputed_by: list[Answer] = ()
+    status: str,
+    chains: list[Chain],
+    independent: int,
+    single_outlet: bool,
+    disputed_by: Sequence[Answer] = (),
 ) -> list[str]:
     """Where the claim's status and its evidence disagree: never silently. A claim answered by a
     denial or a dispute counts as disputed, as a disputing line would."""
@@ -221,7 +225,7 @@ def claim_evidence(claim: Claim) -> ClaimEvidence:
         single_outlet=single_outlet,
         warnings=_status_warnings(claim.status, chains, independent, single_outlet, disputed_by),
         answered_by=answered_by,
-        answers=_answer(claim.answers) if claim.answers_id is not None else None,
+        answers=_answer(claim.answers) if claim.answers is not None else None,
     )
 
 
@@ -271,7 +275,7 @@ def _scope(agency: Scope) -> list[int] | None:
     return agency_subtree_ids(agency)
 
 
-def _claims_about(ids: list[int]) -> QuerySet[ClaimAgency]:
+def _claims_about(ids: list[int]) -> QuerySet[ClaimAgency, Mapping[str, object]]:
     return ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id")
 
 
@@ -416,11 +420,11 @@ class FigureReading:
 
     @property
     def period_start(self) -> PartialDate:
-        return self.figure.period_start
+        return cast(PartialDate, self.figure.period_start)  # _reading takes dated figures only
 
     @property
     def period_end(self) -> PartialDate:
-        return self.figure.period_end
+        return cast(PartialDate, self.figure.period_end)  # _reading takes dated figures only
 
     @property
     def basis(self) -> str:
@@ -767,7 +771,7 @@ def _dated(events: Iterable[TimelineEvent]) -> list[TimelineEvent]:
 
 
 def _document_text(document: Document) -> str:
-    return f"{document.outlet.name}: {document.title}" if document.outlet_id else document.title
+    return f"{document.outlet.name}: {document.title}" if document.outlet else document.title
 
 
 def timeline(agency: Scope = None) -> list[TimelineEvent]:

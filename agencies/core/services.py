@@ -8,8 +8,9 @@ actor whose role does not allow the change gets PermissionDenied (agencies/core/
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar, cast
 
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 
@@ -35,15 +36,18 @@ from agencies.models import (
     StatedMission,
 )
 
-Actor = AbstractBaseUser | None
+Actor = User | None
+M = TypeVar("M", bound=models.Model)
+# The rows that put a claim, a document or a via in order under their owner.
+Link = ClaimAgency | AttributionHop | Citation | RoleClaim | DataAccessClaim
 
 REASON_MAX_LENGTH = rules.REASON_MAX_LENGTH
 
 
 def _record(instance: models.Model, *, actor: Actor, reason: str = "") -> None:
     """Tell simple_history who makes the next save or delete of `instance`, and why."""
-    instance._history_user = actor
-    instance._change_reason = reason or None
+    instance._history_user = actor  # type: ignore[attr-defined]  # read off the instance by simple_history
+    instance._change_reason = reason or None  # type: ignore[attr-defined]
 
 
 def _check_allowed(actor: Actor, model: type[models.Model], action: str) -> None:
@@ -80,10 +84,10 @@ def _sync_ordered_links(
     *,
     actor: Actor,
     reason: str,
-    links: Iterable[models.Model],
+    links: Iterable[Link],
     target_attname: str,
-    targets: Sequence[models.Model],
-    build: Callable[[models.Model, int], models.Model],
+    targets: Sequence[M],
+    build: Callable[[M, int], Link],
 ) -> None:
     """Make the ordered link rows match `targets`, touching only the rows that change.
 
@@ -91,10 +95,10 @@ def _sync_ordered_links(
     """
     current = {getattr(link, target_attname): link for link in links}
     wanted = [target.pk for target in targets]
-    for target_id, link in current.items():
+    for target_id, stale in current.items():
         if target_id not in wanted:
-            _record(link, actor=actor, reason=reason)
-            link.delete()
+            _record(stale, actor=actor, reason=reason)
+            stale.delete()
     for position, target in enumerate(targets):
         link = current.get(target.pk)
         if link is None:
@@ -193,7 +197,7 @@ def attribution_create(
     line = Attribution(
         claim=claim, document=document, origin=origin, stance=stance, quote=quote, locator=locator
     )
-    line.position = None
+    line.position = None  # type: ignore[assignment]  # no position given: record_save puts it last
     attribution = record_save(actor=actor, instance=line, reason=reason or "Created")
     attribution_set_via(actor=actor, attribution=attribution, documents=via, reason=reason or "Created")
     return attribution
@@ -344,7 +348,7 @@ def _figure_rules(*, instance: Figure, **_) -> None:
     _raise("period_end", rules.period_problem(start.start if start else None, end.end if end else None))
 
 
-_SAVE_RULES = {
+_SAVE_RULES: dict[type[models.Model], Callable[..., None]] = {
     Agency: _agency_rules,
     Attribution: _attribution_rules,
     AttributionHop: _hop_rules,
@@ -363,7 +367,7 @@ def _last_link_rule(owner_attname: str, problem: str):
     return check
 
 
-_DELETE_RULES = {
+_DELETE_RULES: dict[type[models.Model], Callable[..., None]] = {
     ClaimAgency: _last_link_rule("claim_id", rules.claim_agencies_problem([]) or ""),
     RoleClaim: _last_link_rule("role_id", rules.resting_claims_problem([]) or ""),
     DataAccessClaim: _last_link_rule("access_id", rules.resting_claims_problem([], what="Data access") or ""),
@@ -371,13 +375,13 @@ _DELETE_RULES = {
 
 
 # Rows kept in order under an owner: a new one with no position given goes last.
-_POSITIONED_UNDER = {Attribution: "claim", StatedMission: "agency"}
+_POSITIONED_UNDER: dict[type[models.Model], str] = {Attribution: "claim", StatedMission: "agency"}
 
 
 def _next_position(instance: models.Model, owner: str) -> int:
     """After the owner's last row. The owner's row is held so that two concurrent adds under one
     owner cannot take the same position."""
-    owner_field = instance._meta.get_field(owner)
+    owner_field = cast(models.ForeignKey, instance._meta.get_field(owner))  # get_field may give a relation
     owner_id = getattr(instance, owner_field.attname)
     list(owner_field.related_model._default_manager.select_for_update().filter(pk=owner_id).values_list("pk"))
     siblings = type(instance)._default_manager.filter(**{owner_field.attname: owner_id})
@@ -386,7 +390,7 @@ def _next_position(instance: models.Model, owner: str) -> int:
 
 
 @transaction.atomic
-def record_save(*, actor: Actor, instance: models.Model, reason: str = "") -> models.Model:
+def record_save(*, actor: Actor, instance: M, reason: str = "") -> M:
     """Save one row of the record as `actor`: checked by record_check, validated, kept in history."""
     reason = _check_reason(reason)
     model = type(instance)
@@ -396,7 +400,7 @@ def record_save(*, actor: Actor, instance: models.Model, reason: str = "") -> mo
         list(model._default_manager.select_for_update().filter(pk=instance.pk).values_list("pk"))
     record_check(actor=actor, instance=instance, reason=reason)
     owner = _POSITIONED_UNDER.get(model)
-    if owner and adding and instance.position is None:
+    if owner and adding and isinstance(instance, Attribution | StatedMission) and instance.position is None:
         instance.position = _next_position(instance, owner)
     instance.full_clean()
     _record(instance, actor=actor, reason=reason or ("Created" if adding else "Changed"))
@@ -426,7 +430,8 @@ def _protected_message(instance: models.Model, protected: Iterable[models.Model]
         name = str(type(row)._meta.verbose_name_plural)
         counts[name] = counts.get(name, 0) + 1
     resting = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
-    return f"{instance._meta.verbose_name.capitalize()} “{instance}” cannot be deleted: {resting} rest on it."
+    name = str(instance._meta.verbose_name).capitalize()
+    return f"{name} “{instance}” cannot be deleted: {resting} rest on it."
 
 
 @transaction.atomic
@@ -466,8 +471,8 @@ def encrypted_values_rotate(*, batch: int = 500) -> int:
 
 @transaction.atomic
 def user_set_role(
-    *, actor: Actor, user: AbstractBaseUser, role: str | None, confidential: bool, reason: str = ""
-) -> AbstractBaseUser:
+    *, actor: Actor, user: User, role: str | None, confidential: bool, reason: str = ""
+) -> User:
     """Give `user` exactly one role (viewer, researcher, editor; None: no role) and the confidential grant
     or not. A role opens the admin (is_staff); other groups the user is in are left alone. A change is
     kept in RoleChange: who made it, from what, to what, and why."""

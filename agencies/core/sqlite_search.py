@@ -199,6 +199,8 @@ def fts5_expression(node: Node) -> str:
     """An FTS5 MATCH expression for a tree without NOT (FTS5 has no unary NOT)."""
     if isinstance(node, Phrase):
         return '"' + " ".join(node.tokens) + '"'  # tokens are letters and digits only
+    if isinstance(node, Not):
+        raise ValueError("FTS5 has no unary NOT: match_sql combines the parts without it")
     operator = "AND" if isinstance(node, And) else "OR"
     return f"({fts5_expression(node.left)} {operator} {fts5_expression(node.right)})"
 
@@ -216,7 +218,7 @@ def match_sql(node: Node, table: str, placeholder: str = "%s") -> tuple[str, lis
     params: list[str] = []
 
     def condition(part: Node) -> str:
-        if not _has_not(part):
+        if isinstance(part, Phrase) or not _has_not(part):
             params.append(fts5_expression(part))
             return f'rowid IN (SELECT rowid FROM "{table}" WHERE "{table}" MATCH {placeholder})'  # noqa: S608
         if isinstance(part, Not):

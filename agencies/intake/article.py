@@ -347,6 +347,18 @@ def _sentences(body: str, start: int, end: int, number: int) -> list[Sentence]:
 
 
 def read_article(text: str, *, outlet_names=()) -> Article:
+    article, h1 = _article_text(text)
+    body = article.body
+    lines = [(s, e) for s, e in _lines(body)]
+    filled = [(s, e) for s, e in lines if body[s:e].strip()]
+    index = _read_header(article, lines, filled, h1, {name.lower() for name in outlet_names})
+    _read_paragraphs(article, filled[index:])
+    _settle_transcript(article)
+    return article
+
+
+def _article_text(text: str) -> tuple[Article, str | None]:
+    """The article's body as plain text, with the offsets back into `text`, and its HTML <h1>."""
     is_html = bool(_HTML_HINT.search(text[:5000]))
     if is_html:
         body, offsets, h1 = _from_html(text)
@@ -355,44 +367,50 @@ def read_article(text: str, *, outlet_names=()) -> Article:
         if body != text:  # keep offsets honest when line ends were \r\n
             kept = [i for i, ch in enumerate(text) if ch != "\r" or text[i + 1 : i + 2] != "\n"]
             offsets = [(i, i + 1) for i in kept]
-    article = Article(text=text, body=body, offsets=offsets, is_html=is_html)
-    known_names = {name.lower() for name in outlet_names}
+    return Article(text=text, body=body, offsets=offsets, is_html=is_html), h1
 
-    lines = [(s, e) for s, e in _lines(body)]
-    filled = [(s, e) for s, e in lines if body[s:e].strip()]
-    index = 0
-    if filled:
-        first_s, first_e = filled[0]
-        first = body[first_s:first_e].strip()
-        if (h1 and first == h1) or _headline_like(first):
-            article.headline, article.headline_span = first, (first_s, first_e)
-            index = 1
-            # The header: lines right below the headline that look like one, and the rest of the
-            # headline's block (a dek or an author's note) when the text separates blocks by blank lines.
-            block_end = next((s for s, e in lines if s > first_e and not body[s:e].strip()), len(body))
-            while index < len(filled):
-                s, e = filled[index]
-                line = body[s:e].strip()
-                kind = _header_like(line, known_names)
-                if kind is None and s >= block_end:
-                    break
-                if kind is None and _words(line) > 40:
-                    break
-                article.header_lines.append((line, (s, e)))
-                if kind == "byline" and not article.authors:
-                    article.authors = split_names(_BYLINE.match(line).group("names"))
-                    article.byline_span = (s, e)
-                elif kind == "date" and article.date is None:
-                    article.date = header_date(line)
-                    article.date_span = (s, e)
-                elif kind == "outlet" and article.outlet_line is None:
-                    article.outlet_line = line
-                    article.outlet_span = (s, e)
-                index += 1
 
+def _read_header(article: Article, lines: list, filled: list, h1: str | None, known_names: set[str]) -> int:
+    """The headline and the header lines below it (byline, date, outlet); how many lines they take."""
+    body = article.body
+    if not filled:
+        return 0
+    first_s, first_e = filled[0]
+    first = body[first_s:first_e].strip()
+    if not ((h1 and first == h1) or _headline_like(first)):
+        return 0
+    article.headline, article.headline_span = first, (first_s, first_e)
+    index = 1
+    # The header: lines right below the headline that look like one, and the rest of the
+    # headline's block (a dek or an author's note) when the text separates blocks by blank lines.
+    block_end = next((s for s, e in lines if s > first_e and not body[s:e].strip()), len(body))
+    while index < len(filled):
+        s, e = filled[index]
+        line = body[s:e].strip()
+        kind = _header_like(line, known_names)
+        if kind is None and (s >= block_end or _words(line) > 40):
+            break
+        article.header_lines.append((line, (s, e)))
+        if kind == "byline" and not article.authors:
+            article.authors = split_names(_BYLINE.match(line).group("names"))
+            article.byline_span = (s, e)
+        elif kind == "date" and article.date is None:
+            article.date = header_date(line)
+            article.date_span = (s, e)
+        elif kind == "outlet" and article.outlet_line is None:
+            article.outlet_line = line
+            article.outlet_span = (s, e)
+        index += 1
+    return index
+
+
+def _read_paragraphs(article: Article, filled: list) -> None:
+    """The paragraphs of the body (wrapped lines joined) and their sentences; a footer naming the
+    outlet and the title is read as such."""
+    body = article.body
     number = 0
     pending: tuple[int, int] | None = None
-    for s, e in filled[index:]:
+    for s, e in filled:
         line = body[s:e].strip()
         footer = _FOOTER.match(line)
         if footer:
@@ -419,12 +437,17 @@ def read_article(text: str, *, outlet_names=()) -> Article:
             paragraph.label_end = s + turn.end()
         paragraph.sentences = _sentences(body, paragraph.label_end or s, e, number)
         article.paragraphs.append(paragraph)
+
+
+def _settle_transcript(article: Article) -> None:
+    """A transcript has two labelled turns or more, not all of them questions; elsewhere a label
+    was a word of the text, and its paragraph is read again whole."""
     labelled = [p for p in article.paragraphs if p.speaker_label]
     article.is_transcript = len(labelled) >= 2 and any(p.speaker_label != "Q" for p in labelled)
-    if not article.is_transcript:
-        for paragraph in article.paragraphs:
-            if paragraph.speaker_label:
-                paragraph.speaker_label = None
-                paragraph.sentences = _sentences(body, paragraph.start, paragraph.end, paragraph.number)
-                paragraph.label_end = None
-    return article
+    if article.is_transcript:
+        return
+    for paragraph in article.paragraphs:
+        if paragraph.speaker_label:
+            paragraph.speaker_label = None
+            paragraph.sentences = _sentences(article.body, paragraph.start, paragraph.end, paragraph.number)
+            paragraph.label_end = None

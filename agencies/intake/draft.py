@@ -169,10 +169,7 @@ class _Reader:
             words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in stop]
             prefix = self.outlet.key if self.outlet else "article"
             doc.key = slug(f"{prefix} {' '.join(words[:4])}")
-            taken, n, key = known.ids("documents"), 2, doc.key
-            while key in taken:
-                key, n = f"{doc.key}-{n}", n + 1
-            doc.key = key
+            doc.key = _free_id(doc.key, known.ids("documents"))
         doc.question = " ".join(q for q in (date_question, outlet_question) if q) or None
         if date is None and not doc.question:
             doc.question = "The text gives no publication date."
@@ -410,6 +407,38 @@ def _iso(value: PartialDate | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _free_id(base: str, taken: set[str]) -> str:
+    """`base`, or the first of base-2, base-3... not taken."""
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def _new_claim(
+    claim_id: str, text: str, agencies: list[str], has_figure: bool, made: PartialDate | None, lines: list
+) -> dict:
+    claim = {"id": claim_id, "kind": _claim_kind(text, has_figure), "text": text, "agencies": agencies}
+    if made is not None:
+        claim["made"] = _iso(made)
+    claim["status"] = "unverified"
+    claim["attributions"] = lines
+    return claim
+
+
+def _reported_again_claim(known: KnownClaim, lines: list[dict]) -> dict:
+    """The record's claim, as stored, with this article's lines after its own: the dossier's list
+    replaces the stored one, so it gives them all."""
+    stored = [dict(line) for line in known.attributions]
+    return {
+        "id": known.id,
+        "kind": known.kind,
+        "text": known.text,
+        "agencies": list(known.agencies),
+        "attributions": stored + [line for line in lines if line not in stored],
+    }
+
+
 def _claim_kind(text: str, has_figure: bool) -> str:
     if has_figure:
         return "figure"
@@ -534,7 +563,9 @@ class _Writer:
             )
         return out
 
-    def _agencies(self, claims: list[dict]) -> list[dict]:
+    def _agency_keys(self, claims: list[dict]) -> list[str]:
+        """The agencies the draft names: mentioned, affiliations of the sources used, asked for
+        comment, stating a mission, named by a new claim; then the parents a new one needs."""
         r = self.r
         wanted = [m.key for m in r.agency_mentions]
         for source in r.sources.by_key.values():
@@ -557,6 +588,11 @@ class _Writer:
             ):
                 keys.append(parent)
                 parent = r.agencies.refs[parent].parent
+        return keys
+
+    def _agencies(self, claims: list[dict]) -> list[dict]:
+        r = self.r
+        keys = self._agency_keys(claims)
         spans: dict[str, list] = {}
         for mention in r.agency_mentions:
             spans.setdefault(mention.key, []).append((mention.start, mention.end))
@@ -661,7 +697,61 @@ class _Writer:
 
     def _claims(self) -> tuple[list[dict], list[dict]]:
         r = self.r
-        body = r.article.body
+        groups, figure_claim = self._claim_groups()
+        figure_keys = set(figure_claim.values())
+        top = Counter(m.key for m in r.agency_mentions).most_common(1)
+        fallback = top[0][0] if top else None
+        ids: dict[tuple, str] = {}
+        claims = []
+        used_ids: set[str] = set()
+        record_agencies = {m.key for m in r.agency_mentions if m.key in r.agencies.known_ids}
+        known_claims = r.known.claims_about(record_agencies) if record_agencies else ()
+        self.matched_claims: dict[str, KnownClaim] = {}
+        figures_of: dict[tuple, list[FigureFound]] = {}
+        for figure, *_rest in r.figures:
+            figures_of.setdefault(figure_claim[id(figure)], []).append(figure)
+        reported_again = self._reported_again(groups, known_claims, figure_keys, fallback, figures_of)
+        for key, attributions in groups.items():
+            sentences, text = self._group_text(attributions)
+            if len(text) > 1200:
+                text = text[:1199] + "…"
+            agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
+            if not agencies:
+                self.dropped += 1  # a claim is about at least one agency: said on the document
+                continue
+            lines = [self._claim_line(a) for a in attributions]
+            known_claim = reported_again.get(key)
+            if known_claim is not None:
+                claim = _reported_again_claim(known_claim, lines)
+                self.matched_claims[known_claim.id] = known_claim
+                label = f"Reported again: {known_claim.text[:100]}"
+            else:
+                words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
+                claim_id = _free_id(slug(" ".join(words) or "claim", 50), used_ids)
+                made = next((a.said_on for a in attributions if a.said_on), None) or r.date
+                claim = _new_claim(claim_id, text, agencies, key in figure_keys, made, lines)
+                label = text[:120]
+            used_ids.add(claim["id"])
+            ids[key] = claim["id"]
+            claims.append(claim)
+            spans = [a.quote for a in attributions if a.quote] or sentences
+            question = next((a.question for a in attributions if a.question), None)
+            match = known_claim.id if known_claim is not None else None
+            self.proposals.append(Proposal("claims", claim["id"], label, self.spans(spans), match, question))
+        self._answers(claims, known_claims)
+        self._avoid_taken([c for c in claims if c["id"] not in self.matched_claims], "claims")
+        claim_ids = {
+            key: claim["id"] for key, claim in zip([k for k in groups if k in ids], claims, strict=True)
+        }
+        figures = self._figures(figure_claim, claim_ids)
+        stored_figures = known_figures(self.matched_claims)
+        self._avoid_taken([f for f in figures if f["id"] not in stored_figures], "figures")
+        return claims, figures
+
+    def _claim_groups(self) -> tuple[dict[tuple, list[Attribution]], dict[int, tuple]]:
+        """The attributions grouped into claims (a speaker's quotations in a paragraph, a sentence
+        of reported speech, a figure's sentence), and the group each figure belongs to."""
+        r = self.r
         groups: dict[tuple, list[Attribution]] = {}
         for attribution in r.speech.attributions:
             if attribution.quote:
@@ -685,96 +775,30 @@ class _Writer:
                         Attribution(origin, figure.sentence.paragraph, figure.sentence, None, list(via))
                     ]
                 figure_claim[id(figure)] = key
-        figure_keys = set(figure_claim.values())
-        top = Counter(m.key for m in r.agency_mentions).most_common(1)
-        fallback = top[0][0] if top else None
-        ids: dict[tuple, str] = {}
-        claims = []
-        used_ids: set[str] = set()
-        record_agencies = {m.key for m in r.agency_mentions if m.key in r.agencies.known_ids}
-        known_claims = r.known.claims_about(record_agencies) if record_agencies else ()
-        self.matched_claims: dict[str, KnownClaim] = {}
-        figures_of: dict[tuple, list[FigureFound]] = {}
-        for figure, *_rest in r.figures:
-            figures_of.setdefault(figure_claim[id(figure)], []).append(figure)
-        reported_again = self._reported_again(groups, known_claims, figure_keys, fallback, figures_of)
-        for key, attributions in groups.items():
-            sentences = sorted({(a.sentence.start, a.sentence.end) for a in attributions})
-            text = " ".join(" ".join(body[s:e].split()) for s, e in sentences)
-            if len(text) > 1200:
-                text = text[:1199] + "…"
-            agencies = self._claim_agencies(sentences, attributions) or ([fallback] if fallback else [])
-            if not agencies:
-                self.dropped += 1  # a claim is about at least one agency: said on the document
-                continue
-            known_claim = reported_again.get(key)
-            if known_claim is not None:
-                claim_id = known_claim.id
-                self.matched_claims[claim_id] = known_claim
-            else:
-                words = [w for w in re.findall(r"[a-z0-9]+", mask_quotes(text).lower()) if len(w) > 3][:5]
-                base = slug(" ".join(words) or "claim", 50)
-                claim_id, n = base, 2
-                while claim_id in used_ids:
-                    claim_id, n = f"{base}-{n}", n + 1
-            used_ids.add(claim_id)
-            ids[key] = claim_id
-            made = next((a.said_on for a in attributions if a.said_on), None) or r.date
-            lines = []
-            for a in attributions:
-                line: dict = {"document": r.doc.key}
-                if a.via:
-                    line["via"] = list(a.via)
-                line["origin"] = a.speaker.key
-                line["stance"] = "supports"
-                if a.quote:
-                    line["quote"] = body[a.quote[0] : a.quote[1]]
-                line["locator"] = f"para {a.paragraph}"
-                lines.append(line)
-            spans = [a.quote for a in attributions if a.quote] or sentences
-            question = next((a.question for a in attributions if a.question), None)
-            if known_claim is not None:
-                # The record's claim, as stored, with this article's lines after its own: the
-                # dossier's list replaces the stored one, so it gives them all.
-                stored = [dict(line) for line in known_claim.attributions]
-                claim = {
-                    "id": claim_id,
-                    "kind": known_claim.kind,
-                    "text": known_claim.text,
-                    "agencies": list(known_claim.agencies),
-                    "attributions": stored + [line for line in lines if line not in stored],
-                }
-                claims.append(claim)
-                label = f"Reported again: {known_claim.text[:100]}"
-                self.proposals.append(
-                    Proposal("claims", claim_id, label, self.spans(spans), claim_id, question)
-                )
-                continue
-            claim = {
-                "id": claim_id,
-                "kind": _claim_kind(text, key in figure_keys),
-                "text": text,
-                "agencies": agencies,
-            }
-            if made is not None:
-                claim["made"] = _iso(made)
-            claim["status"] = "unverified"
-            claim["attributions"] = lines
-            claims.append(claim)
-            self.proposals.append(Proposal("claims", claim_id, text[:120], self.spans(spans), None, question))
-        self._answers(claims, known_claims)
-        self._avoid_taken([c for c in claims if c["id"] not in self.matched_claims], "claims")
-        claim_ids = {
-            key: claim["id"] for key, claim in zip([k for k in groups if k in ids], claims, strict=True)
-        }
-        figures = []
+        return groups, figure_claim
+
+    def _claim_line(self, attribution: Attribution) -> dict:
+        """The attribution line this article gives a claim."""
+        line: dict = {"document": self.r.doc.key}
+        if attribution.via:
+            line["via"] = list(attribution.via)
+        line["origin"] = attribution.speaker.key
+        line["stance"] = "supports"
+        if attribution.quote:
+            line["quote"] = self.r.article.body[attribution.quote[0] : attribution.quote[1]]
+        line["locator"] = f"para {attribution.paragraph}"
+        return line
+
+    def _figures(self, figure_claim: dict[int, tuple], claim_ids: dict[tuple, str]) -> list[dict]:
+        """The figures of the claims proposed; one the record has on the claim is referred to as stored."""
+        r = self.r
+        figures: list[dict] = []
         figure_ids: set[str] = set()
         for figure, origin, _via, _attribution in r.figures:
             key = figure_claim[id(figure)]
             if key not in claim_ids:
                 continue
             period = figure.period
-            question = figure.question
             if period is None:
                 if r.date is None:
                     continue
@@ -796,10 +820,7 @@ class _Writer:
                         Proposal("figures", stored["id"], label, self.spans([figure.span]), stored["id"])
                     )
                 continue
-            base = f"{claim_ids[key][:40]}-{slug(str(value))}"
-            figure_id, n = base, 2
-            while figure_id in figure_ids:
-                figure_id, n = f"{base}-{n}", n + 1
+            figure_id = _free_id(f"{claim_ids[key][:40]}-{slug(str(value))}", figure_ids)
             figure_ids.add(figure_id)
             item = {
                 "id": figure_id,
@@ -817,10 +838,10 @@ class _Writer:
             figures.append(item)
             spans = [figure.span] + ([period.span] if period else [])
             label = f"{value} {figure.unit}, {_iso(start)} – {_iso(end)}"
-            self.proposals.append(Proposal("figures", figure_id, label, self.spans(spans), None, question))
-        stored_figures = known_figures(self.matched_claims)
-        self._avoid_taken([f for f in figures if f["id"] not in stored_figures], "figures")
-        return claims, figures
+            self.proposals.append(
+                Proposal("figures", figure_id, label, self.spans(spans), None, figure.question)
+            )
+        return figures
 
     def _group_text(self, attributions: list[Attribution]) -> tuple[list, str]:
         body = self.r.article.body
@@ -920,10 +941,7 @@ class _Writer:
         renamed = {}
         for item in items:
             if item["id"] in taken:
-                n = 2
-                while f"{item['id']}-{n}" in taken:
-                    n += 1
-                renamed[item["id"]] = f"{item['id']}-{n}"
+                renamed[item["id"]] = _free_id(item["id"], taken)
                 item["id"] = renamed[item["id"]]
         self.proposals[:] = [
             Proposal(p.section, renamed.get(p.key, p.key), p.label, p.spans, p.match, p.question)

@@ -237,11 +237,8 @@ def _show(item) -> str:
     return text if len(text) < 220 else text[:219] + "…"
 
 
-def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: str) -> dict[str, Score]:
-    dv, gv = _View(draft_data, record), _View(gold_data, record)
-    out: dict[str, Score] = {}
-    out["agencies"] = _pair(gv.items("agencies"), dv.items("agencies"), same_agency)
-    out["sources"] = _pair(gv.items("sources"), dv.items("sources"), lambda g, d: same_source(g, gv, d, dv))
+def _score_quotes(gv: _View, dv: _View, text: str) -> Score:
+    """Quotations of the article, each with its origin: the draft's against the gold's."""
     body = _quote_text(text)
 
     def quotes(view: _View) -> list[tuple]:
@@ -272,7 +269,15 @@ def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: 
             score.misses.append(f"missed: {g[0][:80]!r} -> {g[1]['id']}")
     # Recall counts gold quotations found; several may fall within one quotation of the draft.
     score.gold_tp = len(gold_quotes) - score.fn
-    out["quotes"] = score
+    return score
+
+
+def score_article(draft_data: dict, gold_data: dict, record: dict | None, text: str) -> dict[str, Score]:
+    dv, gv = _View(draft_data, record), _View(gold_data, record)
+    out: dict[str, Score] = {}
+    out["agencies"] = _pair(gv.items("agencies"), dv.items("agencies"), same_agency)
+    out["sources"] = _pair(gv.items("sources"), dv.items("sources"), lambda g, d: same_source(g, gv, d, dv))
+    out["quotes"] = _score_quotes(gv, dv, text)
 
     def same_figure(g, d) -> bool:
         return (

@@ -235,124 +235,163 @@ def _date_in(match: re.Match, prefix: str, context: Context) -> PartialDate | No
     return _date_from(_Groups(), context)
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """What each period is read against: the article's dates, and the question a guessed year asks."""
+
+    context: Context
+    said_on: PartialDate | None
+    up_to: PartialDate  # when the statement was made, else the reference date
+    guess: str | None
+
+
 def find_periods(
     text: str, start: int, end: int, context: Context, *, said_on: PartialDate | None
 ) -> list[Period]:
     """Every period written in text[start:end]. `said_on`: when the statement was made (for
     "since ..." periods, which run up to it), else the reference date."""
+    guess = None if context.known else "the article gives no date: the year is a guess"
+    reading = _Reading(context, said_on, said_on or day(context.reference), guess)
     out: list[Period] = []
     segment = text[:end]
-    up_to = said_on or day(context.reference)
-    guess = None if context.known else "the article gives no date: the year is a guess"
-
-    for match in _QUARTER.finditer(segment, start):
-        quarter, year = _ORDINAL[match.group(1).lower()], int(match.group(2))
-        first = dt.date(year, 3 * quarter - 2, 1)
-        last = add_months(first, 3) - dt.timedelta(days=1)
-        out.append(Period(day(first), day(last), match.span(), match.group(0)))
-    for match in _FISCAL.finditer(segment, start):
-        year = int(match.group(1) or match.group(2))
-        year = year + 2000 if year < 100 else year
-        out.append(
-            Period(day(dt.date(year - 1, 10, 1)), day(dt.date(year, 9, 30)), match.span(), match.group(0))
-        )
-    for match in _BETWEEN.finditer(segment, start):
-        a = (
-            _date_in(match, "a_", context)
-            if not re.fullmatch(_YEAR, match.group("a"))
-            else PartialDate(int(match.group("a")))
-        )
-        b = (
-            _date_in(match, "b_", context)
-            if not re.fullmatch(_YEAR, match.group("b"))
-            else PartialDate(int(match.group("b")))
-        )
-        if a is None or b is None:
-            continue
-        if not (match.group("a_y1") or match.group("a_y2")) and (match.group("b_y1") or match.group("b_y2")):
-            a = _with_year(a, b.year if (a.month or 0) <= (b.month or 12) else b.year - 1)
-        if b.end < a.start:
-            continue
-        out.append(
-            Period(
-                a, b, match.span(), match.group(0), guess if not re.search(_YEAR, match.group(0)) else None
-            )
-        )
-    for match in _SINCE.finditer(segment, start):
-        if match.group("date"):
-            begin = _date_from(match, context)
-        else:
-            # The inauguration is a known day: the current administration's first.
-            begin = day(administration_at(context.reference).start)
-            written = _date_in(match, "i_", context) if match.group("idate") else None
-            if written is not None and (written.month, written.day) != (begin.month, begin.day):
-                begin = written
-        if begin is None or up_to.end < begin.start:
-            continue
-        question = None if said_on else "runs to the article's date: check when the figure was given"
-        out.append(Period(begin, up_to, match.span(), match.group(0), question or guess))
-    for match in _FIRST.finditer(segment, start):
-        administration = administration_at(context.reference)
-        first = administration.start
-        if match.group("n"):
-            n, unit = int(match.group("n")), match.group("unit")
-        else:
-            n, unit = {
-                "month": (1, "months"),
-                "week": (1, "weeks"),
-                "year": (1, "years"),
-                "hundred days": (100, "days"),
-            }[match.group("one")]
-        if unit == "days":
-            last = first + dt.timedelta(days=n - 1)
-        elif unit == "weeks":
-            last = first + dt.timedelta(days=7 * n - 1)
-        elif unit == "months":
-            last = add_months(first, n) - dt.timedelta(days=1)
-        else:
-            last = add_months(first, 12 * n) - dt.timedelta(days=1)
-        out.append(Period(day(first), day(last), match.span(), match.group(0), guess))
-    for match in _FINAL_YEAR.finditer(segment, start):
-        who = match.group("who")
-        before = administration_at(context.reference).start
-        administration = administration_of(who, before) if who else None
-        if administration is None:
-            current = administration_at(context.reference)
-            earlier = [a for a in ADMINISTRATIONS if a.end == current.start]
-            administration = earlier[0] if earlier and not who else None
-        if administration is None or administration.end is None:
-            continue
-        last = administration.end - dt.timedelta(days=1)
-        first = add_months(administration.end, -12)
-        out.append(Period(day(first), day(last), match.span(), match.group(0)))
-    for match in _IN_YEAR.finditer(segment, start):
-        if any(p.span[0] <= match.start() < p.span[1] for p in out):
-            continue
-        year = PartialDate(int(match.group(1)))
-        out.append(Period(year, year, match.span(), match.group(0)))
-    for match in _PART_OF_MONTH.finditer(segment, start):
-        month = parse_date(match.group("date"), context=context)
-        if month is None or month.month is None:
-            continue
-        first = dt.date(month.year, month.month, 1)
-        last = add_months(first, 1) - dt.timedelta(days=1)
-        n = match.group("n")
-        n = int(n) if n and n.isdigit() else _SMALL.get(n or "", 1)
-        unit = match.group("unit")
-        days = (last.day + 1) // 2 if unit == "half" else n * (7 if unit.startswith("week") else 1)
-        days = min(days, last.day)
-        if match.group("which") == "first" or (unit == "half" and match.group("which") == "first"):
-            a, b = first, first + dt.timedelta(days=days - 1)
-        else:
-            a, b = last - dt.timedelta(days=days - 1), last
-        out.append(Period(day(a), day(b), match.span(), match.group(0), guess))
-    for match in _IN_MONTH.finditer(segment, start):
-        if any(p.span[0] <= match.start() < p.span[1] for p in out):
-            continue
-        value = parse_date(match.group("date"), context=context)
-        if value is not None:
-            out.append(Period(value, value, match.span(), match.group(0), guess))
+    for pattern, read, outside_others in _READERS:
+        for match in pattern.finditer(segment, start):
+            if outside_others and any(p.span[0] <= match.start() < p.span[1] for p in out):
+                continue
+            period = read(match, reading)
+            if period is not None:
+                out.append(period)
     return sorted(out, key=lambda p: p.span)
+
+
+def _quarter(match: re.Match, reading: _Reading) -> Period:
+    quarter, year = _ORDINAL[match.group(1).lower()], int(match.group(2))
+    first = dt.date(year, 3 * quarter - 2, 1)
+    last = add_months(first, 3) - dt.timedelta(days=1)
+    return Period(day(first), day(last), match.span(), match.group(0))
+
+
+def _fiscal_year(match: re.Match, reading: _Reading) -> Period:
+    year = int(match.group(1) or match.group(2))
+    year = year + 2000 if year < 100 else year
+    return Period(day(dt.date(year - 1, 10, 1)), day(dt.date(year, 9, 30)), match.span(), match.group(0))
+
+
+def _between(match: re.Match, reading: _Reading) -> Period | None:
+    context = reading.context
+    a = (
+        _date_in(match, "a_", context)
+        if not re.fullmatch(_YEAR, match.group("a"))
+        else PartialDate(int(match.group("a")))
+    )
+    b = (
+        _date_in(match, "b_", context)
+        if not re.fullmatch(_YEAR, match.group("b"))
+        else PartialDate(int(match.group("b")))
+    )
+    if a is None or b is None:
+        return None
+    if not (match.group("a_y1") or match.group("a_y2")) and (match.group("b_y1") or match.group("b_y2")):
+        a = _with_year(a, b.year if (a.month or 0) <= (b.month or 12) else b.year - 1)
+    if b.end < a.start:
+        return None
+    guess = reading.guess if not re.search(_YEAR, match.group(0)) else None
+    return Period(a, b, match.span(), match.group(0), guess)
+
+
+def _since(match: re.Match, reading: _Reading) -> Period | None:
+    context = reading.context
+    if match.group("date"):
+        begin = _date_from(match, context)
+    else:
+        # The inauguration is a known day: the current administration's first.
+        begin = day(administration_at(context.reference).start)
+        written = _date_in(match, "i_", context) if match.group("idate") else None
+        if written is not None and (written.month, written.day) != (begin.month, begin.day):
+            begin = written
+    if begin is None or reading.up_to.end < begin.start:
+        return None
+    question = None if reading.said_on else "runs to the article's date: check when the figure was given"
+    return Period(begin, reading.up_to, match.span(), match.group(0), question or reading.guess)
+
+
+def _first_of_administration(match: re.Match, reading: _Reading) -> Period:
+    first = administration_at(reading.context.reference).start
+    if match.group("n"):
+        n, unit = int(match.group("n")), match.group("unit")
+    else:
+        n, unit = {
+            "month": (1, "months"),
+            "week": (1, "weeks"),
+            "year": (1, "years"),
+            "hundred days": (100, "days"),
+        }[match.group("one")]
+    if unit == "days":
+        last = first + dt.timedelta(days=n - 1)
+    elif unit == "weeks":
+        last = first + dt.timedelta(days=7 * n - 1)
+    elif unit == "months":
+        last = add_months(first, n) - dt.timedelta(days=1)
+    else:
+        last = add_months(first, 12 * n) - dt.timedelta(days=1)
+    return Period(day(first), day(last), match.span(), match.group(0), reading.guess)
+
+
+def _final_year(match: re.Match, reading: _Reading) -> Period | None:
+    who = match.group("who")
+    current = administration_at(reading.context.reference)
+    administration = administration_of(who, current.start) if who else None
+    if administration is None:
+        earlier = [a for a in ADMINISTRATIONS if a.end == current.start]
+        administration = earlier[0] if earlier and not who else None
+    if administration is None or administration.end is None:
+        return None
+    last = administration.end - dt.timedelta(days=1)
+    first = add_months(administration.end, -12)
+    return Period(day(first), day(last), match.span(), match.group(0))
+
+
+def _in_year(match: re.Match, reading: _Reading) -> Period:
+    year = PartialDate(int(match.group(1)))
+    return Period(year, year, match.span(), match.group(0))
+
+
+def _part_of_month(match: re.Match, reading: _Reading) -> Period | None:
+    month = parse_date(match.group("date"), context=reading.context)
+    if month is None or month.month is None:
+        return None
+    first = dt.date(month.year, month.month, 1)
+    last = add_months(first, 1) - dt.timedelta(days=1)
+    n = match.group("n")
+    n = int(n) if n and n.isdigit() else _SMALL.get(n or "", 1)
+    unit = match.group("unit")
+    days = (last.day + 1) // 2 if unit == "half" else n * (7 if unit.startswith("week") else 1)
+    days = min(days, last.day)
+    if match.group("which") == "first" or (unit == "half" and match.group("which") == "first"):
+        a, b = first, first + dt.timedelta(days=days - 1)
+    else:
+        a, b = last - dt.timedelta(days=days - 1), last
+    return Period(day(a), day(b), match.span(), match.group(0), reading.guess)
+
+
+def _in_month(match: re.Match, reading: _Reading) -> Period | None:
+    value = parse_date(match.group("date"), context=reading.context)
+    return None if value is None else Period(value, value, match.span(), match.group(0), reading.guess)
+
+
+# Each pattern with its reader, in this order; a year or a month alone is read only outside the
+# periods found before it, of which it is then a part.
+_READERS = (
+    (_QUARTER, _quarter, False),
+    (_FISCAL, _fiscal_year, False),
+    (_BETWEEN, _between, False),
+    (_SINCE, _since, False),
+    (_FIRST, _first_of_administration, False),
+    (_FINAL_YEAR, _final_year, False),
+    (_IN_YEAR, _in_year, True),
+    (_PART_OF_MONTH, _part_of_month, False),
+    (_IN_MONTH, _in_month, True),
+)
 
 
 def same_period(text: str, start: int, end: int) -> re.Match | None:

@@ -22,8 +22,7 @@ from django.urls import reverse
 from agencies import models as m
 from agencies.core import permissions
 from agencies.core.dates import PartialDate, PartialDateError
-from agencies.exchange import DossierError, dossier_import
-from agencies.exchange.schema import FORMAT
+from agencies.exchange import FORMAT, DossierError, dossier_import
 
 from . import KnownRecord, propose
 
@@ -548,30 +547,50 @@ def _drop_soft(section: str, item: dict, gone: dict[str, set]) -> None:
             item["claims"] = kept
 
 
+class _Choices:
+    """The reviewer's decisions, found by the section and key of the proposal each answers."""
+
+    def __init__(self, proposals: list[dict], decisions: dict[int, Decision]):
+        self.proposals, self.decisions = proposals, decisions
+        self.by_key = {(p["section"], p["key"]): i for i, p in enumerate(proposals)}
+        self.labels = {(p["section"], p["key"]): p["label"][:80] for p in proposals}
+
+    def of(self, section: str, key: str) -> Decision | None:
+        index = self.by_key.get((section, key))
+        return None if index is None else self.decisions[index]
+
+    def matched(self, section: str, key: str) -> bool:
+        """Whether the proposal is an entity the record already has."""
+        index = self.by_key.get((section, key))
+        return index is not None and bool(self.proposals[index].get("match"))
+
+    def label(self, section: str, key: str) -> str:
+        return self.labels.get((section, key), key)
+
+
 def accepted_dossier(intake: m.IntakeDraft, decisions: dict[int, Decision]) -> dict:
     """The accepted part of the draft as a dossier for the importer. Entities the record already
     has are referred to by id and left as they are, but for the lines and missions added to them.
     Raises ReviewError when an accepted proposal needs one that was rejected."""
-    source = copy.deepcopy(intake.draft["dossier"])
-    proposals = intake.draft["proposals"]
-    by_key = {(p["section"], p["key"]): i for i, p in enumerate(proposals)}
-    labels = {(p["section"], p["key"]): p["label"][:80] for p in proposals}
-
-    def decision(section: str, key: str) -> Decision | None:
-        index = by_key.get((section, key))
-        return None if index is None else decisions[index]
-
-    def matched(section: str, key: str) -> bool:
-        index = by_key.get((section, key))
-        return index is not None and bool(proposals[index].get("match"))
-
-    errors: list[str] = []
+    choices = _Choices(intake.draft["proposals"], decisions)
     gone: dict[str, set] = {s: set() for s in (*ID_SECTIONS, "missions")}
+    out = _accepted_items(copy.deepcopy(intake.draft["dossier"]), choices, gone)
+    _accept_missions(out, choices)
+    from_record = _refer_to_record(out, choices)
+    errors = _rejected_needs(out, gone, choices)
+    _check_new_ids(out, from_record, errors, choices.labels)
+    if errors:
+        raise ReviewError(list(dict.fromkeys(errors)))
+    return {"format": FORMAT, **{section: items for section, items in out.items() if items}}
+
+
+def _accepted_items(source: dict, choices: _Choices, gone: dict[str, set]) -> dict[str, list]:
+    """The draft's entities less the rejected ones (noted in `gone`), with the reviewer's edits."""
     out: dict[str, list] = {}
     for section in (*ID_SECTIONS, "data_access", "comment_requests"):
         for item in source.get(section) or ():
             key = _key_of(section, item)
-            chosen = decision(section, key)
+            chosen = choices.of(section, key)
             if chosen is not None and not chosen.accept:
                 if section in gone:
                     gone[section].add(key)
@@ -585,12 +604,15 @@ def accepted_dossier(intake: m.IntakeDraft, decisions: dict[int, Decision]) -> d
                     else:
                         item.pop("answers", None)
             out.setdefault(section, []).append(item)
+    return out
 
-    # Missions: the agency's list (the record's, then the new ones) less the rejected new ones.
+
+def _accept_missions(out: dict[str, list], choices: _Choices) -> None:
+    """Each agency's missions (the record's, then the new ones) less the rejected new ones."""
     for agency in out.get("agencies", []):
         missions = []
         for index, mission in enumerate(agency.get("missions") or ()):
-            chosen = decision("missions", f"{agency['id']}:{index}")
+            chosen = choices.of("missions", f"{agency['id']}:{index}")
             if chosen is not None and not chosen.accept:
                 continue
             if chosen is not None:
@@ -600,12 +622,15 @@ def accepted_dossier(intake: m.IntakeDraft, decisions: dict[int, Decision]) -> d
         if "missions" in agency:
             agency["missions"] = missions
 
-    # What the record has already: refer to it by id; add only the new lines and missions.
+
+def _refer_to_record(out: dict[str, list], choices: _Choices) -> set[tuple[str, str]]:
+    """What the record has already is written as stored, with only the new lines and missions
+    added, and left out when nothing is added; the (section, id) of those written."""
     from_record: set[tuple[str, str]] = set()
     for section in ID_SECTIONS:
         kept = []
         for item in out.get(section, []):
-            if not matched(section, item["id"]):
+            if not choices.matched(section, item["id"]):
                 kept.append(item)
             elif section == "claims":
                 stored = _record_claim(item["id"])
@@ -618,30 +643,32 @@ def accepted_dossier(intake: m.IntakeDraft, decisions: dict[int, Decision]) -> d
                     kept.append(stored)
                     from_record.add((section, item["id"]))
             elif section == "agencies" and any(
-                decision("missions", f"{item['id']}:{i}") is not None
+                choices.of("missions", f"{item['id']}:{i}") is not None
                 for i in range(len(item.get("missions") or ()))
             ):
                 kept.append({**_record_agency(item["id"]), "missions": item.get("missions") or []})
                 from_record.add((section, item["id"]))
         out[section] = kept
+    return from_record
 
+
+def _rejected_needs(out: dict[str, list], gone: dict[str, set], choices: _Choices) -> list[str]:
+    """Drop the references a rejection may simply remove; the accepted proposals that need a
+    rejected one, said to the reviewer."""
+    errors: list[str] = []
     for section, items in out.items():
         for item in items:
             _drop_soft(section, item, gone)
             key = _key_of(section, item)
             for target, ref, soft in _refs(section, item):
                 if ref in gone.get(target, ()) and not soft:
-                    what = labels.get((section, key), key)
                     errors.append(
-                        f"«{what}» needs «{labels.get((target, ref), ref)}», which you rejected: "
-                        "accept both, or reject both."
+                        f"«{choices.label(section, key)}» needs «{choices.label(target, ref)}», which you "
+                        "rejected: accept both, or reject both."
                     )
             if section == "claims" and not item.get("agencies"):
-                errors.append(f"«{labels.get((section, key), key)}»: every agency it is about was rejected.")
-    _check_new_ids(out, from_record, errors, labels)
-    if errors:
-        raise ReviewError(list(dict.fromkeys(errors)))
-    return {"format": FORMAT, **{section: items for section, items in out.items() if items}}
+                errors.append(f"«{choices.label(section, key)}»: every agency it is about was rejected.")
+    return errors
 
 
 def _check_new_ids(out: dict, from_record: set, errors: list[str], labels: dict) -> None:

@@ -321,14 +321,60 @@ def find_sources(
 ) -> list[SourceMention]:
     """The source mentions in text[start:end] (quotes masked), registered in `registry`.
     `masked`: the whole text with its quotations masked (mask_quotes), computed once."""
-    masked = masked if masked is not None else mask_quotes(text)
-    out: list[SourceMention] = []
-    agencies = registry.agencies
+    finder = _SourceFinder(
+        text=text,
+        masked=masked if masked is not None else mask_quotes(text),
+        start=start,
+        end=end,
+        registry=registry,
+        agency_mentions=agency_mentions,
+        outlet_mentions=outlet_mentions,
+        granted_by=granted_by,
+        via=via,
+        persons=persons,
+    )
+    # In this order: a span taken by one kind of mention is not read again as another.
+    finder.anonymous_groups()
+    finder.uncounted_groups()
+    finder.officials()
+    finder.people()
+    finder.surnames()
+    finder.datasets()
+    finder.organisations()
+    finder.anaphora()
+    return sorted(finder.out, key=lambda m: m.start)
 
-    def covered(s: int, e: int) -> bool:
-        return any(m.start < e and s < m.end for m in out)
 
-    def agency_in(s: int, e: int) -> str | None:
+@dataclass
+class _SourceFinder:
+    """One passage of find_sources: what it reads, and the mentions found so far."""
+
+    text: str
+    masked: str
+    start: int
+    end: int
+    registry: Sources
+    agency_mentions: list[Mention]
+    outlet_mentions: list[Mention]
+    granted_by: str | None
+    via: str | None
+    persons: dict[str, SourceRef]
+    out: list[SourceMention] = field(default_factory=list)
+
+    @property
+    def agencies(self) -> AgencyIndex:
+        return self.registry.agencies
+
+    def covered(self, s: int, e: int) -> bool:
+        return any(m.start < e and s < m.end for m in self.out)
+
+    def named_elsewhere(self, s: int, e: int) -> bool:
+        """Whether masked[s:e] overlaps an agency or an outlet mention."""
+        return any(m.start < e and s < m.end for m in self.agency_mentions + self.outlet_mentions)
+
+    def agency_in(self, s: int, e: int) -> str | None:
+        """The agency a mention at masked[s:e] speaks for: named in it, or said by its title."""
+        masked, agencies, agency_mentions = self.masked, self.agencies, self.agency_mentions
         inside = [m for m in agency_mentions if s <= m.start and m.end <= e]
         if inside:
             return inside[0].key
@@ -351,196 +397,206 @@ def find_sources(
                     return ref.key
         return None
 
-    # Anonymous groups: a count, a noun, and a sign of anonymity in the same sentence.
-    for match in GROUP.finditer(masked, start, end):
-        sentence_rest = masked[match.end() : _sentence_end(masked, match.end(), end)]
-        marker = ANONYMITY.search(sentence_rest[:220])
-        noun = match.group("desc").split()[-1]
-        if marker is None and "anonymous" not in match.group("desc"):
-            continue
-        count_word = match.group("count").lower()
-        count = COUNTS.get(count_word) or (int(count_word) if count_word.isdigit() else None)
-        if count is None and count_word not in VAGUE_COUNTS:
-            continue
-        if noun in ("official", "person", "source", "inspector") and count is None:
-            continue
-        clause = sentence_rest[: marker.end()] if marker else ""
-        reason_match = (
-            REASON.search(sentence_rest[: (marker.end() if marker else 0) + 160]) if marker else None
-        )
-        reason = ""
-        if reason_match:
-            reason = next(g for g in reason_match.groups() if g).strip()
-            reason = re.sub(r"^(?:not\s+authori[sz]ed)", "not authorized", reason)
-        description = text[match.start() : match.end()]
-        if (
-            clause
-            and not clause.lstrip().startswith(",")
-            and re.match(r"\s+(?:who|familiar|with|close|briefed)", clause)
-        ):
-            description += clause.rstrip(" ,")
-        description = re.split(r",\s|\s+(?:for\s+fear|because)\b", description)[0].strip()
-        description = description[0].lower() + description[1:]
-        mention_end = match.end() + (marker.end() if marker else 0)
-        ref = SourceRef(
-            key=f"{count or 'several'}-{noun}",
-            kind="anonymous",
-            description=description,
-            count=count,
-            reason=reason,
-            granted_by=granted_by,
-            affiliation=agency_in(match.start(), match.end()),
-        )
-        if count is None:
-            ref.question = "The text does not say how many people this is."
-        ref = registry.add(ref, f"anonymous:{normalise(description)}:{granted_by}")
-        ref.via = ref.via or via
-        ref.spans.append((match.start(), mention_end))
-        out.append(SourceMention(match.start(), mention_end, ref))
-
-    # Groups without a count: "People briefed on the matter said ...".
-    for match in UNCOUNTED.finditer(masked, start, end):
-        if covered(match.start(), match.end()):
-            continue
-        description = text[match.start() : match.end()]
-        description = description[0].lower() + description[1:]
-        ref = SourceRef(
-            key=f"{match.group('noun').lower()}-{slug(match.group('marker'))[:30]}",
-            kind="anonymous",
-            description=description,
-            granted_by=granted_by,
-        )
-        ref.question = "The text does not say how many people this is."
-        ref = registry.add(ref, f"anonymous:{normalise(description)}:{granted_by}")
-        ref.via = ref.via or via
-        ref.spans.append(match.span())
-        out.append(SourceMention(match.start(), match.end(), ref))
-
-    # Unnamed officials, one at a time ("a senior DHS official").
-    for match in OFFICIAL.finditer(masked, start, end):
-        if covered(match.start(), match.end()):
-            continue
-        after = masked[match.end() : match.end() + 60]
-        if re.match(r",?\s+[A-Z][a-z]+\s+[A-Z][a-z]+", after):
-            continue  # "A USPS spokesperson, David Partenheimer," is a named person
-        description = text[match.start() : match.end()]
-        description = description[0].lower() + description[1:]
-        affiliation = agency_in(match.start(), match.end())
-        rest = masked[match.end() : _sentence_end(masked, match.end(), end)]
-        marker = ANONYMITY.search(rest[:200])
-        reason_match = REASON.search(rest[: marker.end() + 160]) if marker else None
-        reason = next(g for g in reason_match.groups() if g).strip() if reason_match else ""
-        ref = SourceRef(
-            key=description.split(" ", 1)[1],
-            kind="official",
-            description=description,
-            affiliation=affiliation,
-            reason=reason,
-            granted_by=granted_by if reason else None,
-        )
-        ref = registry.add(ref, f"official:{normalise(description)}")
-        ref.via = ref.via or via
-        mention_end = match.end() + (marker.end() if marker else 0)
-        ref.spans.append((match.start(), mention_end))
-        out.append(SourceMention(match.start(), mention_end, ref))
-
-    # Named people, with the title before or after the name.
-    taken_spans = [(m.start, m.end) for m in agency_mentions + outlet_mentions]
-    for match in PERSON.finditer(masked, start, end):
-        words = match.group("name").split()
-        while words and (
-            words[0] in NOT_NAMES or words[0].rstrip(".") in ("Sen", "Rep", "Mr", "Ms", "Dr", "Gov")
-        ):
-            words = words[1:]
-        if len(words) < 2 or words[-1] in NOT_NAMES or any(w in ORGANISATION_WORDS for w in words):
-            continue
-        words = words[-3:] if len(words) > 3 else words
-        offset = match.group("name").index(" ".join(words)) if " ".join(words) in match.group("name") else 0
-        name_start = match.start() + offset
-        name_end = match.end()
-        if any(s < name_end and name_start < e for s, e in taken_spans) or covered(name_start, name_end):
-            continue
-        name = " ".join(words)
-        title, title_start = _title_before(masked, name_start, max(start, name_start - 80))
-        after, span_end = _title_after(masked, name_end)
-        if not title:
-            pre = re.search(
-                r"(?:^|[.;]\s|\s)(?:[Aa]n?|[Tt]he)\s+(?P<t>[^,.;]{3,60}),\s*$",
-                masked[max(start, name_start - 70) : name_start],
+    def anonymous_groups(self) -> None:
+        """Anonymous groups: a count, a noun, and a sign of anonymity in the same sentence."""
+        for match in GROUP.finditer(self.masked, self.start, self.end):
+            sentence_rest = self.masked[match.end() : _sentence_end(self.masked, match.end(), self.end)]
+            marker = ANONYMITY.search(sentence_rest[:220])
+            noun = match.group("desc").split()[-1]
+            if marker is None and "anonymous" not in match.group("desc"):
+                continue
+            count_word = match.group("count").lower()
+            count = COUNTS.get(count_word) or (int(count_word) if count_word.isdigit() else None)
+            if count is None and count_word not in VAGUE_COUNTS:
+                continue
+            if noun in ("official", "person", "source", "inspector") and count is None:
+                continue
+            clause = sentence_rest[: marker.end()] if marker else ""
+            reason_match = (
+                REASON.search(sentence_rest[: (marker.end() if marker else 0) + 160]) if marker else None
             )
-            if pre and any(w.lower() in TITLE_WORDS for w in pre.group("t").split()):
-                title, title_start = pre.group("t"), max(start, name_start - 70) + pre.start("t")
-        if after and not after.startswith("("):
-            title = title or after
-        elif after.startswith("("):
-            title = f"{title} {after}".strip()
-        ref = SourceRef(
-            key=name,
-            kind="person",
-            name=name,
-            title=title.strip(),
-            affiliation=agency_in(title_start, span_end) if title else None,
-        )
-        ref = registry.add(ref, f"person:{words[-1]}")
-        if title and not ref.title:
-            ref.title = title.strip()
-        persons[words[-1]] = ref
-        ref.spans.append((name_start, name_end))
-        out.append(SourceMention(min(title_start, name_start), max(span_end, name_end), ref))
-
-    # A surname alone, for someone already named ("Trump, who has vowed ..."; "Homan said").
-    for surname, ref in list(persons.items()):
-        for match in re.compile(rf"(?<![\w-]){re.escape(surname)}(?![\w-])").finditer(masked, start, end):
-            if covered(match.start(), match.end()):
-                continue
-            if re.match(
-                r"(?:['’]s|\s+administration|\s+White\s+House)", masked[match.end() : match.end() + 16]
+            reason = ""
+            if reason_match:
+                reason = next(g for g in reason_match.groups() if g).strip()
+                reason = re.sub(r"^(?:not\s+authori[sz]ed)", "not authorized", reason)
+            description = self.text[match.start() : match.end()]
+            if (
+                clause
+                and not clause.lstrip().startswith(",")
+                and re.match(r"\s+(?:who|familiar|with|close|briefed)", clause)
             ):
+                description += clause.rstrip(" ,")
+            description = re.split(r",\s|\s+(?:for\s+fear|because)\b", description)[0].strip()
+            description = description[0].lower() + description[1:]
+            mention_end = match.end() + (marker.end() if marker else 0)
+            ref = SourceRef(
+                key=f"{count or 'several'}-{noun}",
+                kind="anonymous",
+                description=description,
+                count=count,
+                reason=reason,
+                granted_by=self.granted_by,
+                affiliation=self.agency_in(match.start(), match.end()),
+            )
+            if count is None:
+                ref.question = "The text does not say how many people this is."
+            ref = self.registry.add(ref, f"anonymous:{normalise(description)}:{self.granted_by}")
+            ref.via = ref.via or self.via
+            ref.spans.append((match.start(), mention_end))
+            self.out.append(SourceMention(match.start(), mention_end, ref))
+
+    def uncounted_groups(self) -> None:
+        """Groups without a count: "People briefed on the matter said ..."."""
+        for match in UNCOUNTED.finditer(self.masked, self.start, self.end):
+            if self.covered(match.start(), match.end()):
                 continue
-            out.append(SourceMention(match.start(), match.end(), ref))
+            description = self.text[match.start() : match.end()]
+            description = description[0].lower() + description[1:]
+            ref = SourceRef(
+                key=f"{match.group('noun').lower()}-{slug(match.group('marker'))[:30]}",
+                kind="anonymous",
+                description=description,
+                granted_by=self.granted_by,
+            )
+            ref.question = "The text does not say how many people this is."
+            ref = self.registry.add(ref, f"anonymous:{normalise(description)}:{self.granted_by}")
+            ref.via = ref.via or self.via
+            ref.spans.append(match.span())
+            self.out.append(SourceMention(match.start(), match.end(), ref))
 
-    # Data sets: "DHS data", "data from the U.S. Immigration and Customs Enforcement".
-    for match in _dataset_pattern(agencies).finditer(masked, start, end):
-        key = agencies.forms.get(match.group("a1") or match.group("a2") or match.group("a3"))
-        if key is None or covered(match.start(), match.end()):
-            continue
-        agency = agencies.refs[key]
-        description = f"{agency.label} data"
-        ref = registry.add(
-            SourceRef(key=f"{agency.key}-data", kind="dataset", description=description), f"dataset:{key}"
-        )
-        ref.spans.append((match.start(), match.end()))
-        out.append(SourceMention(match.start(), match.end(), ref))
-    for match in INTERNAL.finditer(masked, start, end):
-        description = " ".join(text[match.start("desc") : match.end("desc")].split()).rstrip(".")
-        words = [w for w in description.split() if w.lower() not in ("a", "an")]
-        ref = registry.add(
-            SourceRef(key=slug(" ".join(words[:2])), kind="dataset", description=description),
-            f"dataset:{normalise(description)}",
-        )
-        ref.spans.append(match.span())
-        out.append(SourceMention(match.start(), match.end(), ref))
+    def officials(self) -> None:
+        """Unnamed officials, one at a time ("a senior DHS official")."""
+        for match in OFFICIAL.finditer(self.masked, self.start, self.end):
+            if self.covered(match.start(), match.end()):
+                continue
+            after = self.masked[match.end() : match.end() + 60]
+            if re.match(r",?\s+[A-Z][a-z]+\s+[A-Z][a-z]+", after):
+                continue  # "A USPS spokesperson, David Partenheimer," is a named person
+            description = self.text[match.start() : match.end()]
+            description = description[0].lower() + description[1:]
+            affiliation = self.agency_in(match.start(), match.end())
+            rest = self.masked[match.end() : _sentence_end(self.masked, match.end(), self.end)]
+            marker = ANONYMITY.search(rest[:200])
+            reason_match = REASON.search(rest[: marker.end() + 160]) if marker else None
+            reason = next(g for g in reason_match.groups() if g).strip() if reason_match else ""
+            ref = SourceRef(
+                key=description.split(" ", 1)[1],
+                kind="official",
+                description=description,
+                affiliation=affiliation,
+                reason=reason,
+                granted_by=self.granted_by if reason else None,
+            )
+            ref = self.registry.add(ref, f"official:{normalise(description)}")
+            ref.via = ref.via or self.via
+            mention_end = match.end() + (marker.end() if marker else 0)
+            ref.spans.append((match.start(), mention_end))
+            self.out.append(SourceMention(match.start(), mention_end, ref))
 
-    # Organisations (created when they speak).
-    for match in ORGANISATION.finditer(masked, start, end):
-        name = match.group("name").strip()
-        if covered(match.start(), match.end()) or any(
-            s < match.end() and match.start() < e for s, e in taken_spans
-        ):
-            continue
-        if len(name.split()) < 2:
-            continue
-        ref = registry.add(
-            SourceRef(key=name, kind="organisation", name=name), f"organisation:{normalise(name)}"
-        )
-        ref.spans.append((match.start("name"), match.end("name")))
-        out.append(SourceMention(match.start(), match.end(), ref))
+    def people(self) -> None:
+        """Named people, with the title before or after the name."""
+        for match in PERSON.finditer(self.masked, self.start, self.end):
+            words = match.group("name").split()
+            while words and (
+                words[0] in NOT_NAMES or words[0].rstrip(".") in ("Sen", "Rep", "Mr", "Ms", "Dr", "Gov")
+            ):
+                words = words[1:]
+            if len(words) < 2 or words[-1] in NOT_NAMES or any(w in ORGANISATION_WORDS for w in words):
+                continue
+            words = words[-3:] if len(words) > 3 else words
+            offset = (
+                match.group("name").index(" ".join(words)) if " ".join(words) in match.group("name") else 0
+            )
+            name_start = match.start() + offset
+            name_end = match.end()
+            if self.named_elsewhere(name_start, name_end) or self.covered(name_start, name_end):
+                continue
+            name = " ".join(words)
+            title, title_start = _title_before(self.masked, name_start, max(self.start, name_start - 80))
+            after, span_end = _title_after(self.masked, name_end)
+            if not title:
+                pre = re.search(
+                    r"(?:^|[.;]\s|\s)(?:[Aa]n?|[Tt]he)\s+(?P<t>[^,.;]{3,60}),\s*$",
+                    self.masked[max(self.start, name_start - 70) : name_start],
+                )
+                if pre and any(w.lower() in TITLE_WORDS for w in pre.group("t").split()):
+                    title, title_start = pre.group("t"), max(self.start, name_start - 70) + pre.start("t")
+            if after and not after.startswith("("):
+                title = title or after
+            elif after.startswith("("):
+                title = f"{title} {after}".strip()
+            ref = SourceRef(
+                key=name,
+                kind="person",
+                name=name,
+                title=title.strip(),
+                affiliation=self.agency_in(title_start, span_end) if title else None,
+            )
+            ref = self.registry.add(ref, f"person:{words[-1]}")
+            if title and not ref.title:
+                ref.title = title.strip()
+            self.persons[words[-1]] = ref
+            ref.spans.append((name_start, name_end))
+            self.out.append(SourceMention(min(title_start, name_start), max(span_end, name_end), ref))
 
-    for match in ANAPHORA.finditer(masked, start, end):
-        if covered(match.start(), match.end()):
-            continue
-        out.append(SourceMention(match.start(), match.end(), None, match.group("word").lower()))
-    return sorted(out, key=lambda m: m.start)
+    def surnames(self) -> None:
+        """A surname alone, for someone already named ("Trump, who has vowed ..."; "Homan said")."""
+        for surname, ref in list(self.persons.items()):
+            for match in re.compile(rf"(?<![\w-]){re.escape(surname)}(?![\w-])").finditer(
+                self.masked, self.start, self.end
+            ):
+                if self.covered(match.start(), match.end()):
+                    continue
+                if re.match(
+                    r"(?:['’]s|\s+administration|\s+White\s+House)",
+                    self.masked[match.end() : match.end() + 16],
+                ):
+                    continue
+                self.out.append(SourceMention(match.start(), match.end(), ref))
+
+    def datasets(self) -> None:
+        """Data sets: "DHS data", "data from the U.S. Immigration and Customs Enforcement", internal ones."""
+        for match in _dataset_pattern(self.agencies).finditer(self.masked, self.start, self.end):
+            key = self.agencies.forms.get(match.group("a1") or match.group("a2") or match.group("a3"))
+            if key is None or self.covered(match.start(), match.end()):
+                continue
+            agency = self.agencies.refs[key]
+            description = f"{agency.label} data"
+            ref = self.registry.add(
+                SourceRef(key=f"{agency.key}-data", kind="dataset", description=description), f"dataset:{key}"
+            )
+            ref.spans.append((match.start(), match.end()))
+            self.out.append(SourceMention(match.start(), match.end(), ref))
+        for match in INTERNAL.finditer(self.masked, self.start, self.end):
+            description = " ".join(self.text[match.start("desc") : match.end("desc")].split()).rstrip(".")
+            words = [w for w in description.split() if w.lower() not in ("a", "an")]
+            ref = self.registry.add(
+                SourceRef(key=slug(" ".join(words[:2])), kind="dataset", description=description),
+                f"dataset:{normalise(description)}",
+            )
+            ref.spans.append(match.span())
+            self.out.append(SourceMention(match.start(), match.end(), ref))
+
+    def organisations(self) -> None:
+        """Organisations (created when they speak)."""
+        for match in ORGANISATION.finditer(self.masked, self.start, self.end):
+            name = match.group("name").strip()
+            if self.covered(match.start(), match.end()) or self.named_elsewhere(match.start(), match.end()):
+                continue
+            if len(name.split()) < 2:
+                continue
+            ref = self.registry.add(
+                SourceRef(key=name, kind="organisation", name=name), f"organisation:{normalise(name)}"
+            )
+            ref.spans.append((match.start("name"), match.end("name")))
+            self.out.append(SourceMention(match.start(), match.end(), ref))
+
+    def anaphora(self) -> None:
+        """Words that point back to a source ("the spokesperson"): resolved later."""
+        for match in ANAPHORA.finditer(self.masked, self.start, self.end):
+            if self.covered(match.start(), match.end()):
+                continue
+            self.out.append(SourceMention(match.start(), match.end(), None, match.group("word").lower()))
 
 
 def _acronym_key(agencies: AgencyIndex, acronym: str) -> str | None:

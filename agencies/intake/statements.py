@@ -239,6 +239,51 @@ class Speech:
 
     # --- one sentence ----------------------------------------------------------------------------
 
+    def _speakers(
+        self, masked: str, sentence: Sentence, verbs: list, subjects: list, found: list[SourceMention]
+    ) -> tuple[dict[int, SourceRef | None], dict[int, DocRef]]:
+        """Who speaks through each speech verb (by its offset), and the audit an agency's
+        "according to" names."""
+        speakers: dict[int, SourceRef | None] = {}
+        audits: dict[int, DocRef] = {}
+        for verb in verbs:
+            subject = self.verb_subject(masked, verb, subjects, sentence)
+            according = verb.group("verb").lower().startswith("according")
+            if according and subject and subject.agency:
+                audit = self.audit(masked, verb.end(), subject.agency)
+                if audit is not None:
+                    audits[verb.start()] = audit
+            if verb.group("verb") == "citing" and subject and subject.outlet:
+                subject = None
+            speakers[verb.start()] = self._resolve(subject)
+            if subject and subject.outlet and according:
+                # "according to the Post, two officials said": the officials speak. With nobody
+                # else in the sentence, the outlet's report is the origin ("According to
+                # Bloomberg News, the commissioner resigned").
+                others = [m for m in found if m.source is not None and not m.source.outlet]
+                if others or verb.start() != sentence.start:
+                    speakers[verb.start()] = None
+        return speakers, audits
+
+    def _earlier_speaker(
+        self, sentence: Sentence, out: list[Attribution], paragraph_start: bool
+    ) -> tuple[SourceRef | None, str | None]:
+        """For a quotation with no speech verb: the paragraph's last speaker, or at a paragraph's
+        start the previous paragraph's (with a question); and the question to ask."""
+        paragraph_speakers = [
+            a.speaker for a in self.attributions + out if a.paragraph == sentence.paragraph and a.quote
+        ]
+        if paragraph_speakers:
+            return paragraph_speakers[-1], None
+        if (
+            self.state.last_speaker
+            and self.state.last_speaker_paragraph >= sentence.paragraph - 1
+            and paragraph_start
+        ):
+            question = "No speaker in this paragraph: the quotation is given to the previous paragraph's."
+            return self.state.last_speaker, question
+        return None, None
+
     def read(
         self,
         sentence: Sentence,
@@ -260,24 +305,7 @@ class Speech:
             if not _NOT_SPEECH.search(masked[max(sentence.start, v.start() - 20) : v.start()])
         ]
         said_on = self._said_on(masked, sentence, verbs)
-        speakers: dict[int, SourceRef | None] = {}
-        audits: dict[int, DocRef] = {}
-        for verb in verbs:
-            subject = self.verb_subject(masked, verb, subjects, sentence)
-            if verb.group("verb").lower().startswith("according") and subject and subject.agency:
-                audit = self.audit(masked, verb.end(), subject.agency)
-                if audit is not None:
-                    audits[verb.start()] = audit
-            if verb.group("verb") == "citing" and subject and subject.outlet:
-                subject = None
-            speakers[verb.start()] = self._resolve(subject)
-            if subject and subject.outlet and verb.group("verb").lower().startswith("according"):
-                # "according to the Post, two officials said": the officials speak. With nobody
-                # else in the sentence, the outlet's report is the origin ("According to
-                # Bloomberg News, the commissioner resigned").
-                others = [m for m in found if m.source is not None and not m.source.outlet]
-                if others or verb.start() != sentence.start:
-                    speakers[verb.start()] = None
+        speakers, audits = self._speakers(masked, sentence, verbs, subjects, found)
         out: list[Attribution] = []
         quotes = quotes_in(body, sentence.start, sentence.end)
         reporter_via = self._via_reports(reports)
@@ -291,29 +319,14 @@ class Speech:
             speaker = speakers.get(verb.start()) if verb is not None else None
             question = None
             if speaker is None and verb is None:
-                paragraph_speakers = [
-                    a.speaker
-                    for a in self.attributions + out
-                    if a.paragraph == sentence.paragraph and a.quote
-                ]
-                if paragraph_speakers:
-                    speaker = paragraph_speakers[-1]
-                elif (
-                    self.state.last_speaker
-                    and self.state.last_speaker_paragraph >= sentence.paragraph - 1
-                    and paragraph_start
-                ):
-                    speaker = self.state.last_speaker
-                    question = (
-                        "No speaker in this paragraph: the quotation is given to the previous paragraph's."
-                    )
+                speaker, question = self._earlier_speaker(sentence, out, paragraph_start)
             if speaker is None:
                 continue
             out.append(self._attribution(speaker, sentence, quote, reporter_via, said_on, masked, question))
         # Reported speech: a speech verb with a subject we know that governs no quotation
         # ("..., the newspaper reported, citing two people who ...").
-        quoted_speakers = {a.speaker.key for a in out}
         if not out or any(v.group("verb") == "citing" for v in verbs):
+            quoted_speakers = {a.speaker.key for a in out}
             for verb in verbs:
                 speaker = speakers.get(verb.start())
                 if (

@@ -170,22 +170,19 @@ class Source(Stamped):
             return f"{who} ({self.reason})" if self.reason else who
         # Whose spokesperson, whose official: the affiliation, unless the description already says it.
         if self.name:
-            parts = [self.name, self.title]
-            if not self._says_affiliation(self.title):
-                parts.append(self.affiliation.label)
+            parts = [self.name, self.title, self._unsaid_affiliation(self.title)]
             return ", ".join(part for part in parts if part)
         label = self.description or self.slug
-        if self.kind == SourceKind.OFFICIAL and not self._says_affiliation(label):
-            return f"{label}, {self.affiliation.label}"
-        return label
+        unsaid = self._unsaid_affiliation(label) if self.kind == SourceKind.OFFICIAL else None
+        return f"{label}, {unsaid}" if unsaid else label
 
-    def _says_affiliation(self, text: str) -> bool:
-        """True without an affiliation, or when `text` already names it ("a senior DHS official")."""
-        if self.affiliation_id is None:
-            return True
+    def _unsaid_affiliation(self, text: str) -> str | None:
+        """The affiliation's label, unless there is none or `text` names it ("a senior DHS official")."""
+        if self.affiliation_id is None or self.affiliation is None:
+            return None
         agency, text = self.affiliation, text.lower()
         names = [agency.acronym, agency.name, agency.name.removeprefix("The ")]
-        return any(name and name.lower() in text for name in names)
+        return None if any(name and name.lower() in text for name in names) else agency.label
 
 
 class SourceConfidentialNote(Stamped):
