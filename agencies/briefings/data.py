@@ -1044,8 +1044,18 @@ def _summary(*, subject, sections, drift, claims, contested, requests) -> str:
     what is contested, and who was asked for comment. Every word of it comes from the record."""
     if not claims:
         return f"The record holds no claim about {subject}."
-    sentences = []
-    missions = {section.label: section.missions[-1].text for section in sections if section.missions}
+    sentences = [
+        _reported_sentence(sections, drift),
+        _resting_sentence(claims),
+        _denied_sentence(claims),
+        _contested_sentence(contested),
+        _asked_sentence(requests),
+    ]
+    return " ".join(sentence for sentence in sentences if sentence)
+
+
+def _reported_sentence(sections, drift) -> str:
+    """The first role outside a stated mission, else the first role, else the first stated mission."""
     if drift:
         d = drift[0]
         reported = f"{d.agency} is reported to be: “{d.summary.rstrip('.')}”"
@@ -1055,15 +1065,19 @@ def _summary(*, subject, sections, drift, claims, contested, requests) -> str:
             reported += f", outside its stated mission (“{_clip(d.mission, 110)}”)"
         if len(drift) > 1:
             reported += f"; {_plural(len(drift) - 1, 'other role')} outside a stated mission"
-        sentences.append(reported + ".")
-    else:
-        roles = [(section.label, role.summary) for section in sections for role in section.roles]
-        if roles:
-            label, summary = roles[0]
-            sentences.append(f"{label} is reported to be: “{summary.rstrip('.')}”.")
-        elif missions:
-            label, text = next(iter(missions.items()))
-            sentences.append(f"{label}'s stated mission: “{_clip(text, 110)}”.")
+        return reported + "."
+    roles = [(section.label, role.summary) for section in sections for role in section.roles]
+    if roles:
+        label, summary = roles[0]
+        return f"{label} is reported to be: “{summary.rstrip('.')}”."
+    missions = {section.label: section.missions[-1].text for section in sections if section.missions}
+    if missions:
+        label, text = next(iter(missions.items()))
+        return f"{label}'s stated mission: “{_clip(text, 110)}”."
+    return ""
+
+
+def _resting_sentence(claims) -> str:
     supporting = [chain for claim in claims for chain in claim.chains if chain.stance == Stance.SUPPORTS]
     anonymous = sum(1 for claim in claims if claim.anonymous_only)
     rests = f"The briefing holds {_plural(len(claims), 'claim')}"
@@ -1076,37 +1090,46 @@ def _summary(*, subject, sections, drift, claims, contested, requests) -> str:
         outlets = [chain.steps[-1].label for chain in supporting if chain.steps]
         if outlets:
             rests += f", as reported by {_listing(outlets)}"
-    sentences.append(rests + ".")
+    return rests + "."
+
+
+def _denied_sentence(claims) -> str:
     denials = [claim for claim in claims if claim.kind == "Denial"]
     disputing = [
         chain.origin for claim in claims for chain in claim.chains if chain.stance == Stance.DISPUTES
     ]
-    if denials or disputing:
-        who = _listing(
-            [chain.origin for claim in denials for chain in claim.chains if chain.stance == Stance.SUPPORTS]
-            + disputing
-        )
-        sentences.append(f"Denied or disputed by {who or 'an unrecorded source'}.")
-    else:
-        sentences.append("No denial or dispute is recorded.")
-    if contested:
-        c = contested[0]
-        text = f"Contested: {c.first.value} against {c.second.value} {c.metric}, {c.first.period}"
-        text += f", {c.ratio} apart"
-        if len(contested) > 1:
-            text += f", and {_plural(len(contested) - 1, 'other pair')}"
-        sentences.append(text + ".")
-    if requests:
-        asked = _listing(
-            [
-                f"{r.agency} had not responded by publication"
-                if r.response_status == "none"
-                else f"{r.agency} {r.outcome}"
-                for r in requests
-            ]
-        )
-        sentences.append(f"Asked for comment: {asked}.")
-    return " ".join(sentences)
+    if not (denials or disputing):
+        return "No denial or dispute is recorded."
+    who = _listing(
+        [chain.origin for claim in denials for chain in claim.chains if chain.stance == Stance.SUPPORTS]
+        + disputing
+    )
+    return f"Denied or disputed by {who or 'an unrecorded source'}."
+
+
+def _contested_sentence(contested) -> str:
+    if not contested:
+        return ""
+    c = contested[0]
+    text = f"Contested: {c.first.value} against {c.second.value} {c.metric}, {c.first.period}"
+    text += f", {c.ratio} apart"
+    if len(contested) > 1:
+        text += f", and {_plural(len(contested) - 1, 'other pair')}"
+    return text + "."
+
+
+def _asked_sentence(requests) -> str:
+    if not requests:
+        return ""
+    asked = _listing(
+        [
+            f"{r.agency} had not responded by publication"
+            if r.response_status == "none"
+            else f"{r.agency} {r.outcome}"
+            for r in requests
+        ]
+    )
+    return f"Asked for comment: {asked}."
 
 
 def _clip(text: str, limit: int) -> str:
