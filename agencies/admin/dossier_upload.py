@@ -28,7 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET
@@ -261,19 +261,3 @@ def dossier_format_view(request):
         "text": FORMAT_PAGE.read_text(encoding="utf-8"),
     }
     return TemplateResponse(request, "agencies/dossier_format.html", context)
-
-
-def _with_upload_url(get_urls):
-    """The admin site's URLs with the upload page first (admin.site is Django's default site)."""
-
-    def urls():
-        upload = path("dossier/import/", admin.site.admin_view(dossier_upload_view), name="dossier_upload")
-        reference = path("dossier/format/", admin.site.admin_view(dossier_format_view), name="dossier_format")
-        return [upload, reference, *get_urls()]
-
-    urls.with_dossier_upload = True
-    return urls
-
-
-if not getattr(admin.site.get_urls, "with_dossier_upload", False):
-    admin.site.get_urls = _with_upload_url(admin.site.get_urls)

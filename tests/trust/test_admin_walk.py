@@ -478,8 +478,8 @@ def site_cases(case, targets) -> list[Case]:
         elif name == "dossier_format":
             # The format's reference: read-only, GET alone.
             cases.append(Case("site", name, reverse("admin:dossier_format"), {}, (405,)))
-        elif name == "admin-findings":
-            cases.append(Case("site", name, reverse(name), {}, (200,) if reads else (403,)))
+        elif name == "findings":
+            cases.append(Case("site", name, reverse("admin:findings"), {}, (200,) if reads else (403,)))
         else:
             raise AssertionError(f"No expectation for the admin view {name}: add one to {__name__}")
     # "Generate briefing", the agencies' action: asks for a briefing on the selected agencies.

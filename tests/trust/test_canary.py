@@ -75,7 +75,7 @@ def test_a_copy_of_the_database_never_holds_the_note(canary_source, tmp_path):
 
 def _admin_urls(source: Source) -> list[str]:
     note = source.confidential_note
-    urls = [reverse("admin:index"), reverse("admin-findings")]
+    urls = [reverse("admin:index"), reverse("admin:findings")]
     for name, obj in (("source", source), ("sourceconfidentialnote", note)):
         base = f"admin:agencies_{name}"
         record = obj.history.order_by("history_id").last()
