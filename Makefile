@@ -57,7 +57,7 @@ run: pdf-libs seeds login ## Set up and serve the admin at http://127.0.0.1:$(PO
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
 	$(LOCAL) $(PY) -m celery -A oversight worker -Q briefings,celery --loglevel=INFO
 
-beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
+beat: migrate ## Run celery beat: the periodic sweeps (briefings republished and rescued, files nobody records)
 	$(LOCAL) $(PY) -m celery -A oversight beat --loglevel=INFO
 
 SCALE ?= 1000000

@@ -1,4 +1,4 @@
-"""The Celery app: workers build briefings; beat runs the periodic sweep.
+"""The Celery app: workers build briefings; beat runs the periodic sweeps.
 
 Configuration is Django's settings under the CELERY_ prefix (oversight/settings.py). Without
 CELERY_BROKER_URL tasks run in-process, so a worker or beat started without it has nothing to do
@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 
 app = Celery("oversight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["agencies.briefings"])
+app.autodiscover_tasks(["agencies.briefings", "agencies.admin"])
 
 
 def _require_broker(**_kwargs) -> None:

@@ -362,6 +362,9 @@ BRIEFING_STORE_RETRY_SECONDS = env.float("BRIEFING_STORE_RETRY_SECONDS", default
 # Files under briefings/ that no row records (a worker died between writing and recording) are removed
 # this often.
 BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
+# Dossier uploads kept between the dry run and the confirmation (agencies/admin/dossier_upload.py) that
+# nobody confirmed are refused after an hour and deleted this often.
+DOSSIER_UPLOADS_SWEEP_SECONDS = env.float("DOSSIER_UPLOADS_SWEEP_SECONDS", default=900)
 # Which function renders (dotted path): the integration tests swap in ones that stall or crash.
 BRIEFING_RENDERER = env.str("BRIEFING_RENDERER", default="agencies.briefings.render.briefing_render")
 # The briefing sweep itself runs in beat's process every BRIEFING_SWEEP_SECONDS (oversight/celery.py):
@@ -371,6 +374,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agencies.briefing_files_sweep",
         "schedule": BRIEFING_FILES_SWEEP_SECONDS,
         "options": {"expires": BRIEFING_FILES_SWEEP_SECONDS},
+    },
+    "dossier-uploads-sweep": {
+        "task": "agencies.dossier_uploads_sweep",
+        "schedule": DOSSIER_UPLOADS_SWEEP_SECONDS,
+        "options": {"expires": DOSSIER_UPLOADS_SWEEP_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -4,7 +4,8 @@ place), confirm to import it. All or nothing, through the same `dossier_import` 
 Between the dry run and the confirmation the file stays on the server, never in the browser: it is
 encrypted with the field keys (a dossier may name confidential sources) and stored through Django's
 storage under a random token that only the uploader's session knows. Confirming imports exactly the
-bytes that were checked; the file is deleted once imported, or after UPLOAD_TTL.
+bytes that were checked; the file is deleted once imported, and refused after UPLOAD_TTL (beat's
+dossier_uploads_sweep deletes those left behind).
 
 What the uploader's role may not write (confidential notes, verdicts) the importer refuses itself,
 as on the command line. The page shows at most the importer's first hundred errors and the first
@@ -185,7 +186,6 @@ def _show_report(context: dict, report: ImportReport) -> None:
 def dossier_upload_view(request):
     if not permissions.can_edit_record(request.user):
         raise PermissionDenied("Importing a dossier edits the record.")
-    dossier_uploads_sweep()
     context = {
         **admin.site.each_context(request),
         "title": "Import a dossier",
