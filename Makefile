@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # the headless browser for the admin tests (chromium, chromium-driver), Redis for the worker queue.
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server
 
-.PHONY: help system-deps install pdf-libs run migrate seeds login worker beat bench test axe-core lint format check clean
+.PHONY: help system-deps install pdf-libs run keys migrate seeds login worker beat bench test axe-core lint format check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,7 +38,11 @@ LOCAL := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 	@echo "# Local settings for this checkout (git-ignored), e.g. CELERY_BROKER_URL=redis://127.0.0.1:6379/0." > .env
 	@echo "# DJANGO_DEBUG is not read from here: make run and the other local targets set it." >> .env
 
-migrate: $(STAMP) .env ## Apply database migrations
+# The local secret key and field encryption key, under var/ (or OVERSIGHT_VAR_DIR): settings only read them.
+keys: $(STAMP) .env ## Make the local keys under var/ (once per checkout; kept after)
+	$(PY) -m oversight.local_keys
+
+migrate: keys ## Apply database migrations
 	$(LOCAL) $(PY) manage.py migrate --no-input
 
 seeds: migrate ## Load the seed dossier (idempotent)
@@ -65,7 +69,7 @@ bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a mi
 	$(PY) -m bench.run --scale $(SCALE)
 
 .PHONY: intake-eval
-intake-eval: $(STAMP) .env ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
+intake-eval: keys ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
 	$(LOCAL) $(PY) manage.py intake_eval
 
 test: $(STAMP) axe-core ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)

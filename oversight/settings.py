@@ -6,7 +6,6 @@ unless DJANGO_DEBUG asks for it, and with DEBUG off HTTPS, HSTS and secure cooki
 """
 
 import os
-import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue as _Queue
 
+from oversight import local_keys
 from oversight.security import proxy_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ env = environ.Env()
 # checkout that production runs from too, where a leftover DJANGO_DEBUG=1 would turn debug pages on.
 _DEBUG_FROM_ENVIRONMENT = os.environ.get("DJANGO_DEBUG")
 # A local .env (git-ignored) may hold other variables for this checkout.
-ENV_FILE = Path(os.environ.get("OVERSIGHT_ENV_FILE") or BASE_DIR / ".env")
+ENV_FILE = local_keys.env_file()
 if ENV_FILE.exists():
     environ.Env.read_env(ENV_FILE, overwrite=False)
     if _DEBUG_FROM_ENVIRONMENT is None and os.environ.pop("DJANGO_DEBUG", None) is not None:
@@ -35,20 +35,10 @@ if ENV_FILE.exists():
             file=sys.stderr,
         )
 
-VAR_DIR = Path(env.str("OVERSIGHT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys, the SQLite database, briefings
+# Keys, the SQLite database, briefings. Settings only read it: `make run` makes it and the local keys.
+VAR_DIR = local_keys.var_dir()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-
-
-def _local_secret_key() -> str:
-    # Local development only: a key generated once per checkout, under var/ (git-ignored).
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -56,20 +46,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it (production), or set DJANGO_DEBUG=1 for local development."
         )
-    SECRET_KEY = _local_secret_key()
-
-
-def _local_field_encryption_key() -> str:
-    # Local development only, like the secret key: losing var/ loses the confidential notes.
-    path = VAR_DIR / "field_encryption_key"
-    try:
-        # Created readable by its owner only from the start; a second process finds it made.
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-    except FileExistsError:
-        pass
-    return path.read_text().strip()
-
+    # Local development only: a key made once per checkout (oversight/local_keys.py).
+    SECRET_KEY = local_keys.local_key(local_keys.SECRET_KEY_FILE)
 
 # Confidential notes are encrypted with these (agencies/core/fields.py): the first encrypts, all decrypt.
 # Rotate by putting a new key first, then `manage.py reencrypt_fields`, then dropping the old one.
@@ -80,7 +58,8 @@ if not FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEY is not set. Set it (production: keep it apart from database backups), "
             "or set DJANGO_DEBUG=1 for local development."
         )
-    FIELD_ENCRYPTION_KEYS = [_local_field_encryption_key()]
+    # Local development only, like the secret key: losing var/ loses the confidential notes.
+    FIELD_ENCRYPTION_KEYS = [local_keys.local_key(local_keys.FIELD_KEY_FILE)]
 for _key in FIELD_ENCRYPTION_KEYS:
     try:
         Fernet(_key)
@@ -238,7 +217,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
 # Error reports (500 e-mails, logged tracebacks, debug pages) hide note fields as well as keys,
 # passwords and the password of any URL (CELERY_BROKER_URL, DATABASE_URL in runserver's META).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.core.fields.ConfidentialExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "oversight.error_reports.ConfidentialExceptionReporterFilter"
 
 # django-axes: after AXES_FAILURE_LIMIT failed logins on an account from one address, or from one
 # address on any accounts, logins from that address are refused, even with the right password, until

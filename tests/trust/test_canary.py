@@ -203,7 +203,7 @@ def test_an_error_report_never_holds_the_note(client, make_user, canary_source, 
 
 
 def test_the_error_filter_hides_note_fields_from_any_form(rf, settings):
-    from agencies.core.fields import ConfidentialExceptionReporterFilter
+    from oversight.error_reports import ConfidentialExceptionReporterFilter
 
     settings.DEBUG = False
     request = rf.post("/anything/", {"confidential_notes": CANARY, "notes": CANARY, "title": "kept"})
