@@ -15,7 +15,7 @@ from django.utils import timezone
 from agencies import models as m
 from agencies.admin import dossier_upload
 from agencies.core import permissions
-from tests.explorer.conftest import user_with
+from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,8 @@ from agencies.core import services
 from agencies.core.permissions import roles_sync
 from agencies.models import Agency, Briefing, BriefingStatus, RoleChange
 from tests import factories as f
-from tests.admin.records import form_data, populate
+from tests.admin.form_data import form_data
+from tests.factories import populate
 from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
 # Tables that are not the record: the walking browser's own session.

@@ -13,7 +13,7 @@ from django.urls import reverse
 from agencies.briefings.jobs import briefing_scope_key
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
-from tests.admin.records import populate
+from tests.factories import populate
 from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
 VIEWS = ("changelist", "change", "history", "add", "delete")

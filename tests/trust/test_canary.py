@@ -16,7 +16,7 @@ from django.views.debug import ExceptionReporter
 
 from agencies.exchange import dossier_dump, dossier_export
 from agencies.models import Source, SourceConfidentialNote
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 from tests.trust.conftest import CANARY, ROLE_CASES, case_id
 
 SECRET_BITS = ("CANARY-7f3a9c", "Jane Roe", "555 0100")

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agencies.models import Briefing
 from tests import factories as f
-from tests.admin.records import populate
+from tests.factories import populate
 from tests.trust.conftest import CANARY
 
 POLICY = {
