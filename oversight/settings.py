@@ -338,12 +338,12 @@ BRIEFING_REPUBLISH_SECONDS = env.float("BRIEFING_REPUBLISH_SECONDS", default=20)
 BRIEFING_SWEEP_SECONDS = env.float("BRIEFING_SWEEP_SECONDS", default=5)
 # How long a finished render waits for the database to come back before it gives its attempt back.
 BRIEFING_STORE_RETRY_SECONDS = env.float("BRIEFING_STORE_RETRY_SECONDS", default=60)
-# Files under briefings/ that no row records (a worker died between writing and recording) are removed
-# this often.
-BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
 # Dossier uploads kept between the dry run and the confirmation (agencies/admin/dossier_upload.py) that
 # nobody confirmed are refused after an hour and deleted this often.
 DOSSIER_UPLOADS_SWEEP_SECONDS = env.float("DOSSIER_UPLOADS_SWEEP_SECONDS", default=900)
+# Files under briefings/ that no row records (a worker died between writing and recording) are removed
+# this often.
+BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
 # Which function renders (dotted path): the integration tests swap in ones that stall or crash.
 BRIEFING_RENDERER = env.str("BRIEFING_RENDERER", default="agencies.briefings.render.briefing_render")
 # The briefing sweep itself runs in beat's process every BRIEFING_SWEEP_SECONDS (oversight/celery.py):
