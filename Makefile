@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # wrk for the bench's load figure (the explorer under 8 concurrent clients).
 DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils chromium chromium-driver redis-server wrk
 
-.PHONY: help system-deps install pdf-libs run migrate seeds login worker beat bench test axe-core lint format check clean
+.PHONY: help system-deps install pdf-libs run keys migrate seeds login worker beat bench test axe-core lint format check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,7 +39,11 @@ LOCAL := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
 	@echo "# Local settings for this checkout (git-ignored), e.g. CELERY_BROKER_URL=redis://127.0.0.1:6379/0." > .env
 	@echo "# DJANGO_DEBUG is not read from here: make run and the other local targets set it." >> .env
 
-migrate: $(STAMP) .env ## Apply database migrations
+# The local secret key and field encryption key, under var/ (or OVERSIGHT_VAR_DIR): settings only read them.
+keys: $(STAMP) .env ## Make the local keys under var/ (once per checkout; kept after)
+	$(PY) -m oversight.local_keys
+
+migrate: keys ## Apply database migrations
 	$(LOCAL) $(PY) manage.py migrate --no-input
 
 seeds: migrate ## Load the seed dossier (idempotent)
@@ -58,7 +62,7 @@ run: pdf-libs seeds login ## Set up and serve the admin at http://127.0.0.1:$(PO
 worker: migrate ## Run a Celery worker that builds briefings (needs CELERY_BROKER_URL, e.g. in .env)
 	$(LOCAL) $(PY) -m celery -A oversight worker -Q briefings,celery --loglevel=INFO
 
-beat: migrate ## Run celery beat: the periodic sweep that republishes and rescues briefings
+beat: migrate ## Run celery beat: the periodic sweeps (briefings republished and rescued, files nobody records)
 	$(LOCAL) $(PY) -m celery -A oversight beat --loglevel=INFO
 
 SCALE ?= 1000000
@@ -66,7 +70,7 @@ bench: $(STAMP) ## Measure Oversight at SCALE claims on PostgreSQL (default a mi
 	$(PY) -m bench.run --scale $(SCALE)
 
 .PHONY: intake-eval
-intake-eval: $(STAMP) .env ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
+intake-eval: keys ## Precision and recall of the article proposer on the gold set (tests/intake/gold/)
 	$(LOCAL) $(PY) manage.py intake_eval
 
 test: $(STAMP) axe-core ## Run the whole test suite (SQLite unless DATABASE_URL says otherwise)

@@ -200,7 +200,7 @@ def _forget_requests(record: Record) -> Callable[[], None]:
     queued; and one user may have only a few queued)."""
 
     def forget() -> None:
-        from agencies.briefings.jobs import briefing_delete
+        from agencies.briefings.services import briefing_delete
 
         for briefing in _requested(record):
             briefing_delete(briefing=briefing)
@@ -220,7 +220,7 @@ def _queued(record: Record) -> Callable[[], None]:
 
 def _queued_briefing(record: Record) -> int:
     """A briefing queued by no one (as a command queues one), so that the requests leave it be."""
-    from agencies.briefings.jobs import briefing_request
+    from agencies.briefings.services import briefing_request
 
     briefing, _published = briefing_request(
         actor=None, scope={"filter": record.status_filter}, audience="public"

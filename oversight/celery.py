@@ -1,4 +1,4 @@
-"""The Celery app: workers build briefings; beat runs the periodic sweep.
+"""The Celery app: workers build briefings; beat runs the periodic sweeps.
 
 Configuration is Django's settings under the CELERY_ prefix (oversight/settings.py). Without
 CELERY_BROKER_URL tasks run in-process, so a worker or beat started without it has nothing to do
@@ -6,15 +6,16 @@ and refuses to start instead of idling against some default broker.
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
-from celery.signals import beat_init, celeryd_init, worker_ready
+from celery.signals import beat_init, celeryd_init, import_modules, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 
 app = Celery("oversight")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["agencies.briefings"])
+app.autodiscover_tasks(["agencies.briefings", "agencies.admin"])
 
 
 def _require_broker(**_kwargs) -> None:
@@ -28,6 +29,14 @@ def _require_broker(**_kwargs) -> None:
 
 celeryd_init.connect(_require_broker, weak=False)
 beat_init.connect(_require_broker, weak=False)
+
+
+def _schedule_folder(**_kwargs) -> None:
+    # Beat keeps its schedule under var/, which settings only read: made before beat opens it.
+    Path(app.conf.beat_schedule_filename).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+import_modules.connect(_schedule_folder, weak=False)
 
 
 def _start_sweeper(**_kwargs) -> None:

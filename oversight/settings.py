@@ -6,7 +6,6 @@ unless DJANGO_DEBUG asks for it, and with DEBUG off HTTPS, HSTS and secure cooki
 """
 
 import os
-import secrets
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue as _Queue
 
+from oversight import local_keys
 from oversight.security import proxy_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,7 +25,7 @@ env = environ.Env()
 # checkout that production runs from too, where a leftover DJANGO_DEBUG=1 would turn debug pages on.
 _DEBUG_FROM_ENVIRONMENT = os.environ.get("DJANGO_DEBUG")
 # A local .env (git-ignored) may hold other variables for this checkout.
-ENV_FILE = Path(os.environ.get("OVERSIGHT_ENV_FILE") or BASE_DIR / ".env")
+ENV_FILE = local_keys.env_file()
 if ENV_FILE.exists():
     environ.Env.read_env(ENV_FILE, overwrite=False)
     if _DEBUG_FROM_ENVIRONMENT is None and os.environ.pop("DJANGO_DEBUG", None) is not None:
@@ -35,20 +35,10 @@ if ENV_FILE.exists():
             file=sys.stderr,
         )
 
-VAR_DIR = Path(env.str("OVERSIGHT_VAR_DIR", default=str(BASE_DIR / "var")))
-VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)  # keys, the SQLite database, briefings
+# Keys, the SQLite database, briefings. Settings only read it: `make run` makes it and the local keys.
+VAR_DIR = local_keys.var_dir()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-
-
-def _local_secret_key() -> str:
-    # Local development only: a key generated once per checkout, under var/ (git-ignored).
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -56,20 +46,8 @@ if not SECRET_KEY:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it (production), or set DJANGO_DEBUG=1 for local development."
         )
-    SECRET_KEY = _local_secret_key()
-
-
-def _local_field_encryption_key() -> str:
-    # Local development only, like the secret key: losing var/ loses the confidential notes.
-    path = VAR_DIR / "field_encryption_key"
-    try:
-        # Created readable by its owner only from the start; a second process finds it made.
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-    except FileExistsError:
-        pass
-    return path.read_text().strip()
-
+    # Local development only: a key made once per checkout (oversight/local_keys.py).
+    SECRET_KEY = local_keys.local_key(local_keys.SECRET_KEY_FILE)
 
 # Confidential notes are encrypted with these (agencies/core/fields.py): the first encrypts, all decrypt.
 # Rotate by putting a new key first, then `manage.py reencrypt_fields`, then dropping the old one.
@@ -80,7 +58,8 @@ if not FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEY is not set. Set it (production: keep it apart from database backups), "
             "or set DJANGO_DEBUG=1 for local development."
         )
-    FIELD_ENCRYPTION_KEYS = [_local_field_encryption_key()]
+    # Local development only, like the secret key: losing var/ loses the confidential notes.
+    FIELD_ENCRYPTION_KEYS = [local_keys.local_key(local_keys.FIELD_KEY_FILE)]
 for _key in FIELD_ENCRYPTION_KEYS:
     try:
         Fernet(_key)
@@ -238,7 +217,7 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_SECONDS", default=12 * 3600)
 # Error reports (500 e-mails, logged tracebacks, debug pages) hide note fields as well as keys,
 # passwords and the password of any URL (CELERY_BROKER_URL, DATABASE_URL in runserver's META).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "agencies.core.fields.ConfidentialExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "oversight.error_reports.ConfidentialExceptionReporterFilter"
 
 # django-axes: after AXES_FAILURE_LIMIT failed logins on an account from one address, or from one
 # address on any accounts, logins from that address are refused, even with the right password, until
@@ -286,7 +265,7 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
-# --- Celery and briefing storage (briefing jobs: agencies/briefings/jobs.py, oversight/celery.py) ---
+# --- Celery and briefing storage (agencies/briefings/services.py, worker.py; oversight/celery.py) ---
 # With CELERY_BROKER_URL (redis://...) workers build briefings; without it the same tasks run
 # in-process, so the embedded default builds briefings with nothing else running.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
@@ -343,7 +322,7 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 BRIEFING_MAX_ATTEMPTS = env.int("BRIEFING_MAX_ATTEMPTS", default=3)
 # The paper briefings are laid out for unless a request says otherwise: "A4" or "letter".
 BRIEFING_PAGE_SIZE = env.str("BRIEFING_PAGE_SIZE", default="A4")
-# Bounds on asking (agencies/briefings/jobs.py briefing_request): briefings one user may have queued
+# Bounds on asking (agencies/briefings/services.py briefing_request): briefings one user may have queued
 # or running at once, and claims one briefing may cover.
 BRIEFING_MAX_QUEUED_PER_USER = env.int("BRIEFING_MAX_QUEUED_PER_USER", default=3)
 BRIEFING_MAX_CLAIMS = env.int("BRIEFING_MAX_CLAIMS", default=2000)
@@ -359,6 +338,9 @@ BRIEFING_REPUBLISH_SECONDS = env.float("BRIEFING_REPUBLISH_SECONDS", default=20)
 BRIEFING_SWEEP_SECONDS = env.float("BRIEFING_SWEEP_SECONDS", default=5)
 # How long a finished render waits for the database to come back before it gives its attempt back.
 BRIEFING_STORE_RETRY_SECONDS = env.float("BRIEFING_STORE_RETRY_SECONDS", default=60)
+# Dossier uploads kept between the dry run and the confirmation (agencies/admin/dossier_upload.py) that
+# nobody confirmed are refused after an hour and deleted this often.
+DOSSIER_UPLOADS_SWEEP_SECONDS = env.float("DOSSIER_UPLOADS_SWEEP_SECONDS", default=900)
 # Files under briefings/ that no row records (a worker died between writing and recording) are removed
 # this often.
 BRIEFING_FILES_SWEEP_SECONDS = env.float("BRIEFING_FILES_SWEEP_SECONDS", default=3600)
@@ -369,6 +351,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "agencies.briefing_files_sweep",
         "schedule": BRIEFING_FILES_SWEEP_SECONDS,
         "options": {"expires": BRIEFING_FILES_SWEEP_SECONDS},
+    },
+    "dossier-uploads-sweep": {
+        "task": "agencies.dossier_uploads_sweep",
+        "schedule": DOSSIER_UPLOADS_SWEEP_SECONDS,
+        "options": {"expires": DOSSIER_UPLOADS_SWEEP_SECONDS},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -19,7 +19,7 @@ from agencies.briefings.html import briefing_html
 from agencies.core.selectors import claim_evidence, claims_with_evidence, timeline
 from tests import factories as f
 from tests.briefings.job_support import in_process_fixture, script_fixture  # noqa: F401 - fixtures
-from tests.explorer.conftest import user_with
+from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ from agencies.briefings.data import briefing_data
 from agencies.briefings.html import briefing_html
 from agencies.core.scope import agency_scope, comment_outcome, scope_facts
 from agencies.exchange.synthetic import record_load
-from tests.explorer.conftest import user_with
+from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
 GENERATED = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from agencies.core.selectors import (
     timeline,
 )
 from tests import factories as f
-from tests.selector_factories import agency_tree, article, line, outlet
+from tests.factories import agency_tree, article, line, outlet
 
 pytestmark = pytest.mark.django_db
 

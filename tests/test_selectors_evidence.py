@@ -3,7 +3,7 @@ import pytest
 from agencies import models as m
 from agencies.core.selectors import Chain, claim_evidence, claims_with_evidence
 from tests import factories as f
-from tests.selector_factories import article, line, outlet
+from tests.factories import article, line, outlet
 
 pytestmark = pytest.mark.django_db
 

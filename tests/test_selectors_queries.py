@@ -17,7 +17,7 @@ from agencies.core.selectors import (
     timeline,
 )
 from tests import factories as f
-from tests.selector_factories import agency_tree, evidenced_claims, figures
+from tests.factories import agency_tree, evidenced_claims, figures
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,8 @@ place), confirm to import it. All or nothing, through the same `dossier_import` 
 Between the dry run and the confirmation the file stays on the server, never in the browser: it is
 encrypted with the field keys (a dossier may name confidential sources) and stored through Django's
 storage under a random token that only the uploader's session knows. Confirming imports exactly the
-bytes that were checked; the file is deleted once imported, or after UPLOAD_TTL.
+bytes that were checked; the file is deleted once imported, and refused after UPLOAD_TTL (beat's
+dossier_uploads_sweep deletes those left behind).
 
 What the uploader's role may not write (confidential notes, verdicts) the importer refuses itself,
 as on the command line. The page shows at most the importer's first hundred errors and the first
@@ -28,7 +29,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET
@@ -185,7 +186,6 @@ def _show_report(context: dict, report: ImportReport) -> None:
 def dossier_upload_view(request):
     if not permissions.can_edit_record(request.user):
         raise PermissionDenied("Importing a dossier edits the record.")
-    dossier_uploads_sweep()
     context = {
         **admin.site.each_context(request),
         "title": "Import a dossier",
@@ -261,19 +261,3 @@ def dossier_format_view(request):
         "text": FORMAT_PAGE.read_text(encoding="utf-8"),
     }
     return TemplateResponse(request, "agencies/dossier_format.html", context)
-
-
-def _with_upload_url(get_urls):
-    """The admin site's URLs with the upload page first (admin.site is Django's default site)."""
-
-    def urls():
-        upload = path("dossier/import/", admin.site.admin_view(dossier_upload_view), name="dossier_upload")
-        reference = path("dossier/format/", admin.site.admin_view(dossier_format_view), name="dossier_format")
-        return [upload, reference, *get_urls()]
-
-    urls.with_dossier_upload = True
-    return urls
-
-
-if not getattr(admin.site.get_urls, "with_dossier_upload", False):
-    admin.site.get_urls = _with_upload_url(admin.site.get_urls)

@@ -122,12 +122,6 @@ class PartialDate:
         return self.isoformat() < other.isoformat()
 
 
-def partial_date_or_none(value) -> PartialDate | None:
-    if value in (None, ""):
-        return None
-    return PartialDate.parse(value)
-
-
 def overlap_lookups(field: str, after: dt.date | None = None, before: dt.date | None = None) -> models.Q:
     """Q for rows whose partial date may fall within [after, before].
 

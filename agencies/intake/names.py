@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .gazetteer import AGENCIES, OUTLETS, AgencyEntry, normalise, slug
+from .gazetteer import AGENCIES, OUTLETS, normalise, slug
 from .known import KnownRecord
 
 
@@ -251,10 +251,6 @@ def _resolve(name: str, index: AgencyIndex) -> AgencyRef | None:
         if name.endswith(form):
             return index.refs[index.forms[form]]
     return None
-
-
-def entry_for(key: str) -> AgencyEntry | None:
-    return next((e for e in AGENCIES if e.id == key), None)
 
 
 class OutletIndex:

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.admin.records import populate
+from tests.factories import populate
 
 # The record's admins; the briefings' (agencies.admin.briefing) have their own tests.
 REGISTERED = sorted(

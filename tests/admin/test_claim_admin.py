@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from agencies.models import Attribution, AttributionHop, Claim, ClaimStatus, SourceKind
 from tests import factories as f
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 
 
 @pytest.fixture

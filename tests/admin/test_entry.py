@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from agencies.models import Attribution, Document, StatedMission
 from tests import factories as f
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 from tests.admin.test_claim_admin import all_errors, world  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.admin.records import populate
 from tests.admin.test_changelists import REGISTERED
+from tests.factories import populate
 
 
 @pytest.mark.parametrize("model", REGISTERED, ids=[m._meta.model_name for m in REGISTERED])

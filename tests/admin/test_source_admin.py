@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from agencies.models import SourceConfidentialNote
 from tests import factories as f
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 
 SECRET = "Real name: Jane Roe, reach via Signal"
 

@@ -17,7 +17,7 @@ from agencies.briefings.html import INTERNAL_MARKING, briefing_html
 from agencies.briefings.render import briefing_fingerprint, briefing_render, scope_validate
 from tests import factories as f
 from tests.briefings.postal_record import CANARY, MISSION, REASON, ROLE, TWO_PEOPLE, build_postal_record
-from tests.selector_factories import evidenced_claims, figures
+from tests.factories import evidenced_claims, figures
 
 pytestmark = pytest.mark.django_db
 

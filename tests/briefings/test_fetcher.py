@@ -17,7 +17,7 @@ from agencies.briefings.fetcher import BundledAssetFetcher, RefusedURL, asset_ur
 from agencies.briefings.render import briefing_render
 from tests import factories as f
 from tests.briefings.pdf_reading import everything, flat_text, reader
-from tests.briefings.postal_record import build_postal_record
+from tests.factories import seed_case
 
 PASSWD = Path("/etc/passwd")
 
@@ -152,7 +152,7 @@ def test_html_naming_refused_resources_fails_and_names_them(loopback):
 
 def test_a_template_that_references_a_refused_url_makes_the_render_fail(db, settings, tmp_path, loopback):
     server, base = loopback
-    build_postal_record()
+    seed_case()
     (tmp_path / "briefings").mkdir()
     (tmp_path / "briefings" / "briefing.html").write_text(
         f'<html><body><h1>{{{{ b.title }}}}</h1><img src="{base}/seal.png"></body></html>'
@@ -181,7 +181,7 @@ def test_the_stylesheet_and_fonts_are_prepared_once_per_process():
 def hostile(db, loopback):
     """The postal record, with markup and addresses in every text and URL a briefing prints."""
     server, base = loopback
-    record = build_postal_record()
+    record = seed_case()
     markup = (
         f'<img src="{base}/img.png"> <link rel="stylesheet" href="{base}/link.css">'
         f"<style>@import url({base}/import.css); p {{ background: url(file:///etc/passwd) }}</style>"

@@ -12,7 +12,7 @@ from PIL import Image, ImageStat
 from agencies.briefings.html import INTERNAL_MARKING
 from agencies.briefings.render import briefing_render
 from tests.briefings.pdf_reading import everything, flat_text, outline_titles, page_texts, reader
-from tests.briefings.postal_record import CANARY, MISSION, REASON, ROLE, TWO_PEOPLE, build_postal_record
+from tests.factories import CANARY, MISSION, REASON, ROLE, TWO_PEOPLE, seed_case
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ USPIS = {"agencies": ["uspis"]}
 
 @pytest.fixture
 def postal():
-    return build_postal_record()
+    return seed_case()
 
 
 @pytest.fixture

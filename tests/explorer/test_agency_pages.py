@@ -5,8 +5,7 @@ import pytest
 from agencies import models as m
 from agencies.explorer.rows import TIMELINE_LIMIT, agency_profile
 from tests import factories as f
-from tests.explorer.conftest import user_with
-from tests.selector_factories import evidenced_claims, figures
+from tests.factories import evidenced_claims, figures, user_with
 
 pytestmark = pytest.mark.django_db
 

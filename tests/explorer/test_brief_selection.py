@@ -13,7 +13,7 @@ from tests.briefings.job_support import (  # noqa: F401 - fixtures
     in_process_fixture,
     script_fixture,
 )
-from tests.explorer.conftest import user_with
+from tests.factories import user_with
 
 BRIEF = "/claims/brief/"
 REFRESH = "data-follow-seconds="  # the page follows the briefing in place (follow.js)

@@ -158,7 +158,7 @@ def test_every_filter_at_once_runs_on_this_database():
 
     from agencies.core.filters import ClaimFilter
     from agencies.explorer.rows import explorer_claims
-    from tests.explorer.conftest import bulk_record
+    from tests.factories import bulk_record
 
     bulk_record(30)
     base = (

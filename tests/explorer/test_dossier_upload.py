@@ -15,7 +15,7 @@ from django.utils import timezone
 from agencies import models as m
 from agencies.admin import dossier_upload
 from agencies.core import permissions
-from tests.explorer.conftest import user_with
+from tests.factories import user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +239,21 @@ def test_kept_files_expire(client, researcher, storage, monkeypatch):
     upload(client, small())
     assert dossier_upload.dossier_uploads_sweep(now=later + timedelta(hours=2)) == 1
     assert default_storage.listdir(dossier_upload.UPLOAD_DIR)[1] == []
+
+
+def test_beat_deletes_kept_files_nobody_confirmed(client, researcher, storage, settings, monkeypatch):
+    from oversight.celery import app
+
+    client.force_login(researcher)
+    upload(client, small())
+    app.loader.import_default_modules()  # the worker's autodiscovery, which finds agencies/admin/tasks.py
+    sweep = app.tasks[settings.CELERY_BEAT_SCHEDULE["dossier-uploads-sweep"]["task"]]
+    assert sweep.apply().get() == 0  # within the hour: kept for its confirmation
+    assert len(kept_files(storage)) == 1
+    later = timezone.now() + dossier_upload.UPLOAD_TTL + timedelta(minutes=1)
+    monkeypatch.setattr(dossier_upload.timezone, "now", lambda: later)
+    assert sweep.apply().get() == 1
+    assert kept_files(storage) == []
 
 
 def test_confidential_notes_only_from_those_who_may_see_them(client, editor, django_user_model, storage):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from agencies import models as m
 from agencies.core import pagination
 from tests import factories as f
-from tests.explorer.conftest import bulk_record, user_with
+from tests.factories import bulk_record, user_with
 
 pytestmark = pytest.mark.django_db
 

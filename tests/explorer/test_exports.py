@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from agencies import models as m
 from agencies.explorer import rows as explorer
 from tests import factories as f
-from tests.explorer.conftest import bulk_record
+from tests.factories import bulk_record
 
 pytestmark = pytest.mark.django_db
 

@@ -33,7 +33,8 @@ from agencies.core import services
 from agencies.core.permissions import roles_sync
 from agencies.models import Agency, Briefing, BriefingStatus, RoleChange
 from tests import factories as f
-from tests.admin.records import form_data, populate
+from tests.admin.form_data import form_data
+from tests.factories import populate
 from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
 # Tables that are not the record: the walking browser's own session.
@@ -478,8 +479,8 @@ def site_cases(case, targets) -> list[Case]:
         elif name == "dossier_format":
             # The format's reference: read-only, GET alone.
             cases.append(Case("site", name, reverse("admin:dossier_format"), {}, (405,)))
-        elif name == "admin-findings":
-            cases.append(Case("site", name, reverse(name), {}, (200,) if reads else (403,)))
+        elif name == "findings":
+            cases.append(Case("site", name, reverse("admin:findings"), {}, (200,) if reads else (403,)))
         else:
             raise AssertionError(f"No expectation for the admin view {name}: add one to {__name__}")
     # "Generate briefing", the agencies' action: asks for a briefing on the selected agencies.

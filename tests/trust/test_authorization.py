@@ -13,7 +13,7 @@ from django.urls import reverse
 from agencies.briefings.services import briefing_scope_key
 from agencies.models import Briefing, BriefingStatus
 from tests import factories as f
-from tests.admin.records import populate
+from tests.factories import populate
 from tests.trust.conftest import RECORD, ROLE_CASES, ROLES_WHO_EDIT, ROLES_WHO_READ, case_id
 
 VIEWS = ("changelist", "change", "history", "add", "delete")
@@ -127,7 +127,7 @@ def test_findings_and_briefing_downloads_for_each_role(client, make_user, record
     client.force_login(make_user(*case))
     reads = role in ROLES_WHO_READ
     assert client.get(reverse("admin:index")).status_code == 200
-    assert client.get(reverse("admin-findings")).status_code == (200 if reads else 403)
+    assert client.get(reverse("admin:findings")).status_code == (200 if reads else 403)
     for audience, briefing in record.items():
         response = client.get(reverse("agencies:briefing_download", args=[briefing.pk]))
         allowed = reads and (audience == "public" or confidential)
@@ -142,7 +142,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, record):
         response = client.get(url)
         assert response.status_code == 302 and response.url.startswith(reverse("admin:login")), url
     for url in (
-        reverse("admin-findings"),
+        reverse("admin:findings"),
         reverse("agencies:briefing_download", args=[record["public"].pk]),
     ):
         response = client.get(url)

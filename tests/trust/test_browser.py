@@ -4,7 +4,7 @@ reported, Oversight's styles and the admin's scripts applied. Screenshots go to 
 import pytest
 
 from agencies.models import Claim
-from tests.admin.records import populate
+from tests.factories import populate
 from tests.trust.browser import ARTIFACTS as BASE_ARTIFACTS
 from tests.trust.browser import chromium_driver
 from tests.trust.browser import csp_violations as violations

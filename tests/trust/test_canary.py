@@ -16,7 +16,7 @@ from django.views.debug import ExceptionReporter
 
 from agencies.exchange import dossier_dump, dossier_export
 from agencies.models import Source, SourceConfidentialNote
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 from tests.trust.conftest import CANARY, ROLE_CASES, case_id
 
 SECRET_BITS = ("CANARY-7f3a9c", "Jane Roe", "555 0100")
@@ -75,7 +75,7 @@ def test_a_copy_of_the_database_never_holds_the_note(canary_source, tmp_path):
 
 def _admin_urls(source: Source) -> list[str]:
     note = source.confidential_note
-    urls = [reverse("admin:index"), reverse("admin-findings")]
+    urls = [reverse("admin:index"), reverse("admin:findings")]
     for name, obj in (("source", source), ("sourceconfidentialnote", note)):
         base = f"admin:agencies_{name}"
         record = obj.history.order_by("history_id").last()
@@ -203,7 +203,7 @@ def test_an_error_report_never_holds_the_note(client, make_user, canary_source, 
 
 
 def test_the_error_filter_hides_note_fields_from_any_form(rf, settings):
-    from agencies.core.fields import ConfidentialExceptionReporterFilter
+    from oversight.error_reports import ConfidentialExceptionReporterFilter
 
     settings.DEBUG = False
     request = rf.post("/anything/", {"confidential_notes": CANARY, "notes": CANARY, "title": "kept"})

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from agencies.models import Briefing
 from tests import factories as f
-from tests.admin.records import populate
+from tests.factories import populate
 from tests.trust.conftest import CANARY
 
 POLICY = {
@@ -73,7 +73,7 @@ def policy_of(response) -> dict[str, str]:
 
 
 def admin_urls() -> list[str]:
-    urls = [reverse("admin:index"), reverse("admin-findings"), reverse("admin:password_change")]
+    urls = [reverse("admin:index"), reverse("admin:findings"), reverse("admin:password_change")]
     for model in admin.site._registry:
         name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         urls.append(reverse(f"{name}_changelist"))

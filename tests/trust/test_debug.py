@@ -85,7 +85,7 @@ def test_the_debug_page_never_shows_a_url_password(rf, settings):
 
 
 def test_a_url_without_a_password_is_shown_as_it_is(settings):
-    from agencies.core.fields import ConfidentialExceptionReporterFilter
+    from oversight.error_reports import ConfidentialExceptionReporterFilter
 
     reporter = ConfidentialExceptionReporterFilter()
     for url in ("redis://127.0.0.1:6379/0", "https://example.org/a@b", "mailto:someone@example.org"):

@@ -69,15 +69,23 @@ def test_production_refuses_a_malformed_encryption_key(production_env):
     assert "my-own-password-123" not in result.stderr + result.stdout
 
 
-def test_debug_makes_a_local_key_readable_by_its_owner_only(production_env):
+def test_debug_reads_the_local_keys_make_run_made_and_settings_write_none(production_env):
     env = production_env | {"DJANGO_DEBUG": "1", "FIELD_ENCRYPTION_KEY": "", "DJANGO_SECRET_KEY": ""}
-    first = run([MANAGE, "check"], env)
-    assert first.returncode == 0, first.stderr
-    key_file = Path(env["OVERSIGHT_VAR_DIR"]) / "field_encryption_key"
+    var = Path(env["OVERSIGHT_VAR_DIR"])
+    # Never made: a clear refusal naming what makes them, and nothing written.
+    refused = run([MANAGE, "check"], env)
+    assert refused.returncode != 0
+    assert "`make run` makes the local keys" in refused.stderr
+    assert not var.exists()
+    made = run(["-m", "oversight.local_keys"], env)  # what `make run` runs first
+    assert made.returncode == 0, made.stderr
+    key_file = var / "field_encryption_key"
     key = key_file.read_text()
     Fernet(key)  # a valid key
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert oct((var / "secret_key").stat().st_mode & 0o777) == "0o600"
     assert run([MANAGE, "check"], env).returncode == 0
+    assert run(["-m", "oversight.local_keys"], env).returncode == 0
     assert key_file.read_text() == key  # kept, or the notes written with it would be lost
 
 

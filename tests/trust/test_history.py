@@ -6,7 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import SourceConfidentialNote
-from tests.admin.records import form_data, populate
+from tests.admin.form_data import form_data
+from tests.factories import populate
 from tests.trust.conftest import CANARY
 
 RECORD_ADMINS = sorted(

@@ -14,7 +14,7 @@ from agencies.briefings.services import briefing_scope_key
 from agencies.core import services
 from agencies.models import Agency, Briefing, BriefingStatus, Claim
 from tests import factories as f
-from tests.admin.records import populate
+from tests.factories import populate
 
 # The parameters the pages read (filters, search, sorting, paging, admin state) and one no page reads.
 PARAMETERS = ("agency", "status", "q", "o", "p", "page", "format", "_changelist_filters", "next", "zz")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from agencies.core import permissions, services
 from agencies.models import Claim, ClaimStatus, RoleChange
 from tests import factories as f
-from tests.admin.records import form_data
+from tests.admin.form_data import form_data
 from tests.trust.conftest import CANARY, ROLE_CASES, case_id
 
 VERDICTS = {ClaimStatus.CONFIRMED, ClaimStatus.REFUTED, ClaimStatus.RETRACTED}

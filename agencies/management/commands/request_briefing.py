@@ -9,7 +9,7 @@ from django.db import DatabaseError
 
 from agencies.briefings.errors import infrastructure_cause
 from agencies.briefings.services import QUEUE_UNREACHABLE, briefing_request
-from agencies.management.commands.render_briefing import (
+from agencies.management.commands._briefing import (
     actor_from_options,
     add_scope_arguments,
     briefing_save_pdf,
