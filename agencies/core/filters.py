@@ -17,6 +17,7 @@ from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 
 from agencies.core import conditions as claim_conditions
+from agencies.core import search
 from agencies.core.dates import PartialDate, PartialDateFormField, overlap_lookups
 from agencies.core.selectors import agency_subtree_ids
 from agencies.models import (
@@ -263,7 +264,7 @@ class ClaimFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(claim_conditions.text_search(term, using=queryset.db))
+        return queryset.filter(search.text_search(term, using=queryset.db))
 
     # --- The selection as text: query strings, chips, a sentence -----------------------------------
 

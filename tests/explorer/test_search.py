@@ -5,7 +5,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from agencies import models as m
-from agencies.core import conditions as claim_conditions
+from agencies.core import search
 from agencies.core.filters import ClaimFilter
 from tests import factories as f
 
@@ -63,7 +63,7 @@ def test_search_is_stemmed_and_takes_web_search_syntax(postgres):
 
 
 def test_each_branch_of_the_search_uses_its_index(postgres, monkeypatch):
-    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", 0)  # the search stays a subquery
+    monkeypatch.setattr(search, "MATCHES_LISTED", 0)  # the search stays a subquery
     f.ClaimFactory(text="Mail covers")
     chosen = ClaimFilter(QueryDict("q=mail+covers"), queryset=m.Claim.objects.all())
     found = plan(chosen.qs)
@@ -80,7 +80,7 @@ def test_a_page_in_the_default_order_is_read_from_an_index(postgres):
 
 @pytest.mark.parametrize("listed", [0, 2, 3, 100])
 def test_a_selective_search_filters_by_the_ids_it_found(postgres, monkeypatch, listed):
-    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", listed)
+    monkeypatch.setattr(search, "MATCHES_LISTED", listed)
     for n in range(3):
         f.ClaimFactory(slug=f"covers-{n}", text="Officials want access to mail covers.")
     f.ClaimFactory(slug="other", text="Package tracking data.")

@@ -1,0 +1,113 @@
+"""Full-text search over the record: one place for it.
+
+Which claims a term finds: those whose text, a quote of one of their lines, the title of a document a
+line appears in or passed through, or the description or name of a line's origin matches. On
+PostgreSQL to_tsvector/websearch_to_tsquery over GIN expression indexes (migration 0004); on SQLite
+the same syntax and results from FTS5 tables (agencies.core.sqlite_search, migration 0011).
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+from django.db.models import BooleanField, F, Func, Q
+from django.db.models.expressions import RawSQL
+
+from agencies.core import sqlite_search
+from agencies.models import Attribution, AttributionHop, Claim, Document, Source
+
+SEARCH_CONFIG = "english"
+# Up to this many matching claims, a search filters by their ids (text_search).
+MATCHES_LISTED = 5_000
+
+
+class _TextMatch(Func):
+    """`to_tsvector(config, coalesce(a, '') || ' ' || coalesce(b, '')) @@ websearch_to_tsquery(config, q)`.
+
+    Written out so that the document expression is exactly the one migration 0004 indexes (GIN):
+    PostgreSQL uses an expression index only for the same expression.
+    """
+
+    output_field = BooleanField()
+
+    def __init__(self, *columns: str, query: str):
+        super().__init__(*(F(column) for column in columns))
+        self.query = query
+
+    def as_sql(self, compiler, connection, **extra):
+        parts, params = [], []
+        for expression in self.source_expressions:
+            sql, column_params = compiler.compile(expression)
+            parts.append(f"COALESCE({sql}, '')")
+            params += column_params
+        document = " || ' ' || ".join(parts)
+        config = f"'{SEARCH_CONFIG}'::regconfig"
+        return (
+            f"to_tsvector({config}, {document}) @@ websearch_to_tsquery({config}, %s)",
+            [*params, self.query],
+        )
+
+
+def _full_text(term: str):
+    return (
+        Claim.objects.filter(_TextMatch("text", query=term)),
+        Attribution.objects.filter(_TextMatch("quote", query=term)),
+        Document.objects.filter(_TextMatch("title", query=term)),
+        Source.objects.filter(_TextMatch("description", "name", query=term)),
+    )
+
+
+def _fts5(term: str):
+    query = sqlite_search.parse(term)
+    if query is None:
+        return None  # only stop words: nothing to look for, as on PostgreSQL
+
+    def matching(table: str) -> RawSQL:
+        sql, params = sqlite_search.match_sql(query, table)  # the query travels as parameters
+        return RawSQL(sql, params)  # noqa: S611 - the SQL is built from fixed table names only
+
+    return (
+        Claim.objects.filter(pk__in=matching("agencies_claim_search")),
+        Attribution.objects.filter(pk__in=matching("agencies_attribution_search")),
+        Document.objects.filter(pk__in=matching("agencies_document_search")),
+        Source.objects.filter(pk__in=matching("agencies_source_search")),
+    )
+
+
+def uses_full_text(using: str = "default") -> bool:
+    return connections[using].vendor == "postgresql"
+
+
+def text_search(term: str, *, using: str = "default") -> Q:
+    """Claims whose text, a quote of one of their lines, the title of a document a line appears in or
+    passed through, or the description or name of a line's origin matches `term`. Confidential notes
+    are never searched.
+
+    Full-text, stemmed, in web-search syntax ("quoted phrase", -excluded, or; typographic quotes
+    too) on both databases: PostgreSQL's own, SQLite's FTS5 with the same syntax and results. Each
+    branch is a separate SELECT joined by UNION, so that each can use its own index instead of one
+    scan testing every condition.
+    """
+    term = sqlite_search.normalise(term)
+    branches = _full_text(term) if uses_full_text(using) else _fts5(term)
+    if branches is None:
+        return Q(pk__in=[])
+    claims, quotes, documents, sources = branches
+    documents, sources = documents.order_by().values("pk"), sources.order_by().values("pk")
+    ids = (
+        claims.using(using)
+        .order_by()
+        .values_list("pk", flat=True)
+        .union(
+            quotes.order_by().values_list("claim_id", flat=True),
+            Attribution.objects.filter(document__in=documents).order_by().values_list("claim_id", flat=True),
+            Attribution.objects.filter(origin__in=sources).order_by().values_list("claim_id", flat=True),
+            AttributionHop.objects.filter(document__in=documents)
+            .order_by()
+            .values_list("attribution__claim_id", flat=True),
+        )
+    )
+    # The planner cannot tell how many claims a term finds (a rare word gets the estimate of a common
+    # one) and would scan every claim to join them. Read the matches first: a selective search then
+    # filters by a short list of ids; only a term matching very many claims stays a subquery.
+    matched = list(ids[: MATCHES_LISTED + 1])
+    return Q(pk__in=matched if len(matched) <= MATCHES_LISTED else ids)
