@@ -21,6 +21,7 @@ from agencies.models import (
     Attribution,
     AttributionHop,
     Claim,
+    ClaimStatus,
     Stance,
 )
 
@@ -29,6 +30,11 @@ from agencies.models import (
 
 def _supporting(claim_ref) -> QuerySet[Attribution]:
     return Attribution.objects.filter(claim=claim_ref, stance=Stance.SUPPORTS)
+
+
+def _contesting_answers(claim_ref) -> QuerySet[Claim]:
+    """Claims answering this one that still contest it (a denial or a dispute not since refuted)."""
+    return Claim.objects.filter(answers=claim_ref).exclude(status__in=answer_rules.SPENT_STATUSES)
 
 
 def anonymous_only() -> Q:
@@ -64,15 +70,39 @@ def single_outlet() -> Q:
     )
 
 
+def _two_independent_origins() -> Exists:
+    """Supporting lines from at least two origins: claim_evidence's independent_origins >= 2."""
+    first = _supporting(OuterRef("claim_id")).order_by("pk").values("origin_id")[:1]
+    return Exists(_supporting(OuterRef("pk")).exclude(origin_id=Subquery(first)))
+
+
+def status_warnings() -> Q:
+    """The claim's status and its evidence disagree: selectors._status_warnings would say something.
+    One condition per warning, in its order there."""
+    contesting = Exists(_contesting_answers(OuterRef("pk")))
+    lines = Attribution.objects.filter(claim=OuterRef("pk"))
+    corroborated, confirmed = ClaimStatus.CORROBORATED, ClaimStatus.CONFIRMED
+    return (
+        (Q(status__in=[corroborated, confirmed]) & Q(contesting))
+        | ~Q(Exists(lines))
+        | (Q(status=corroborated) & (~Q(_two_independent_origins()) | single_outlet()))
+        | (Q(status=confirmed) & ~Q(Exists(_supporting(OuterRef("pk")))))
+        | (
+            Q(status__in=[ClaimStatus.DISPUTED, ClaimStatus.REFUTED])
+            & ~Q(Exists(lines.filter(stance=Stance.DISPUTES)))
+            & ~Q(contesting)
+        )
+    )
+
+
 # --- Contested (as the explorer's rows show it) ----------------------------------------------------
 
 
 def contested() -> Q:
     """A line disputes the claim, a claim answers it (a denial or a dispute not since refuted or
     retracted), or a figure it asserts is contested by another figure. Which
-    figures are contested is read first (selectors.contested_figure_claim_ids): a list of ids."""
+    figures are contested is read first, and kept until the figures change
+    (selectors.kept_contested_figure_claim_ids): a list of ids."""
     disputed = Exists(Attribution.objects.filter(claim=OuterRef("pk"), stance=Stance.DISPUTES))
-    answered = Exists(
-        Claim.objects.filter(answers=OuterRef("pk")).exclude(status__in=answer_rules.SPENT_STATUSES)
-    )
-    return Q(disputed) | Q(answered) | Q(pk__in=sorted(selectors.contested_figure_claim_ids()))
+    answered = Exists(_contesting_answers(OuterRef("pk")))
+    return Q(disputed) | Q(answered) | Q(pk__in=sorted(selectors.kept_contested_figure_claim_ids()))
