@@ -9,14 +9,14 @@ the same syntax and results from FTS5 tables (agencies.core.sqlite_search, migra
 from __future__ import annotations
 
 from django.db import connections
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from agencies.core import sqlite_search
 from agencies.models import Attribution, AttributionHop, Claim, Document, Source
 
 SEARCH_CONFIG = "english"
-# Up to this many matching claims, a search filters by their ids (text_search).
+# Up to this many matches, a search filters by the ids of the claims found (text_search).
 MATCHES_LISTED = 5_000
 
 
@@ -83,9 +83,13 @@ def text_search(term: str, *, using: str = "default") -> Q:
     are never searched.
 
     Full-text, stemmed, in web-search syntax ("quoted phrase", -excluded, or; typographic quotes
-    too) on both databases: PostgreSQL's own, SQLite's FTS5 with the same syntax and results. Each
-    branch is a separate SELECT joined by UNION, so that each can use its own index instead of one
-    scan testing every condition.
+    too) on both databases: PostgreSQL's own, SQLite's FTS5 with the same syntax and results.
+
+    The planner cannot tell how many claims a term finds (a rare word gets the estimate of a common
+    one), so the matches are read first, each branch from its own index and no more than
+    MATCHES_LISTED of them: a selective term then filters by a short list of ids. A common one
+    ("official") is asked of each claim in turn instead (_each_claim): a page reads claims in its own
+    order until it is full, which for a common word is soon, rather than every match first.
     """
     term = sqlite_search.normalise(term)
     branches = _full_text(term) if uses_full_text(using) else _fts5(term)
@@ -104,10 +108,29 @@ def text_search(term: str, *, using: str = "default") -> Q:
             AttributionHop.objects.filter(document__in=documents)
             .order_by()
             .values_list("attribution__claim_id", flat=True),
+            all=True,  # rows as each branch finds them: reading stops at the limit
         )
     )
-    # The planner cannot tell how many claims a term finds (a rare word gets the estimate of a common
-    # one) and would scan every claim to join them. Read the matches first: a selective search then
-    # filters by a short list of ids; only a term matching very many claims stays a subquery.
     matched = list(ids[: MATCHES_LISTED + 1])
-    return Q(pk__in=matched if len(matched) <= MATCHES_LISTED else ids)
+    if len(matched) <= MATCHES_LISTED:
+        return Q(pk__in=sorted(set(matched)))
+    if not uses_full_text(using):
+        return Q(pk__in=ids)
+    return _each_claim(term, documents, sources)
+
+
+def _each_claim(term: str, documents, sources) -> Q:
+    """The search as a condition on one claim (PostgreSQL): its text, or one of its lines by quote,
+    document, via document or origin. The matching documents and sources are read once, by index."""
+    lines = Attribution.objects.filter(claim=OuterRef("pk"))
+    return (
+        Q(_TextMatch("text", query=term))
+        | Q(
+            Exists(
+                lines.filter(
+                    Q(_TextMatch("quote", query=term)) | Q(document__in=documents) | Q(origin__in=sources)
+                )
+            )
+        )
+        | Q(Exists(AttributionHop.objects.filter(attribution__claim=OuterRef("pk"), document__in=documents)))
+    )
