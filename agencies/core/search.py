@@ -92,9 +92,24 @@ def text_search(term: str, *, using: str = "default") -> Q:
     order until it is full, which for a common word is soon, rather than every match first.
     """
     term = sqlite_search.normalise(term)
+    found = matches(term, using=using)
+    if found is None:
+        return Q(pk__in=[])
+    ids, documents, sources = found
+    matched = list(ids[: MATCHES_LISTED + 1])
+    if len(matched) <= MATCHES_LISTED:
+        return Q(pk__in=sorted(set(matched)))
+    if not uses_full_text(using):
+        return Q(pk__in=ids)
+    return _each_claim(term, documents, sources)
+
+
+def matches(term: str, *, using: str = "default"):
+    """(ids of the claims `term` finds, one row per match, each branch read from its own index; the
+    documents it finds; the sources it finds), or None when the term has nothing to look for."""
     branches = _full_text(term) if uses_full_text(using) else _fts5(term)
     if branches is None:
-        return Q(pk__in=[])
+        return None
     claims, quotes, documents, sources = branches
     documents, sources = documents.order_by().values("pk"), sources.order_by().values("pk")
     ids = (
@@ -111,12 +126,7 @@ def text_search(term: str, *, using: str = "default") -> Q:
             all=True,  # rows as each branch finds them: reading stops at the limit
         )
     )
-    matched = list(ids[: MATCHES_LISTED + 1])
-    if len(matched) <= MATCHES_LISTED:
-        return Q(pk__in=sorted(set(matched)))
-    if not uses_full_text(using):
-        return Q(pk__in=ids)
-    return _each_claim(term, documents, sources)
+    return ids, documents, sources
 
 
 def _each_claim(term: str, documents, sources) -> Q:

@@ -62,12 +62,22 @@ def test_search_is_stemmed_and_takes_web_search_syntax(postgres):
     assert selected("q=the") == []  # only a stop word: nothing to look for
 
 
-def test_each_branch_of_the_search_uses_its_index(postgres, monkeypatch):
-    monkeypatch.setattr(search, "MATCHES_LISTED", 0)  # the search stays a subquery
+def test_each_branch_of_the_search_uses_its_index(postgres):
+    f.ClaimFactory(text="Mail covers")
+    ids, _documents, _sources = search.matches("mail covers")
+    found = plan(ids)
+    for index in SEARCH_INDEXES:
+        assert f"Bitmap Index Scan on {index}" in found, found
+
+
+def test_a_search_matching_many_claims_reads_a_page_in_its_order(postgres, monkeypatch):
+    monkeypatch.setattr(search, "MATCHES_LISTED", 0)  # as if the term matched very many claims
     f.ClaimFactory(text="Mail covers")
     chosen = ClaimFilter(QueryDict("q=mail+covers"), queryset=m.Claim.objects.all())
-    found = plan(chosen.qs)
-    for index in SEARCH_INDEXES:
+    found = plan(chosen.qs[:50])
+    # Claims in the page's order, each tested; the documents and sources found once, by index.
+    assert "Index Scan using claim_newest_first" in found and "Sort" not in found, found
+    for index in ("document_title_search", "source_description_search"):
         assert f"Bitmap Index Scan on {index}" in found, found
 
 
