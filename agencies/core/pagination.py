@@ -13,7 +13,7 @@ ESTIMATE_ABOVE = 100_000
 EXACT_COUNT_MS = 100
 # Otherwise its count is estimated from the rows it selects among about SAMPLE_ROWS of the table,
 # read by primary key in SAMPLE_SLICES runs spread over the table.
-SAMPLE_ROWS = 10_000
+SAMPLE_ROWS = 2_000
 SAMPLE_SLICES = 20
 
 
