@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import BooleanField, Max, Min, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.functional import cached_property
 
 # Below this many rows a count is exact and cheap; above it, an unfiltered list shows the estimate.
@@ -31,10 +32,17 @@ class EstimatedCountPaginator(Paginator):
         queryset = self.object_list
         if not isinstance(queryset, QuerySet) or connections[queryset.db].vendor != "postgresql":
             return super().count
+        filtered = bool(queryset.query.where)
+        if filtered:
+            # Counted at once if the table is small: one query, as on any database (the table's size
+            # is a one-time filter, so on a large table this answers 0 without reading a row).
+            exact = queryset.filter(_small_table(queryset)).count()
+            if exact:
+                return exact
         rows = _table_rows(queryset)
         if rows <= ESTIMATE_ABOVE:
-            return super().count
-        if queryset.query.where:
+            return exact if filtered else super().count
+        if filtered:
             exact = _count_within(queryset, EXACT_COUNT_MS)
             if exact is not None:
                 return exact
@@ -45,6 +53,15 @@ class EstimatedCountPaginator(Paginator):
             found = rows
         self.estimated = True
         return found
+
+
+def _small_table(queryset: QuerySet) -> RawSQL:
+    table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
+    return RawSQL(
+        "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass) <= %s",
+        [table, ESTIMATE_ABOVE],
+        output_field=BooleanField(),
+    )
 
 
 def _table_rows(queryset: QuerySet) -> int:
