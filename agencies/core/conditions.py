@@ -104,6 +104,35 @@ def status_warnings() -> Q:
     )
 
 
+# --- Which lines a claim has ------------------------------------------------------------------------
+
+# Up to this many matches, a condition is the list of the claims found (few_or_each).
+FEW = 5_000
+
+
+def few_or_each(ids: QuerySet, each: Q) -> Q:
+    """`ids` (a query of claim ids, one row per match) read up to FEW rows: the claims found when
+    they are few, else `each`, the same condition asked of each claim as a page reads it. The
+    planner cannot tell a rare value from a common one here: a short list is quick for a rare one,
+    and a page of a common one fills from its first claims."""
+    matched = list(ids[: FEW + 1])
+    return Q(pk__in=sorted(set(matched))) if len(matched) <= FEW else each
+
+
+def through_outlets(outlets: list[int]) -> Q:
+    """A line of the claim appears in, or passed through, a document of one of these outlets."""
+    in_documents = Attribution.objects.filter(document__outlet_id__in=outlets).values_list(
+        "claim_id", flat=True
+    )
+    in_hops = AttributionHop.objects.filter(document__outlet_id__in=outlets).values_list(
+        "attribution__claim_id", flat=True
+    )
+    lines = Attribution.objects.filter(claim=OuterRef("pk")).filter(
+        Q(document__outlet_id__in=outlets) | Q(hops__document__outlet_id__in=outlets)
+    )
+    return few_or_each(in_documents.order_by().union(in_hops.order_by(), all=True), Q(_any_per_claim(lines)))
+
+
 # --- Contested (as the explorer's rows show it) ----------------------------------------------------
 
 

@@ -221,3 +221,18 @@ def test_the_kept_contested_figures_follow_every_change_of_the_figures(seed):
     for figure in rng.sample(figures, min(len(figures), 8)):
         rng.choice(changes)(figure)
         assert selectors.kept_contested_figure_claim_ids() == selectors.contested_figure_claim_ids()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_outlet_condition_lists_or_asks_each_claim_alike(seed, monkeypatch):
+    random_record(seed)
+    for outlet in m.Outlet.objects.all():
+        listed = set(
+            m.Claim.objects.filter(claim_conditions.through_outlets([outlet.pk])).values_list("pk", flat=True)
+        )
+        monkeypatch.setattr(claim_conditions, "FEW", 0)  # as if the outlet were in very many claims
+        each = set(
+            m.Claim.objects.filter(claim_conditions.through_outlets([outlet.pk])).values_list("pk", flat=True)
+        )
+        monkeypatch.undo()
+        assert listed == each
