@@ -22,7 +22,7 @@ class EstimatedCountPaginator(Paginator):
     """Counting a million claims on every page view costs more than the page. On PostgreSQL, for a
     table past ESTIMATE_ABOVE rows: an unfiltered list shows the planner's row estimate (ANALYZE and
     autovacuum keep it close); a filtered one is counted exactly if that is quick (EXACT_COUNT_MS),
-    else estimated from a sample of the table (two significant figures). `estimated` says so, and
+    else estimated from a sample of the table (one or two significant figures). `estimated` says so, and
     the page says "About"."""
 
     estimated = False
@@ -92,8 +92,8 @@ def _count_within(queryset: QuerySet, ms: int) -> int | None:
 
 
 def _sampled_count(queryset: QuerySet, rows: int) -> int | None:
-    """`rows` times the share of the sample the queryset selects, rounded to two significant figures;
-    None when it selects none of the sample."""
+    """`rows` times the share of the sample the queryset selects, rounded to two significant figures
+    (one when it selects under a hundred rows of it); None when it selects none of the sample."""
     table = queryset.model._default_manager.using(queryset.db)
     bounds = table.aggregate(low=Min("pk"), high=Max("pk"))
     low, high = bounds["low"], bounds["high"]
@@ -109,4 +109,5 @@ def _sampled_count(queryset: QuerySet, rows: int) -> int | None:
     if not found:
         return None
     estimate = round(found * rows / max(table.filter(sample).count(), 1))
-    return int(float(f"{estimate:.2g}"))
+    # Under a hundred rows found, the sample's error is past a tenth: one significant figure.
+    return int(float(f"{estimate:.2g}" if found >= 100 else f"{estimate:.1g}"))
