@@ -153,6 +153,9 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
+    # No JIT: a page that stops at its LIMIT is planned at the cost of reading every row, and
+    # PostgreSQL would spend 0.3-1.7 s compiling it for 0.2 s of work at a million claims.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -193,9 +193,7 @@ class EvidenceFlagFilter(admin.SimpleListFilter):
         if value == "single_outlet":
             return queryset.filter(claim_conditions.single_outlet())
         if value == "warnings":
-            # Warnings weigh a claim's status against its whole evidence, which only Python derives:
-            # decide them on the prefetched evidence (a fixed number of queries), then narrow the list.
-            return queryset.filter(pk__in=[claim.pk for claim in queryset if evidence_of(claim).warnings])
+            return queryset.filter(claim_conditions.status_warnings())
         return queryset
 
 

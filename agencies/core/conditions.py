@@ -7,38 +7,25 @@ tests/explorer/test_conditions.py checks that both agree on the same record. Con
 the exception: the selectors' sweep reads every figure once (a few per hundred claims) faster than
 any plan PostgreSQL finds for pairing them, and the condition filters by the claims it found.
 
-Full-text search: on PostgreSQL to_tsvector/websearch_to_tsquery over GIN expression indexes
-(migration 0004); on SQLite the same syntax and results from FTS5 tables (agencies.core.sqlite_search,
-migration 0009).
+Full-text search is agencies.core.search's.
 """
 
 from __future__ import annotations
 
-from django.db import connections
-from django.db.models import (
-    BooleanField,
-    Case,
-    Exists,
-    F,
-    Func,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    When,
-)
+from typing import Any
+
+from django.db import connections, router
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.expressions import RawSQL
 
 from agencies.core import answers as answer_rules
-from agencies.core import selectors, sqlite_search
+from agencies.core import selectors
 from agencies.models import (
     UNNAMED_KINDS,
     Attribution,
     AttributionHop,
     Claim,
-    Document,
-    Source,
+    ClaimStatus,
     Stance,
 )
 
@@ -47,6 +34,11 @@ from agencies.models import (
 
 def _supporting(claim_ref) -> QuerySet[Attribution]:
     return Attribution.objects.filter(claim=claim_ref, stance=Stance.SUPPORTS)
+
+
+def _contesting_answers(claim_ref) -> QuerySet[Claim]:
+    """Claims answering this one that still contest it (a denial or a dispute not since refuted)."""
+    return Claim.objects.filter(answers=claim_ref).exclude(status__in=answer_rules.SPENT_STATUSES)
 
 
 def anonymous_only() -> Q:
@@ -66,20 +58,81 @@ def _reporting_outlet():
     )
 
 
+def _per_claim(lines: QuerySet[Attribution], **aggregates) -> Any:
+    """`lines` grouped by their claim with `aggregates` (typed Any: the stubs cannot see annotated
+    names). An EXISTS over a grouped subquery stays a test of one claim at a time: PostgreSQL would
+    plan a plain one as the set of every claim that passes, read in full, before a page's first row."""
+    return lines.order_by().values("claim_id").annotate(**aggregates)
+
+
+def _any_per_claim(lines: QuerySet[Attribution]) -> Exists:
+    """Whether the claim has one of `lines`, asked of each claim as a page reads it (_per_claim)."""
+    return Exists(_per_claim(lines, lines_found=Count("pk")).filter(lines_found__gt=0))
+
+
 def single_outlet() -> Q:
     """Every supporting line rests on one outlet's reporting (and that outlet is known)."""
     lines = _supporting(OuterRef("pk")).annotate(reporting_outlet=_reporting_outlet())
-    first = (
-        _supporting(OuterRef("claim_id"))
-        .annotate(reporting_outlet=_reporting_outlet())
-        .order_by("pk")
-        .values("reporting_outlet")[:1]
+    counted = _per_claim(
+        lines,
+        outlets=Count("reporting_outlet", distinct=True),
+        unknown=Count("pk") - Count("reporting_outlet"),
     )
+    return Q(Exists(counted.filter(outlets=1, unknown=0)))
+
+
+def _two_independent_origins() -> Exists:
+    """Supporting lines from at least two origins: claim_evidence's independent_origins >= 2."""
+    counted = _per_claim(_supporting(OuterRef("pk")), origins=Count("origin_id", distinct=True))
+    return Exists(counted.filter(origins__gte=2))
+
+
+def status_warnings() -> Q:
+    """The claim's status and its evidence disagree: selectors._status_warnings would say something.
+    One condition per warning, in its order there."""
+    contesting = Exists(_contesting_answers(OuterRef("pk")))
+    lines = Attribution.objects.filter(claim=OuterRef("pk"))
+    corroborated, confirmed = ClaimStatus.CORROBORATED, ClaimStatus.CONFIRMED
     return (
-        Q(Exists(lines))
-        & ~Q(Exists(lines.filter(reporting_outlet__isnull=True)))
-        & ~Q(Exists(lines.exclude(reporting_outlet=Subquery(first))))
+        (Q(status__in=[corroborated, confirmed]) & Q(contesting))
+        | ~Q(Exists(lines))
+        | (Q(status=corroborated) & (~Q(_two_independent_origins()) | single_outlet()))
+        | (Q(status=confirmed) & ~Q(Exists(_supporting(OuterRef("pk")))))
+        | (
+            Q(status__in=[ClaimStatus.DISPUTED, ClaimStatus.REFUTED])
+            & ~Q(_any_per_claim(lines.filter(stance=Stance.DISPUTES)))
+            & ~Q(contesting)
+        )
     )
+
+
+# --- Which lines a claim has ------------------------------------------------------------------------
+
+# Up to this many matches, a condition is the list of the claims found (few_or_each).
+FEW = 5_000
+
+
+def few_or_each(ids: QuerySet, each: Q) -> Q:
+    """`ids` (a query of claim ids, one row per match) read up to FEW rows: the claims found when
+    they are few, else `each`, the same condition asked of each claim as a page reads it. The
+    planner cannot tell a rare value from a common one here: a short list is quick for a rare one,
+    and a page of a common one fills from its first claims."""
+    matched = list(ids[: FEW + 1])
+    return Q(pk__in=sorted(set(matched))) if len(matched) <= FEW else each
+
+
+def through_outlets(outlets: list[int]) -> Q:
+    """A line of the claim appears in, or passed through, a document of one of these outlets."""
+    in_documents = Attribution.objects.filter(document__outlet_id__in=outlets).values_list(
+        "claim_id", flat=True
+    )
+    in_hops = AttributionHop.objects.filter(document__outlet_id__in=outlets).values_list(
+        "attribution__claim_id", flat=True
+    )
+    lines = Attribution.objects.filter(claim=OuterRef("pk")).filter(
+        Q(document__outlet_id__in=outlets) | Q(hops__document__outlet_id__in=outlets)
+    )
+    return few_or_each(in_documents.order_by().union(in_hops.order_by(), all=True), Q(_any_per_claim(lines)))
 
 
 # --- Contested (as the explorer's rows show it) ----------------------------------------------------
@@ -88,109 +141,16 @@ def single_outlet() -> Q:
 def contested() -> Q:
     """A line disputes the claim, a claim answers it (a denial or a dispute not since refuted or
     retracted), or a figure it asserts is contested by another figure. Which
-    figures are contested is read first (selectors.contested_figure_claim_ids): a list of ids."""
-    disputed = Exists(Attribution.objects.filter(claim=OuterRef("pk"), stance=Stance.DISPUTES))
-    answered = Exists(
-        Claim.objects.filter(answers=OuterRef("pk")).exclude(status__in=answer_rules.SPENT_STATUSES)
-    )
-    return Q(disputed) | Q(answered) | Q(pk__in=sorted(selectors.contested_figure_claim_ids()))
+    figures are contested is read first, and kept until the figures change
+    (selectors.kept_contested_figure_claim_ids): a list of ids."""
+    disputed = _any_per_claim(Attribution.objects.filter(claim=OuterRef("pk"), stance=Stance.DISPUTES))
+    answered = Exists(_contesting_answers(OuterRef("pk")))
+    return Q(disputed) | Q(answered) | _pk_among(sorted(selectors.kept_contested_figure_claim_ids()))
 
 
-# --- Full-text search -----------------------------------------------------------------------------
-
-SEARCH_CONFIG = "english"
-# Up to this many matching claims, a search filters by their ids (text_search).
-MATCHES_LISTED = 5_000
-
-
-class _TextMatch(Func):
-    """`to_tsvector(config, coalesce(a, '') || ' ' || coalesce(b, '')) @@ websearch_to_tsquery(config, q)`.
-
-    Written out so that the document expression is exactly the one migration 0004 indexes (GIN):
-    PostgreSQL uses an expression index only for the same expression.
-    """
-
-    output_field = BooleanField()
-
-    def __init__(self, *columns: str, query: str):
-        super().__init__(*(F(column) for column in columns))
-        self.query = query
-
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[override]  # its own SQL: no template
-        parts, params = [], []
-        for expression in self.source_expressions:
-            sql, column_params = compiler.compile(expression)
-            parts.append(f"COALESCE({sql}, '')")
-            params += column_params
-        document = " || ' ' || ".join(parts)
-        config = f"'{SEARCH_CONFIG}'::regconfig"
-        return (
-            f"to_tsvector({config}, {document}) @@ websearch_to_tsquery({config}, %s)",
-            [*params, self.query],
-        )
-
-
-def _full_text(term: str):
-    return (
-        Claim.objects.filter(_TextMatch("text", query=term)),
-        Attribution.objects.filter(_TextMatch("quote", query=term)),
-        Document.objects.filter(_TextMatch("title", query=term)),
-        Source.objects.filter(_TextMatch("description", "name", query=term)),
-    )
-
-
-def _fts5(term: str):
-    query = sqlite_search.parse(term)
-    if query is None:
-        return None  # only stop words: nothing to look for, as on PostgreSQL
-
-    def matching(table: str) -> RawSQL:
-        sql, params = sqlite_search.match_sql(query, table)  # the query travels as parameters
-        return RawSQL(sql, params)  # noqa: S611 - the SQL is built from fixed table names only
-
-    return (
-        Claim.objects.filter(pk__in=matching("agencies_claim_search")),
-        Attribution.objects.filter(pk__in=matching("agencies_attribution_search")),
-        Document.objects.filter(pk__in=matching("agencies_document_search")),
-        Source.objects.filter(pk__in=matching("agencies_source_search")),
-    )
-
-
-def uses_full_text(using: str = "default") -> bool:
-    return connections[using].vendor == "postgresql"
-
-
-def text_search(term: str, *, using: str = "default") -> Q:
-    """Claims whose text, a quote of one of their lines, the title of a document a line appears in or
-    passed through, or the description or name of a line's origin matches `term`. Confidential notes
-    are never searched.
-
-    Full-text, stemmed, in web-search syntax ("quoted phrase", -excluded, or; typographic quotes
-    too) on both databases: PostgreSQL's own, SQLite's FTS5 with the same syntax and results. Each
-    branch is a separate SELECT joined by UNION, so that each can use its own index instead of one
-    scan testing every condition.
-    """
-    term = sqlite_search.normalise(term)
-    branches = _full_text(term) if uses_full_text(using) else _fts5(term)
-    if branches is None:
-        return Q(pk__in=[])
-    claims, quotes, documents, sources = branches
-    documents, sources = documents.order_by().values("pk"), sources.order_by().values("pk")
-    ids = (
-        claims.using(using)
-        .order_by()
-        .values_list("pk", flat=True)
-        .union(
-            quotes.order_by().values_list("claim_id", flat=True),
-            Attribution.objects.filter(document__in=documents).order_by().values_list("claim_id", flat=True),
-            Attribution.objects.filter(origin__in=sources).order_by().values_list("claim_id", flat=True),
-            AttributionHop.objects.filter(document__in=documents)
-            .order_by()
-            .values_list("attribution__claim_id", flat=True),
-        )
-    )
-    # The planner cannot tell how many claims a term finds (a rare word gets the estimate of a common
-    # one) and would scan every claim to join them. Read the matches first: a selective search then
-    # filters by a short list of ids; only a term matching very many claims stays a subquery.
-    matched = list(ids[: MATCHES_LISTED + 1])
-    return Q(pk__in=matched if len(matched) <= MATCHES_LISTED else ids)
+def _pk_among(ids: list[int]) -> Q:
+    """pk IN ids. On PostgreSQL one array parameter: planning ten thousand placeholders takes longer
+    than the page."""
+    if connections[router.db_for_read(Claim)].vendor != "postgresql":
+        return Q(pk__in=ids)
+    return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))  # noqa: S611 - fixed SQL, ids as a parameter

@@ -13,16 +13,16 @@ from urllib.parse import urlencode
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from agencies.core import conditions as claim_conditions
+from agencies.core import search
 from agencies.core.dates import PartialDate, PartialDateFormField, overlap_lookups
 from agencies.core.selectors import agency_subtree_ids
 from agencies.models import (
     Agency,
     Attribution,
-    AttributionHop,
     Claim,
     ClaimAgency,
     ClaimKind,
@@ -238,13 +238,7 @@ class ClaimFilter(django_filters.FilterSet):
     def filter_outlet(self, queryset: QuerySet[Claim], name: str, value) -> QuerySet[Claim]:
         if not value:
             return queryset
-        outlets = [outlet.pk for outlet in value]
-        # Subqueries rather than joins: a claim with several matching lines is listed once.
-        in_documents = Attribution.objects.filter(document__outlet_id__in=outlets).values("claim_id")
-        in_hops = AttributionHop.objects.filter(document__outlet_id__in=outlets).values(
-            "attribution__claim_id"
-        )
-        return queryset.filter(Q(pk__in=in_documents) | Q(pk__in=in_hops))
+        return queryset.filter(claim_conditions.through_outlets([outlet.pk for outlet in value]))
 
     def filter_origin_kind(self, queryset: QuerySet[Claim], name: str, value) -> QuerySet[Claim]:
         if not value:
@@ -263,7 +257,7 @@ class ClaimFilter(django_filters.FilterSet):
         term = value.strip()
         if not term:
             return queryset
-        return queryset.filter(claim_conditions.text_search(term, using=queryset.db))
+        return queryset.filter(search.text_search(term, using=queryset.db))
 
     # --- The selection as text: query strings, chips, a sentence -----------------------------------
 

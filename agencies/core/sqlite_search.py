@@ -11,7 +11,7 @@ What still differs, rarely: the two stemmers disagree on a few words ("news" is 
 inside a quoted phrase a stop word must be the same word here, while PostgreSQL takes any word in its
 place; PostgreSQL keeps "U.S." and "law-enforcement" whole where FTS5 sees "u s", "law enforcement".
 
-Which texts are searched (and how their matches lead to claims) is claim_conditions.text_search's:
+Which texts are searched (and how their matches lead to claims) is agencies.core.search.text_search's:
 this module only answers "which rows of this table match".
 """
 

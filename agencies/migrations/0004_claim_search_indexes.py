@@ -1,8 +1,8 @@
 # The claims explorer's indexes on PostgreSQL (issue 4). SQLite gets none: it searches by substring
 # and its record is small.
 #
-# - GIN indexes over the expressions agencies.claim_conditions.text_search matches. They must stay
-#   exactly the expressions of claim_conditions._TextMatch, or PostgreSQL stops using them
+# - GIN indexes over the expressions agencies.core.search.text_search matches. They must stay
+#   exactly the expressions of agencies.core.search._TextMatch, or PostgreSQL stops using them
 #   (tests/explorer/test_search.py checks the query plan).
 # - The explorer's default order, newest first with undated claims last, so that a page of a large
 #   record is read from the index instead of sorting every claim.

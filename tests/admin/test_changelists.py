@@ -27,7 +27,14 @@ QUERIES = (
         (m, query)
         for m in REGISTERED
         if m._meta.model_name == "claim"
-        for query in ("?q=claim", "?evidence=warnings", "?evidence=anonymous_only", "?status=corroborated")
+        for query in (
+            "?q=claim",
+            "?evidence=warnings",
+            "?evidence=anonymous_only",
+            "?evidence=single_outlet",
+            "?status=corroborated",
+            "?kind__exact=statement",
+        )
     ]
     + [(m, "?q=agency") for m in REGISTERED if m._meta.model_name == "agency"]
 )

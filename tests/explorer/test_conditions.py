@@ -90,6 +90,31 @@ def test_evidence_flags_agree_with_claim_evidence(seed):
     assert counted == {pk: e.independent_origins for pk, e in evidence.items()}
 
 
+def with_statuses_and_answers(seed: int) -> None:
+    """Every status, and claims answering earlier ones (denials, disputes, some since refuted)."""
+    rng = random.Random(seed)
+    claims = list(m.Claim.objects.order_by("pk"))
+    for index, claim in enumerate(claims):
+        claim.status = rng.choice(m.ClaimStatus.values)
+        if index and rng.random() < 0.3:
+            claim.answers = rng.choice(claims[:index])
+    m.Claim.objects.bulk_update(claims, ["status", "answers"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_warnings_condition_selects_the_claims_with_warnings(seed):
+    random_record(seed)
+    with_statuses_and_answers(seed)
+    warned = {
+        claim.pk for claim in selectors.claims_with_evidence() if selectors.claim_evidence(claim).warnings
+    }
+    in_sql = set(m.Claim.objects.filter(claim_conditions.status_warnings()).values_list("pk", flat=True))
+    assert in_sql == warned
+    assert set(m.Claim.objects.exclude(claim_conditions.status_warnings()).values_list("pk", flat=True)) == (
+        set(m.Claim.objects.values_list("pk", flat=True)) - warned
+    )
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_contested_figures_agree_with_the_selector(seed):
     random_record(seed)
@@ -170,3 +195,44 @@ def test_every_filter_at_once_runs_on_this_database():
         query = base + "&anonymous_only={}&single_outlet={}&contested={}".format(*flags)
         claims = explorer_claims(ClaimFilter(QueryDict(query), queryset=m.Claim.objects.all()).qs)
         assert claims.count() == len(list(claims[:1000]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_kept_contested_figures_follow_every_change_of_the_figures(seed):
+    random_record(seed)
+    rng = random.Random(seed)
+    figures = list(m.Figure.objects.order_by("pk"))
+    changes = [
+        lambda figure: setattr(figure, "value", rng.choice([57000, 139000, 1000])) or figure.save(),
+        lambda figure: setattr(figure, "period_start", rng.choice(PERIODS)[0]) or figure.save(),
+        lambda figure: setattr(figure, "geography", "Texas") or figure.save(),
+        lambda figure: figure.delete(),
+        lambda figure: f.FigureFactory(
+            claim=figure.claim,
+            metric=figure.metric,
+            value=figure.value * 3,
+            unit=figure.unit,
+            period_start=figure.period_start,
+            period_end=figure.period_end,
+            geography=figure.geography,
+        ),
+    ]
+    assert selectors.kept_contested_figure_claim_ids() == selectors.contested_figure_claim_ids()
+    for figure in rng.sample(figures, min(len(figures), 8)):
+        rng.choice(changes)(figure)
+        assert selectors.kept_contested_figure_claim_ids() == selectors.contested_figure_claim_ids()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_outlet_condition_lists_or_asks_each_claim_alike(seed, monkeypatch):
+    random_record(seed)
+    for outlet in m.Outlet.objects.all():
+        listed = set(
+            m.Claim.objects.filter(claim_conditions.through_outlets([outlet.pk])).values_list("pk", flat=True)
+        )
+        monkeypatch.setattr(claim_conditions, "FEW", 0)  # as if the outlet were in very many claims
+        each = set(
+            m.Claim.objects.filter(claim_conditions.through_outlets([outlet.pk])).values_list("pk", flat=True)
+        )
+        monkeypatch.undo()
+        assert listed == each

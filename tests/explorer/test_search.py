@@ -5,7 +5,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from agencies import models as m
-from agencies.core import conditions as claim_conditions
+from agencies.core import search
 from agencies.core.filters import ClaimFilter
 from tests import factories as f
 
@@ -62,12 +62,22 @@ def test_search_is_stemmed_and_takes_web_search_syntax(postgres):
     assert selected("q=the") == []  # only a stop word: nothing to look for
 
 
-def test_each_branch_of_the_search_uses_its_index(postgres, monkeypatch):
-    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", 0)  # the search stays a subquery
+def test_each_branch_of_the_search_uses_its_index(postgres):
+    f.ClaimFactory(text="Mail covers")
+    ids, _documents, _sources = search.matches("mail covers")
+    found = plan(ids)
+    for index in SEARCH_INDEXES:
+        assert f"Bitmap Index Scan on {index}" in found, found
+
+
+def test_a_search_matching_many_claims_reads_a_page_in_its_order(postgres, monkeypatch):
+    monkeypatch.setattr(search, "MATCHES_LISTED", 0)  # as if the term matched very many claims
     f.ClaimFactory(text="Mail covers")
     chosen = ClaimFilter(QueryDict("q=mail+covers"), queryset=m.Claim.objects.all())
-    found = plan(chosen.qs)
-    for index in SEARCH_INDEXES:
+    found = plan(chosen.qs[:50])
+    # Claims in the page's order, each tested; the documents and sources found once, by index.
+    assert "Index Scan using claim_newest_first" in found and "Sort" not in found, found
+    for index in ("document_title_search", "source_description_search"):
         assert f"Bitmap Index Scan on {index}" in found, found
 
 
@@ -80,7 +90,7 @@ def test_a_page_in_the_default_order_is_read_from_an_index(postgres):
 
 @pytest.mark.parametrize("listed", [0, 2, 3, 100])
 def test_a_selective_search_filters_by_the_ids_it_found(postgres, monkeypatch, listed):
-    monkeypatch.setattr(claim_conditions, "MATCHES_LISTED", listed)
+    monkeypatch.setattr(search, "MATCHES_LISTED", listed)
     for n in range(3):
         f.ClaimFactory(slug=f"covers-{n}", text="Officials want access to mail covers.")
     f.ClaimFactory(slug="other", text="Package tracking data.")
