@@ -39,9 +39,9 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
-# A scope with at most this many claim links is counted exactly; a larger one is estimated.
+# A scope with at most this many rows is counted exactly; a larger one may be estimated.
 EXACT_UP_TO = 10_000
-# About this many claims are read to estimate the shares of a larger scope's statuses.
+# About this many rows are read to estimate the shares of a larger one.
 SAMPLE_SIZE = 2_000
 
 
@@ -56,36 +56,28 @@ def counts_by(qs: QuerySet, field_name: str) -> dict:
 
 
 def estimated_counts_by(model: type[Model], field_name: str) -> Counts:
-    """Rows of a table per value of a column (agency -> claims about it). On PostgreSQL a large table
-    gives the planner's statistics (its most common values and their shares, of the estimated
-    rows), not a scan of every row; a small one, or SQLite, is counted."""
+    """Rows of a table per value of a column (agency -> claims about it), in one query. On
+    PostgreSQL a table of more than ESTIMATE_ABOVE rows gives the planner's statistics (its most
+    common values and their shares of the estimated rows) instead of a scan of every row; a
+    smaller one, or SQLite, is counted."""
     connection = connections[router.db_for_read(model)]
-    column = model._meta.get_field(field_name).column
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT c.reltuples::bigint, s.most_common_vals::text::text[], s.most_common_freqs"
-                " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname AND s.attname = %s"
-                " AND s.schemaname = current_schema() WHERE c.oid = %s::regclass",
-                [column, connection.ops.quote_name(model._meta.db_table)],
-            )
-            row = cursor.fetchone()
-        if row and row[0] > ESTIMATE_ABOVE and row[1]:
-            rows, values, shares = row
-            target = model._meta.get_field(field_name).target_field
-            return Counts(
-                {target.to_python(v): round(rows * share) for v, share in zip(values, shares, strict=True)},
-                estimated=True,
-            )
-    return Counts(counts_by(model.objects.all(), field_name), estimated=False)
-
-
-def sample_step(total: int) -> int:
-    """Every how many rows (by id) to read for about SAMPLE_SIZE of `total`."""
-    return max(total // SAMPLE_SIZE, 1)
-
-
-def scaled(sample: dict, total: int) -> Counts:
-    """Counts of a sample scaled up to `total` rows: estimated shares of the whole."""
-    seen = sum(sample.values()) or 1
-    return Counts({value: round(n * total / seen) for value, n in sample.items()}, estimated=True)
+    if connection.vendor != "postgresql":
+        return Counts(counts_by(model.objects.all(), field_name), estimated=False)
+    column = connection.ops.quote_name(model._meta.get_field(field_name).column)
+    table = connection.ops.quote_name(model._meta.db_table)
+    # The statistics when the table is large and has them; otherwise (a one-time filter) the count.
+    sql = (
+        "WITH stats AS (SELECT c.reltuples AS n, s.most_common_vals::text::text[] AS vals,"  # noqa: S608 - names only
+        " s.most_common_freqs AS freqs FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
+        " AND s.attname = %s AND s.schemaname = current_schema() WHERE c.oid = %s::regclass),"
+        " large AS (SELECT * FROM stats WHERE n > %s AND vals IS NOT NULL)"
+        " SELECT v.val, round(large.n * v.freq)::bigint, true"
+        " FROM large, unnest(large.vals, large.freqs) v(val, freq)"
+        f" UNION ALL SELECT {column}::text, count(*), false FROM {table}"
+        f" WHERE NOT EXISTS (SELECT 1 FROM large) GROUP BY {column}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [model._meta.get_field(field_name).column, table, ESTIMATE_ABOVE])
+        rows = cursor.fetchall()
+    target = model._meta.get_field(field_name).target_field
+    return Counts({target.to_python(v): n for v, n, _ in rows}, estimated=any(e for _v, _n, e in rows))

@@ -18,7 +18,7 @@ connected agency. A fixed number of queries, whatever the size of the record.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -300,9 +300,13 @@ def scope_findings(
     ids = None if scope is None else scope.involved
     own = set() if scope is None else set(scope.own)
     requests = _comment_requests_qs(ids)
-    counts = dict(requests.order_by().values_list("response").annotate(n=Count("pk")))
     offset = (requests_page - 1) * REQUESTS_PER_PAGE
-    shown = requests[offset : offset + REQUESTS_PER_PAGE]
+    shown = list(requests[offset : offset + REQUESTS_PER_PAGE + 1])
+    if offset == 0 and len(shown) <= REQUESTS_PER_PAGE:
+        counts = Counter(r.response for r in shown)  # all of them: no need to count again
+    else:
+        counts = dict(requests.order_by().values_list("response").annotate(n=Count("pk")))
+    shown = shown[:REQUESTS_PER_PAGE]
     return ScopeFindings(
         scope=scope,
         drift=scope_drift(scope),

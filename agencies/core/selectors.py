@@ -19,6 +19,7 @@ from django.db import connections, router
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from agencies.core import answers as answer_rules
+from agencies.core import pagination
 from agencies.core.dates import PartialDate
 from agencies.models import (
     UNNAMED_KINDS,
@@ -359,6 +360,28 @@ def comment_outcome(request: CommentRequest) -> str:
     return "no response by publication"
 
 
+def claims_by_status(ids: list[int]) -> tuple[dict[str, int], bool]:
+    """Claims about these agencies by status, and whether that is an estimate. Counted in SQL up to
+    pagination.EXACT_UP_TO links; past it, on a large PostgreSQL record, estimated from a sample of
+    the table of claims' agencies (TABLESAMPLE SYSTEM: a share of its pages, about SAMPLE_SIZE of
+    the agencies' links), scaled up by that share. Two queries either way."""
+    links = pagination.estimated_counts_by(ClaimAgency, "agency")
+    about = sum(links.by_value.get(pk, 0) for pk in ids)
+    if not links.estimated or about <= pagination.EXACT_UP_TO:
+        claims = Claim.objects.filter(pk__in=ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id"))
+        return pagination.counts_by(claims, "status"), False
+    percent = 100.0 * pagination.SAMPLE_SIZE / about
+    sql = (
+        f"SELECT c.status, count(DISTINCT c.id) FROM {ClaimAgency._meta.db_table} ca"  # noqa: S608 - names only
+        " TABLESAMPLE SYSTEM (%s) REPEATABLE (1)"
+        f" JOIN {Claim._meta.db_table} c ON c.id = ca.claim_id WHERE ca.agency_id = ANY(%s) GROUP BY c.status"
+    )
+    with connections[router.db_for_read(ClaimAgency)].cursor() as cursor:
+        cursor.execute(sql, [percent, list(ids)])
+        sample = dict(cursor.fetchall())
+    return {status: round(n * 100 / percent) for status, n in sample.items()}, True
+
+
 # --- Figures --------------------------------------------------------------------------------------
 
 _RATE_UNIT = re.compile(
@@ -481,7 +504,8 @@ class _Measure:
     geography: str
 
 
-def _measure(figure: Figure) -> _Measure | None:
+def _measure(figure) -> _Measure | None:
+    """`figure`: a Figure, or a row with its period, value, unit and geography."""
     if figure.period_start is None or figure.period_end is None:
         return None
     start, end = figure.period_start.start, figure.period_end.end
@@ -743,11 +767,12 @@ def contested_claim_ids(claims: Iterable[Claim]) -> set[int]:
 # --- Figures a page at a time ---------------------------------------------------------------------
 
 # A page of figure pairs is the pairs of a page of the scope's figures, newest period first.
-FIGURES_PER_PAGE = 25
+FIGURES_PER_PAGE = 10
 # Two periods are comparable as rates when they overlap or one follows the other within this many
-# days (the month before against the month after), and they start within RATE_NEAR_DAYS.
+# days (the month before against the month after), and they start within RATE_NEAR_DAYS (the
+# monthly average of a year against its next first month).
 RATE_GAP_DAYS = 31
-RATE_NEAR_DAYS = 731
+RATE_NEAR_DAYS = 400
 _MEASURED_FIELDS = ("pk", "claim_id", "metric", "value", "unit", "period_start", "period_end", "geography")
 
 
@@ -790,7 +815,8 @@ def _figures_in_scope(ids: list[int] | None) -> QuerySet[Figure]:
     )
 
 
-def _candidate(figure: Figure, in_scope: bool) -> _Candidate | None:
+def _candidate(figure, in_scope: bool) -> _Candidate | None:
+    """`figure`: a Figure, or a row with _MEASURED_FIELDS."""
     measure = _measure(figure)
     if measure is None:
         return None
@@ -812,13 +838,15 @@ def _candidates(window: list[_Candidate], ids: list[int] | None) -> dict[str, li
     for metric, (low, high) in ranges.items():
         # ISO prefixes sort before every longer text they start (see _near_in_time).
         near |= Q(metric=metric, period_start__gte=f"{low.year:04d}", period_start__lte=high.isoformat())
-    figures = Figure.objects.filter(near).only(*_MEASURED_FIELDS)
+    figures = Figure.objects.filter(near)
     if ids is not None:
         figures = figures.annotate(
             in_scope=Exists(ClaimAgency.objects.filter(claim_id=OuterRef("claim_id"), agency_id__in=ids))
         )
     grouped: dict[str, list[_Candidate]] = defaultdict(list)
-    for figure in figures.order_by():
+    # Rows, not model instances: thousands of them on a large record, and only compared.
+    fields = [*_MEASURED_FIELDS, *(["in_scope"] if ids is not None else [])]
+    for figure in figures.order_by().values_list(*fields, named=True):
         if (item := _candidate(figure, getattr(figure, "in_scope", True))) is not None:
             grouped[item.metric].append(item)
     for items in grouped.values():
@@ -951,7 +979,7 @@ def timeline(agency: Scope = None) -> list[TimelineEvent]:
 
 # Each source of the timeline (in _timeline_sources' order) and the date it is placed at.
 _TIMELINE_DATES = ("made", "first_reported", "period_start", "published", "as_of", "requested")
-TIMELINE_PER_PAGE = 200
+TIMELINE_PER_PAGE = 50
 
 
 @dataclass(frozen=True)

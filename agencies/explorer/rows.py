@@ -18,20 +18,13 @@ from decimal import Decimal
 from itertools import islice
 
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Mod
+from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
 
 from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.core import selectors
-from agencies.core.pagination import (
-    EXACT_UP_TO,
-    Counts,
-    counts_by,
-    estimated_counts_by,
-    sample_step,
-    scaled,
-)
+from agencies.core.pagination import Counts, estimated_counts_by
 from agencies.core.scope import ScopedRequest, ScopeFindings, agency_scope, scope_findings
 from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 from agencies.models import (
@@ -517,22 +510,10 @@ def _hierarchy(agency: Agency) -> tuple[Agency, list[Agency], list[tuple[Agency,
 
 
 def _claims_by_status(ids: list[int]) -> tuple[list[StatusCount], int, bool]:
-    """Claims about the agencies by status, with their total: counted in SQL, or past
-    pagination.EXACT_UP_TO estimated from every k-th claim (their total is counted)."""
-    about = ClaimAgency.objects.filter(agency_id__in=ids)
-    # Counted over at most EXACT_UP_TO + 1 claims: all of them when the sum says no more.
-    first = about.values("claim_id").distinct()[: EXACT_UP_TO + 1]
-    counts = Counts(counts_by(Claim.objects.filter(pk__in=first), "status"), estimated=False)
-    total = sum(counts.by_value.values())
-    if total > EXACT_UP_TO:
-        total = about.values("claim_id").distinct().count()
-        step = sample_step(total)
-        sample = about.alias(bucket=Mod("claim_id", step)).filter(bucket=0).values("claim_id")
-        counts = scaled(counts_by(Claim.objects.filter(pk__in=sample), "status"), total)
-    statuses = [
-        StatusCount(status=s.value, label=s.label, count=counts.by_value.get(s.value, 0)) for s in ClaimStatus
-    ]
-    return statuses, total, counts.estimated
+    """Claims about the agencies by status (selectors.claims_by_status), their total, whether estimated."""
+    counts, estimated = selectors.claims_by_status(ids)
+    statuses = [StatusCount(status=s.value, label=s.label, count=counts.get(s.value, 0)) for s in ClaimStatus]
+    return statuses, sum(counts.values()), estimated
 
 
 def _ratio(value: Decimal | None) -> str:
