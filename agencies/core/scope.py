@@ -242,30 +242,12 @@ REQUESTS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
-class ScopeFindings:
-    """A scope's facts as its page and Findings show them: drift whole (it grows with roles, not
-    claims), figure pairs for one page of the scope's figures (selectors.figure_pairs_page: rate
-    pairs over comparable periods only), one page of comment requests with every outcome counted.
-    Its briefing prints scope_facts whole."""
+class RequestsPage:
+    """One page of a scope's comment requests (oldest first), with every outcome counted."""
 
-    scope: AgencyScope | None
-    drift: list[selectors.MissionDrift]
-    figures: selectors.FigurePairsPage
-    comment_requests: list[ScopedRequest]  # one page, oldest first
+    comment_requests: list[ScopedRequest]
     requests_page: int
     request_counts: dict[str, int]  # by response, over the whole scope
-
-    @property
-    def outside_roles(self) -> list[selectors.DriftingRole]:
-        return [role for entry in self.drift for role in entry.roles]
-
-    @property
-    def contested(self) -> list[selectors.ContestedFigures]:
-        return self.figures.contested
-
-    @property
-    def rates(self) -> list[selectors.ComparableRates]:
-        return self.figures.rates
 
     @property
     def requests_total(self) -> int:
@@ -293,27 +275,62 @@ class ScopeFindings:
         return [r for r in self.comment_requests if r.request.response == CommentResponse.NONE]
 
 
+def scope_requests(scope: AgencyScope | None, *, page: int = 1) -> RequestsPage:
+    """A page of the scope's comment requests; None: the whole record. Counted by outcome in SQL
+    when there are more than a page of them (one query more)."""
+    own = set() if scope is None else set(scope.own)
+    requests = _comment_requests_qs(None if scope is None else scope.involved)
+    offset = (page - 1) * REQUESTS_PER_PAGE
+    shown = list(requests[offset : offset + REQUESTS_PER_PAGE + 1])
+    if offset == 0 and len(shown) <= REQUESTS_PER_PAGE:
+        counts = dict(Counter(r.response for r in shown))  # all of them: no need to count again
+    else:
+        counts = dict(requests.order_by().values_list("response").annotate(n=Count("pk")))
+    return RequestsPage(
+        comment_requests=[
+            ScopedRequest(r, scope is not None and r.agency_id not in own) for r in shown[:REQUESTS_PER_PAGE]
+        ],
+        requests_page=page,
+        request_counts=counts,
+    )
+
+
+@dataclass(frozen=True)
+class ScopeFindings(RequestsPage):
+    """A scope's facts as its page and Findings show them: drift whole (it grows with roles, not
+    claims), figure pairs for one page of the scope's figures (selectors.figure_pairs_page: rate
+    pairs over comparable periods only), one page of comment requests with every outcome counted.
+    Its briefing prints scope_facts whole."""
+
+    scope: AgencyScope | None = None
+    drift: list[selectors.MissionDrift] = field(default_factory=list)
+    figures: selectors.FigurePairsPage | None = None
+
+    @property
+    def outside_roles(self) -> list[selectors.DriftingRole]:
+        return [role for entry in self.drift for role in entry.roles]
+
+    @property
+    def contested(self) -> list[selectors.ContestedFigures]:
+        return self.figures.contested
+
+    @property
+    def rates(self) -> list[selectors.ComparableRates]:
+        return self.figures.rates
+
+
 def scope_findings(
     scope: AgencyScope | None, *, figures_page: int = 1, requests_page: int = 1
 ) -> ScopeFindings:
     """The facts of a scope a page at a time (see ScopeFindings); None: the whole record."""
-    ids = None if scope is None else scope.involved
-    own = set() if scope is None else set(scope.own)
-    requests = _comment_requests_qs(ids)
-    offset = (requests_page - 1) * REQUESTS_PER_PAGE
-    shown = list(requests[offset : offset + REQUESTS_PER_PAGE + 1])
-    if offset == 0 and len(shown) <= REQUESTS_PER_PAGE:
-        counts = Counter(r.response for r in shown)  # all of them: no need to count again
-    else:
-        counts = dict(requests.order_by().values_list("response").annotate(n=Count("pk")))
-    shown = shown[:REQUESTS_PER_PAGE]
+    requests = scope_requests(scope, page=requests_page)
     return ScopeFindings(
+        comment_requests=requests.comment_requests,
+        requests_page=requests.requests_page,
+        request_counts=requests.request_counts,
         scope=scope,
         drift=scope_drift(scope),
-        figures=selectors.figure_pairs_page(ids, page=figures_page),
-        comment_requests=[ScopedRequest(r, scope is not None and r.agency_id not in own) for r in shown],
-        requests_page=requests_page,
-        request_counts=counts,
+        figures=selectors.figure_pairs_page(None if scope is None else scope.involved, page=figures_page),
     )
 
 

@@ -370,7 +370,7 @@ def claims_by_status(ids: list[int]) -> tuple[dict[str, int], bool]:
     if not links.estimated or about <= pagination.EXACT_UP_TO:
         claims = Claim.objects.filter(pk__in=ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id"))
         return pagination.counts_by(claims, "status"), False
-    percent = 100.0 * pagination.SAMPLE_SIZE / about
+    percent = min(100.0, 100.0 * pagination.SAMPLE_SIZE / about)
     sql = (
         f"SELECT c.status, count(DISTINCT c.id) FROM {ClaimAgency._meta.db_table} ca"  # noqa: S608 - names only
         " TABLESAMPLE SYSTEM (%s) REPEATABLE (1)"

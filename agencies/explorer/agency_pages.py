@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST, require_safe
 from agencies.briefings.pages import audiences_for, briefing_request_and_redirect
 from agencies.core.web import page_number, record_reader
 from agencies.explorer.rows import (
-    agency_findings,
+    agency_figures_page,
     agency_profile,
+    agency_requests_page,
     agency_tree,
     contested_svg,
     timeline_section,
@@ -63,8 +64,10 @@ def agency_timeline(request, slug: str):
 @record_reader
 def agency_figures(request, slug: str):
     agency = get_object_or_404(Agency, slug=slug)
-    facts = agency_findings(agency, figures_page=page_number(request))
-    return _more(request, agency, "figures", {"facts": facts, "chart": contested_svg(facts.contested)})
+    page = agency_figures_page(agency, page=page_number(request))
+    # The include reads the pairs as an agency's facts: contested, rates and their page.
+    facts = {"figures": page, "contested": page.contested, "rates": page.rates}
+    return _more(request, agency, "figures", {"facts": facts, "chart": contested_svg(page.contested)})
 
 
 @require_safe
@@ -72,7 +75,7 @@ def agency_figures(request, slug: str):
 def agency_requests(request, slug: str):
     agency = get_object_or_404(Agency, slug=slug)
     return _more(
-        request, agency, "requests", {"facts": agency_findings(agency, requests_page=page_number(request))}
+        request, agency, "requests", {"facts": agency_requests_page(agency, page=page_number(request))}
     )
 
 

@@ -25,7 +25,14 @@ from agencies.briefings.charts import contested_chart
 from agencies.briefings.data import ClaimRef, ContestedView, FigureSide, figure_side
 from agencies.core import selectors
 from agencies.core.pagination import Counts, estimated_counts_by
-from agencies.core.scope import ScopedRequest, ScopeFindings, agency_scope, scope_findings
+from agencies.core.scope import (
+    RequestsPage,
+    ScopedRequest,
+    ScopeFindings,
+    agency_scope,
+    scope_findings,
+    scope_requests,
+)
 from agencies.core.selectors import ClaimEvidence, claim_evidence, claims_with_evidence
 from agencies.models import (
     Agency,
@@ -464,9 +471,19 @@ def timeline_section(agency: Agency, *, page: int = 1, ids: list[int] | None = N
     return TimelineSection(rows=rows, page=page, has_next=found.has_next)
 
 
-def agency_findings(agency: Agency, *, figures_page: int = 1, requests_page: int = 1) -> ScopeFindings:
-    """The facts of the agency's scope, a page at a time: its page, its "show more" pages."""
-    return scope_findings(agency_scope(agency.pk), figures_page=figures_page, requests_page=requests_page)
+def agency_findings(agency: Agency) -> ScopeFindings:
+    """The facts of the agency's scope, each list's first page."""
+    return scope_findings(agency_scope(agency.pk))
+
+
+def agency_figures_page(agency: Agency, *, page: int) -> selectors.FigurePairsPage:
+    """A further page of the figure pairs of the agency's scope."""
+    return selectors.figure_pairs_page(agency_scope(agency.pk).involved, page=page)
+
+
+def agency_requests_page(agency: Agency, *, page: int) -> RequestsPage:
+    """A further page of the comment requests of the agency's scope."""
+    return scope_requests(agency_scope(agency.pk), page=page)
 
 
 def agency_profile(agency: Agency) -> AgencyProfile:

@@ -1,8 +1,10 @@
 """/agencies/ as a tree and /agencies/<id>/ with the facts its briefing holds."""
 
 import pytest
+from django.db import connection
 
 from agencies import models as m
+from agencies.core import pagination, scope, selectors
 from agencies.core.selectors import TIMELINE_PER_PAGE
 from agencies.explorer.rows import agency_profile
 from tests import factories as f
@@ -154,3 +156,90 @@ def test_agency_page_queries_do_not_grow_with_the_record(client, reader, django_
     with django_assert_num_queries(6):
         response = client.get("/agencies/")
     assert len(response.context["nodes"]) == m.Agency.objects.count()
+
+
+def _record_with_pages(n: int) -> m.Agency:
+    """An agency with `n` sub-agencies, each with a comment request and dated claims, and 2n figures."""
+    root = f.AgencyFactory(slug="root")
+    for _ in range(n):
+        agency = f.AgencyFactory(parent=root)
+        f.CommentRequestFactory(agency=agency, requested="2025-05")
+        evidenced_claims(2, agency, lines=2, hops=1)
+    figures(2 * n, root)
+    return root
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of two figures, three events and two comment requests: every list has a second page."""
+    monkeypatch.setattr(selectors, "FIGURES_PER_PAGE", 2)
+    monkeypatch.setattr(selectors, "TIMELINE_PER_PAGE", 3)
+    monkeypatch.setattr(scope, "REQUESTS_PER_PAGE", 2)
+
+
+# session, user, permissions (2), the agency, then: the timeline's subtree and sources (8, documents in
+# three) · or the scope (6) and the page's figures, their candidates, their readings and evidence (3)
+# · or the scope and a page of comment requests, counted by outcome (2: more than a page of them).
+@pytest.mark.parametrize("n", [3, 8])
+@pytest.mark.parametrize(("url", "queries"), [("timeline", 14), ("figures", 17), ("requests", 13)])
+def test_show_more_pages_run_as_many_queries_whatever_the_record(
+    client, reader, django_assert_num_queries, small_pages, n, url, queries
+):
+    _record_with_pages(n)
+    client.force_login(reader)
+    client.get(f"/agencies/root/{url}/?page=2")
+    with django_assert_num_queries(queries):
+        response = client.get(f"/agencies/root/{url}/?page=2")
+    assert response.status_code == 200
+    assert 'href="/agencies/root/"' in response.content.decode()  # back to the agency's page
+
+
+def test_pages_of_figures_hold_every_contested_pair_once(client, reader, small_pages):
+    root = _record_with_pages(3)
+    contested = {(p.first.figure.pk, p.second.figure.pk) for p in selectors.contested_figures(root)}
+    paged, page = [], 1
+    while True:
+        found = selectors.figure_pairs_page(root, page=page)
+        paged += [(p.first.figure.pk, p.second.figure.pk) for p in found.contested]
+        for pair in found.rates:  # rate pairs: comparable periods whose rates differ
+            assert pair.differs and not selectors._same_period(pair.first, pair.second)
+            assert pair.first.start <= pair.second.start
+        if not found.has_next:
+            break
+        page += 1
+    assert page == 3 and sorted(paged) == sorted(contested) and contested
+    client.force_login(reader)
+    html = client.get("/agencies/root/").content.decode()
+    assert 'href="/agencies/root/figures/?page=2"' in html
+    assert "among its latest 2" in html
+
+
+def test_a_page_past_the_last_is_empty_and_a_page_past_any_record_is_404(client, reader):
+    _record_with_pages(1)
+    client.force_login(reader)
+    assert (
+        "No dated event is recorded before these"
+        in client.get("/agencies/root/timeline/?page=50").content.decode()
+    )
+    assert client.get("/agencies/root/figures/?page=10001").status_code == 404
+    assert client.get("/agencies/root/requests/?page=²").status_code == 200  # not a number: the first page
+
+
+@pytest.mark.integration
+def test_a_large_scope_shows_estimated_statuses_and_the_index_estimated_counts(
+    postgres, client, reader, monkeypatch
+):
+    root = _record_with_pages(2)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE agencies_claimagency")
+    monkeypatch.setattr(pagination, "ESTIMATE_ABOVE", 3)
+    monkeypatch.setattr(pagination, "EXACT_UP_TO", 3)
+    client.force_login(reader)
+    profile = client.get("/agencies/root/").context["profile"]
+    assert profile.claims_estimated
+    # The whole table fits in the sample (100 % of its pages): the estimate is the count.
+    exact = m.Claim.objects.filter(claim_agencies__agency__in=[root, *root.children.all()]).distinct()
+    assert profile.claims == exact.count()
+    nodes = client.get("/agencies/").context["nodes"]
+    assert all(node.estimated for node in nodes)
+    assert "≈" in client.get("/agencies/").content.decode()
