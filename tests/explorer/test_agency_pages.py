@@ -1,11 +1,15 @@
 """/agencies/ as a tree and /agencies/<id>/ with the facts its briefing holds."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
 from agencies import models as m
 from agencies.core import pagination, scope, selectors
+from agencies.core.scope import agency_scope, telling_rates
 from agencies.core.selectors import TIMELINE_PER_PAGE
+from agencies.exchange.synthetic import record_load
 from agencies.explorer.rows import agency_profile
 from tests import factories as f
 from tests.explorer.conftest import user_with
@@ -243,3 +247,33 @@ def test_a_large_scope_shows_estimated_statuses_and_the_index_estimated_counts(
     nodes = client.get("/agencies/").context["nodes"]
     assert all(node.estimated for node in nodes)
     assert "≈" in client.get("/agencies/").content.decode()
+
+
+def _comparable(pair) -> bool:
+    """The periods of a rate pair overlap or follow one another within RATE_GAP_DAYS, and start
+    within RATE_NEAR_DAYS."""
+    gap = dt.timedelta(days=selectors.RATE_GAP_DAYS)
+    a, b = pair.first, pair.second
+    near = abs((a.start - b.start).days) <= selectors.RATE_NEAR_DAYS
+    return near and b.start <= a.end + gap and a.start <= b.end + gap
+
+
+@pytest.mark.parametrize("scoped", [False, True])
+def test_pages_of_a_generated_record_hold_exactly_its_contested_and_comparable_rate_pairs(scoped):
+    record_load(claims=400, seed=3, progress_stream=None, figure_share=0.5)
+    ids = None
+    if scoped:
+        ids = agency_scope(m.Agency.objects.order_by("pk").first()).involved
+    contested = selectors.contested_figures(ids)
+    rates = [p for p in telling_rates(selectors.comparable_rates(ids), contested) if _comparable(p)]
+    paged_contested, paged_rates, page = [], [], 1
+    while True:
+        found = selectors.figure_pairs_page(ids, page=page)
+        paged_contested += [(p.first.figure.pk, p.second.figure.pk) for p in found.contested]
+        paged_rates += [(p.first.figure.pk, p.second.figure.pk) for p in found.rates]
+        if not found.has_next:
+            break
+        page += 1
+    assert sorted(paged_contested) == sorted((p.first.figure.pk, p.second.figure.pk) for p in contested)
+    assert sorted(paged_rates) == sorted((p.first.figure.pk, p.second.figure.pk) for p in rates)
+    assert contested and rates and page > 2
