@@ -49,6 +49,10 @@ SAMPLE_SIZE = 2_000
 class Counts:
     by_value: dict  # value -> count (estimated when `estimated`)
     estimated: bool
+    other: int = 0  # estimated: each value the statistics do not list (by_value.get(v, other))
+
+    def get(self, value) -> int:
+        return self.by_value.get(value, self.other)
 
 
 def counts_by(qs: QuerySet, field_name: str) -> dict:
@@ -66,13 +70,19 @@ def estimated_counts_by(model: type[Model], field_name: str) -> Counts:
     column = connection.ops.quote_name(model._meta.get_field(field_name).column)
     table = connection.ops.quote_name(model._meta.db_table)
     # The statistics when the table is large and has them; otherwise (a one-time filter) the count.
+    # A value the statistics do not list (a row with no value) gets an equal share of what is left.
     sql = (
         "WITH stats AS (SELECT c.reltuples AS n, s.most_common_vals::text::text[] AS vals,"  # noqa: S608 - names only
-        " s.most_common_freqs AS freqs FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
+        " s.most_common_freqs AS freqs, s.null_frac,"
+        " CASE WHEN s.n_distinct < 0 THEN -s.n_distinct * c.reltuples ELSE s.n_distinct END AS kinds"
+        " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname"
         " AND s.attname = %s AND s.schemaname = current_schema() WHERE c.oid = %s::regclass),"
         " large AS (SELECT * FROM stats WHERE n > %s AND vals IS NOT NULL)"
         " SELECT v.val, round(large.n * v.freq)::bigint, true"
         " FROM large, unnest(large.vals, large.freqs) v(val, freq)"
+        " UNION ALL SELECT NULL, greatest(0, round(large.n"
+        " * (1 - large.null_frac - (SELECT sum(f) FROM unnest(large.freqs) f))"
+        " / greatest(large.kinds - cardinality(large.vals), 1)))::bigint, true FROM large"
         f" UNION ALL SELECT {column}::text, count(*), false FROM {table}"
         f" WHERE NOT EXISTS (SELECT 1 FROM large) GROUP BY {column}"
     )
@@ -80,4 +90,6 @@ def estimated_counts_by(model: type[Model], field_name: str) -> Counts:
         cursor.execute(sql, [model._meta.get_field(field_name).column, table, ESTIMATE_ABOVE])
         rows = cursor.fetchall()
     target = model._meta.get_field(field_name).target_field
-    return Counts({target.to_python(v): n for v, n, _ in rows}, estimated=any(e for _v, _n, e in rows))
+    listed = {target.to_python(v): n for v, n, _ in rows if v is not None}
+    other = next((n for v, n, _ in rows if v is None), 0)
+    return Counts(listed, estimated=any(e for _v, _n, e in rows), other=other)

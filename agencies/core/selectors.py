@@ -366,7 +366,7 @@ def claims_by_status(ids: list[int]) -> tuple[dict[str, int], bool]:
     the table of claims' agencies (TABLESAMPLE SYSTEM: a share of its pages, about SAMPLE_SIZE of
     the agencies' links), scaled up by that share. Two queries either way."""
     links = pagination.estimated_counts_by(ClaimAgency, "agency")
-    about = sum(links.by_value.get(pk, 0) for pk in ids)
+    about = sum(links.get(pk) for pk in ids)
     if not links.estimated or about <= pagination.EXACT_UP_TO:
         claims = Claim.objects.filter(pk__in=ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id"))
         return pagination.counts_by(claims, "status"), False

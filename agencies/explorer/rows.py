@@ -323,7 +323,7 @@ def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
         AgencyNode(
             agency=agency,
             depth=depth,
-            claims=claims.by_value.get(agency.pk, 0) if counts else None,
+            claims=claims.get(agency.pk) if counts else None,
             outside_roles=getattr(agency, "outside_count", None),
             estimated=claims.estimated,
         )
