@@ -34,7 +34,6 @@ from agencies.models import (
     CommentResponse,
     DataAccess,
     DataAccessClaim,
-    MissionFit,
     ReportedRole,
     RoleClaim,
 )
@@ -222,18 +221,8 @@ def scope_drift(scope: AgencyScope | None) -> list[selectors.MissionDrift]:
     if scope is None:
         return selectors.mission_drift(None)
     own = set(scope.own)
-    performers = set(
-        ReportedRole.objects.filter(partner_id__in=own, mission_fit=MissionFit.OUTSIDE).values_list(
-            "agency_id", flat=True
-        )
-    )
-    drift = []
-    for entry in selectors.mission_drift(own | performers):
-        roles = [r for r in entry.roles if r.role.agency_id in own or r.role.partner_id in own]
-        if roles:
-            drift.append(selectors.MissionDrift(agency=entry.agency, mission=entry.mission, roles=roles))
-    drift.sort(key=lambda e: (e.agency.pk not in own, e.agency.name.lower(), e.agency.pk))
-    return drift
+    drift = selectors.mission_drift(own, played_for=own)
+    return sorted(drift, key=lambda e: (e.agency.pk not in own, e.agency.name.lower(), e.agency.pk))
 
 
 # --- The same facts a page at a time: an agency's page and Findings --------------------------------

@@ -288,9 +288,12 @@ class MissionDrift:
     roles: list[DriftingRole]  # its roles whose mission fit is "outside"
 
 
-def mission_drift(agency: Scope = None, *, resting_on: Iterable[int] | None = None) -> list[MissionDrift]:
+def mission_drift(
+    agency: Scope = None, *, resting_on: Iterable[int] | None = None, played_for: Iterable[int] | None = None
+) -> list[MissionDrift]:
     """Per agency, the reported roles outside its stated mission and the claims they rest on; with
-    `resting_on` (claim ids), only the roles that rest on one of those claims."""
+    `resting_on` (claim ids), only the roles that rest on one of those claims; with `played_for`
+    (agency ids), also the roles any agency is reported to play for one of those."""
     ids = _scope(agency)
     roles = (
         ReportedRole.objects.filter(mission_fit=MissionFit.OUTSIDE)
@@ -304,7 +307,8 @@ def mission_drift(agency: Scope = None, *, resting_on: Iterable[int] | None = No
         .order_by("agency__name", "agency_id", "slug")
     )
     if ids is not None:
-        roles = roles.filter(agency_id__in=ids)
+        played = Q(partner_id__in=list(played_for)) if played_for is not None else Q(pk__in=[])
+        roles = roles.filter(Q(agency_id__in=ids) | played)
     if resting_on is not None:
         roles = roles.filter(pk__in=RoleClaim.objects.filter(claim_id__in=list(resting_on)).values("role_id"))
     by_agency: dict[int, list[ReportedRole]] = defaultdict(list)

@@ -148,11 +148,12 @@ def test_agency_page_queries_do_not_grow_with_the_record(client, reader, django_
     client.get("/agencies/root/")
     # session, user, permissions (2) · the agency · every agency (the hierarchy) · missions · roles and
     # their claims (2) · roles for it (2) · data systems, access and claims (3) · access it seeks (2) ·
-    # evidence (3, and 4 for the claims that answer and are answered) · statuses · then its scope
-    # (core/scope.py: subtree, labels, roles both ways (2), data access, claims naming others) and its
-    # facts: roles outside a mission for it (1 + drift 4), contested figures (4), rates (4), comment
-    # requests (1) · timeline (7)
-    with django_assert_num_queries(48):
+    # evidence (3, and 4 for the claims that answer and are answered) · statuses (claims per agency,
+    # then counted or sampled) · then its scope (core/scope.py: subtree, labels, roles both ways (2),
+    # data access, claims naming others) and its facts: comment requests (1: fewer than a page), roles
+    # outside a mission for it (drift 4), the first page of figures, their candidates, readings and
+    # evidence (6) · timeline (8: each source's latest, documents in three)
+    with django_assert_num_queries(47):
         response = client.get("/agencies/root/")
     assert len(response.context["profile"].missions_and_roles) == n + 1
     # session, user, permissions (2), agencies with their roles outside a mission, claims per agency
