@@ -21,6 +21,7 @@ from django.db import connections, router
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from agencies.core import answers as answer_rules
+from agencies.core import pagination
 from agencies.core.dates import PartialDate
 from agencies.core.figures import figure_value
 from agencies.models import (
@@ -294,9 +295,12 @@ class MissionDrift:
     roles: list[DriftingRole]  # its roles whose mission fit is "outside"
 
 
-def mission_drift(agency: Scope = None, *, resting_on: Iterable[int] | None = None) -> list[MissionDrift]:
+def mission_drift(
+    agency: Scope = None, *, resting_on: Iterable[int] | None = None, played_for: Iterable[int] | None = None
+) -> list[MissionDrift]:
     """Per agency, the reported roles outside its stated mission and the claims they rest on; with
-    `resting_on` (claim ids), only the roles that rest on one of those claims."""
+    `resting_on` (claim ids), only the roles that rest on one of those claims; with `played_for`
+    (agency ids), also the roles any agency is reported to play for one of those."""
     ids = _scope(agency)
     roles = (
         ReportedRole.objects.filter(mission_fit=MissionFit.OUTSIDE)
@@ -310,7 +314,8 @@ def mission_drift(agency: Scope = None, *, resting_on: Iterable[int] | None = No
         .order_by("agency__name", "agency_id", "slug")
     )
     if ids is not None:
-        roles = roles.filter(agency_id__in=ids)
+        played = Q(partner_id__in=list(played_for)) if played_for is not None else Q(pk__in=[])
+        roles = roles.filter(Q(agency_id__in=ids) | played)
     if resting_on is not None:
         roles = roles.filter(pk__in=RoleClaim.objects.filter(claim_id__in=list(resting_on)).values("role_id"))
     by_agency: dict[int, list[ReportedRole]] = defaultdict(list)
@@ -364,6 +369,28 @@ def comment_outcome(request: CommentRequest) -> str:
         text = " ".join(request.response_text.split())
         return f"responded: “{text}”" if text else "responded"
     return "no response by publication"
+
+
+def claims_by_status(ids: list[int]) -> tuple[dict[str, int], bool]:
+    """Claims about these agencies by status, and whether that is an estimate. Counted in SQL up to
+    pagination.EXACT_UP_TO links; past it, on a large PostgreSQL record, estimated from a sample of
+    the table of claims' agencies (TABLESAMPLE SYSTEM: a share of its pages, about SAMPLE_SIZE of
+    the agencies' links), scaled up by that share. Two queries either way."""
+    links = pagination.estimated_counts_by(ClaimAgency, "agency")
+    about = sum(links.get(pk) for pk in ids)
+    if not links.estimated or about <= pagination.EXACT_UP_TO:
+        claims = Claim.objects.filter(pk__in=ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id"))
+        return pagination.counts_by(claims, "status"), False
+    percent = min(100.0, 100.0 * pagination.SAMPLE_SIZE / about)
+    sql = (
+        f"SELECT c.status, count(DISTINCT c.id) FROM {ClaimAgency._meta.db_table} ca"  # noqa: S608 - names only
+        " TABLESAMPLE SYSTEM (%s) REPEATABLE (1)"
+        f" JOIN {Claim._meta.db_table} c ON c.id = ca.claim_id WHERE ca.agency_id = ANY(%s) GROUP BY c.status"
+    )
+    with connections[router.db_for_read(ClaimAgency)].cursor() as cursor:
+        cursor.execute(sql, [percent, list(ids)])
+        sample = dict(cursor.fetchall())
+    return {status: round(n * 100 / percent) for status, n in sample.items()}, True
 
 
 # --- Figures --------------------------------------------------------------------------------------
@@ -488,7 +515,8 @@ class _Measure:
     geography: str
 
 
-def _measure(figure: Figure) -> _Measure | None:
+def _measure(figure) -> _Measure | None:
+    """`figure`: a Figure, or a row with its period, value, unit and geography."""
     if figure.period_start is None or figure.period_end is None:
         return None
     start, end = figure.period_start.start, figure.period_end.end
@@ -538,13 +566,13 @@ def _apart(a: Decimal, b: Decimal) -> bool:
     return high != 0 and abs(a - b) / high > VALUE_TOLERANCE
 
 
-def _same_geography(a: FigureReading, b: FigureReading) -> bool:
+def _same_geography(a: FigureReading | _Measure, b: FigureReading | _Measure) -> bool:
     # A figure without geography is taken to match; two named, different places never compare.
     ga, gb = a.geography.strip().lower(), b.geography.strip().lower()
     return not ga or not gb or ga == gb
 
 
-def _same_period(a: FigureReading, b: FigureReading) -> bool:
+def _same_period(a: FigureReading | _Measure, b: FigureReading | _Measure) -> bool:
     return (
         abs((a.start - b.start).days) <= PERIOD_TOLERANCE_DAYS
         and abs((a.end - b.end).days) <= PERIOD_TOLERANCE_DAYS
@@ -611,25 +639,26 @@ def contested_figures(agency: Scope = None, *, claims: Iterable[int] | None = No
     apart relative to the larger. Counts compare as counts; if either is a rate, both compare per month.
     With `claims` (ids): the pairs in which one side is a figure of those claims."""
     pairs = []
-    for metric, readings in sorted(_readings_by_metric(agency, claims).items()):
+    for _metric, readings in sorted(_readings_by_metric(agency, claims).items()):
         for (a, a_in), (b, b_in) in _starting_together(readings):
             if not (a_in or b_in):
                 continue
-            compared = _contest(a, b)
-            if compared is None:
-                continue
-            as_count, va, vb = compared
-            first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
-            pairs.append(
-                ContestedFigures(
-                    metric=metric,
-                    first=first,
-                    second=second,
-                    ratio=_ratio(va, vb),
-                    compared_as="count" if as_count else "per month",
-                )
-            )
+            if _contest(a, b) is not None:
+                pairs.append(_contested_pair(a, b))
     return pairs
+
+
+def _contested_pair(a: FigureReading, b: FigureReading) -> ContestedFigures:
+    as_count = not a.is_rate and not b.is_rate
+    va, vb = (a.value, b.value) if as_count else (a.monthly_rate, b.monthly_rate)
+    first, second = (a, b) if abs(va) >= abs(vb) else (b, a)
+    return ContestedFigures(
+        metric=a.metric,
+        first=first,
+        second=second,
+        ratio=_ratio(va, vb),
+        compared_as="count" if as_count else "per month",
+    )
 
 
 def comparable_rates(agency: Scope = None, *, claims: Iterable[int] | None = None) -> list[ComparableRates]:
@@ -637,26 +666,29 @@ def comparable_rates(agency: Scope = None, *, claims: Iterable[int] | None = Non
     over a period is value / days (inclusive) * 365.25 / 12; a unit per day/week/month/year is a rate.
     With `claims` (ids): pairs of those claims' figures, and of them with figures starting near them."""
     pairs = []
-    for metric, readings in sorted(_readings_by_metric(agency, claims).items()):
+    for _metric, readings in sorted(_readings_by_metric(agency, claims).items()):
         # Every different-period pair is an answer, so the output itself is quadratic in the figures.
         for i, (a, a_in) in enumerate(readings):
             for b, b_in in readings[i + 1 :]:
                 if not (a_in or b_in) or _same_period(a, b) or not _same_geography(a, b):
                     continue
-                pairs.append(
-                    ComparableRates(
-                        metric=metric,
-                        first=a,
-                        second=b,
-                        first_monthly=a.monthly_rate,
-                        second_monthly=b.monthly_rate,
-                        first_daily=a.daily_rate,
-                        second_daily=b.daily_rate,
-                        ratio=_ratio(a.monthly_rate, b.monthly_rate),
-                        differs=_apart(a.monthly_rate, b.monthly_rate),
-                    )
-                )
+                pairs.append(_rates_pair(a, b))
     return pairs
+
+
+def _rates_pair(a: FigureReading, b: FigureReading) -> ComparableRates:
+    """`a` over the earlier period."""
+    return ComparableRates(
+        metric=a.metric,
+        first=a,
+        second=b,
+        first_monthly=a.monthly_rate,
+        second_monthly=b.monthly_rate,
+        first_daily=a.daily_rate,
+        second_daily=b.daily_rate,
+        ratio=_ratio(a.monthly_rate, b.monthly_rate),
+        differs=_apart(a.monthly_rate, b.monthly_rate),
+    )
 
 
 def contested_figure_claim_ids() -> set[int]:
@@ -759,6 +791,183 @@ def contested_claim_ids(claims: Iterable[Claim]) -> set[int]:
     return contested
 
 
+# --- Figures a page at a time ---------------------------------------------------------------------
+
+# A page of figure pairs is the pairs of a page of the scope's figures, newest period first.
+FIGURES_PER_PAGE = 10
+# Two periods are comparable as rates when they overlap or one follows the other within this many
+# days (the month before against the month after), and they start within RATE_NEAR_DAYS (the
+# monthly average of a year against its next first month).
+RATE_GAP_DAYS = 31
+RATE_NEAR_DAYS = 400
+_MEASURED_FIELDS = ("pk", "claim_id", "metric", "value", "unit", "period_start", "period_end", "geography")
+
+
+@dataclass(frozen=True)
+class FigurePairsPage:
+    """Contested pairs and telling rate pairs that one page of a scope's figures takes part in."""
+
+    contested: list[ContestedFigures]
+    rates: list[ComparableRates]
+    page: int
+    figures: int  # the scope's figures with a period on this page
+    per_page: int
+    has_next: bool  # the scope has older figures, on the next page
+
+    @property
+    def first_figure(self) -> int:
+        return (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_figure(self) -> int:
+        return (self.page - 1) * self.per_page + self.figures
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    pk: int
+    metric: str
+    key: tuple[str, int]  # the order pages run in, newest first: (period_start as stored, pk)
+    measure: _Measure
+    in_scope: bool
+
+
+def _figures_in_scope(ids: list[int] | None) -> QuerySet[Figure]:
+    figures = Figure.objects.filter(period_start__isnull=False, period_end__isnull=False)
+    if ids is None:
+        return figures
+    # Per figure, is its claim about the scope: an index probe each, never the scope's every claim.
+    return figures.filter(
+        Exists(ClaimAgency.objects.filter(claim_id=OuterRef("claim_id"), agency_id__in=ids))
+    )
+
+
+def _candidate(figure, in_scope: bool) -> _Candidate | None:
+    """`figure`: a Figure, or a row with _MEASURED_FIELDS."""
+    measure = _measure(figure)
+    if measure is None:
+        return None
+    key = (figure.period_start.isoformat(), figure.pk)
+    return _Candidate(figure.pk, figure.metric, key, measure, in_scope)
+
+
+def _candidates(window: list[_Candidate], ids: list[int] | None) -> dict[str, list[_Candidate]]:
+    """Every figure that may pair with one of the window's (and everything that may contest those),
+    by metric, sorted by start: one query by the (metric, period_start) index."""
+    margin = dt.timedelta(days=PERIOD_TOLERANCE_DAYS)
+    ranges: dict[str, tuple[dt.date, dt.date]] = {}
+    for item in window:
+        low = item.measure.start - dt.timedelta(days=RATE_NEAR_DAYS) - margin
+        high = item.measure.end + dt.timedelta(days=RATE_GAP_DAYS) + margin
+        known = ranges.get(item.metric, (low, high))
+        ranges[item.metric] = (min(known[0], low), max(known[1], high))
+    near = Q(pk__in=[])
+    for metric, (low, high) in ranges.items():
+        # ISO prefixes sort before every longer text they start (see _near_in_time).
+        near |= Q(metric=metric, period_start__gte=f"{low.year:04d}", period_start__lte=high.isoformat())
+    figures = Figure.objects.filter(near)
+    if ids is not None:
+        figures = figures.annotate(
+            in_scope=Exists(ClaimAgency.objects.filter(claim_id=OuterRef("claim_id"), agency_id__in=ids))
+        )
+    grouped: dict[str, list[_Candidate]] = defaultdict(list)
+    # Rows, not model instances: thousands of them on a large record, and only compared.
+    fields = [*_MEASURED_FIELDS, *(["in_scope"] if ids is not None else [])]
+    for figure in figures.order_by().values_list(*fields, named=True):
+        if (candidate := _candidate(figure, getattr(figure, "in_scope", True))) is not None:
+            grouped[candidate.metric].append(candidate)
+    for items in grouped.values():
+        items.sort(key=lambda item: (item.measure.start, item.measure.end, item.pk))
+    return grouped
+
+
+def _owned(a: _Candidate, b: _Candidate, window: set[int]) -> bool:
+    """A pair is on the page of its in-scope side that comes first (newest), so it is on one page."""
+    owner = max((item for item in (a, b) if item.in_scope), key=lambda item: item.key)
+    return owner.pk in window
+
+
+def _rate_comparable(a: _Candidate, b: _Candidate) -> bool:
+    x, y = a.measure, b.measure
+    gap = dt.timedelta(days=RATE_GAP_DAYS)
+    return (
+        not _same_period(x, y)
+        and _same_geography(x, y)
+        and y.start <= x.end + gap
+        and x.start <= y.end + gap
+        and abs((x.start - y.start).days) <= RATE_NEAR_DAYS
+        and _apart(x.monthly_rate, y.monthly_rate)
+    )
+
+
+def figure_pairs_page(agency: Scope = None, *, page: int = 1, per_page: int | None = None) -> FigurePairsPage:
+    """The contested pairs (contested_figures' rules) and the telling rate pairs of one page of the
+    scope's figures, newest period first. Rate pairs are bounded to comparable periods: overlapping
+    or adjacent (RATE_GAP_DAYS), starting within RATE_NEAR_DAYS, rates apart, neither figure
+    contested. Work follows the page, not the record: a fixed number of queries, one of them reading
+    only what comparing needs for the figures near the page's in time."""
+    ids = _scope(agency)
+    per_page = per_page or FIGURES_PER_PAGE
+    offset = (page - 1) * per_page
+    rows = list(
+        _figures_in_scope(ids)
+        .only(*_MEASURED_FIELDS)
+        .order_by("-period_start", "-pk")[offset : offset + per_page + 1]
+    )
+    window = [item for figure in rows[:per_page] if (item := _candidate(figure, True)) is not None]
+    contested: list[tuple[_Candidate, _Candidate]] = []
+    rates: list[tuple[_Candidate, _Candidate]] = []
+    if window:
+        in_window = {item.pk for item in window}
+        disputed: set[int] = set()
+        for items in _candidates(window, ids).values():
+            for (_, a), (_, b) in _starting_together([(item.measure, item) for item in items]):
+                if (a.in_scope or b.in_scope) and _contest(a.measure, b.measure):
+                    disputed.update((a.pk, b.pk))
+                    if _owned(a, b, in_window):
+                        contested.append((a, b))
+            rates += _telling_rates_of(window, items, disputed, in_window)
+    readings = _readings_of({item.pk for pair in [*contested, *rates] for item in pair})
+    return FigurePairsPage(
+        contested=[_contested_pair(readings[a.pk], readings[b.pk]) for a, b in contested],
+        rates=[_rates_pair(readings[a.pk], readings[b.pk]) for a, b in rates],
+        page=page,
+        figures=len(rows[:per_page]),
+        per_page=per_page,
+        has_next=len(rows) > per_page,
+    )
+
+
+def _telling_rates_of(
+    window: list[_Candidate], items: list[_Candidate], disputed: set[int], in_window: set[int]
+) -> list[tuple[_Candidate, _Candidate]]:
+    """Rate pairs of the window's figures with the candidates on their metric (`items`)."""
+    pairs: dict[tuple[int, int], tuple[_Candidate, _Candidate]] = {}
+    for a in window:
+        if a.metric != items[0].metric or a.pk in disputed:
+            continue
+        for b in items:
+            if b.pk == a.pk or b.pk in disputed or not _owned(a, b, in_window):
+                continue
+            if _rate_comparable(a, b):
+                first, second = sorted(
+                    (a, b), key=lambda item: (item.measure.start, item.measure.end, item.pk)
+                )
+                pairs[(first.pk, second.pk)] = (first, second)
+    return list(pairs.values())
+
+
+def _readings_of(pks: set[int]) -> dict[int, FigureReading]:
+    if not pks:
+        return {}
+    figures = Figure.objects.filter(pk__in=pks).select_related("claim")
+    # Each was measured already (a candidate), so each has a reading.
+    return {
+        f.pk: cast(FigureReading, _reading(f))
+        for f in figures.prefetch_related(*_evidence_prefetches("claim__"))
+    }
+
+
 # --- Timeline -------------------------------------------------------------------------------------
 
 
@@ -796,15 +1005,57 @@ def timeline(agency: Scope = None) -> list[TimelineEvent]:
     """Dated events in order: claims made, roles first reported, figure periods, documents published,
     missions stated, comment requests. In scope: what is about the agencies (roles: as performer or
     partner), and the documents those claims, missions and requests appear in."""
-    ids = _scope(agency)
-    claims = Claim.objects.filter(made__isnull=False)
-    roles = ReportedRole.objects.filter(first_reported__isnull=False).select_related("agency", "partner")
-    figures = Figure.objects.filter(period_start__isnull=False).select_related("claim")
-    documents = Document.objects.filter(published__isnull=False).select_related("outlet")
-    missions = StatedMission.objects.filter(as_of__isnull=False).select_related("agency")
-    requests = CommentRequest.objects.filter(requested__isnull=False).select_related(
-        "agency", "document__outlet"
+    return _timeline_events(*_timeline_sources(_scope(agency)))
+
+
+# Each source of the timeline (in _timeline_sources' order) and the date it is placed at.
+_TIMELINE_DATES = ("made", "first_reported", "period_start", "published", "as_of", "requested")
+TIMELINE_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    events: list[TimelineEvent]  # oldest first, as the timeline reads
+    page: int  # 1: the latest events; 2: the ones before them...
+    has_next: bool  # there are earlier events
+
+
+def timeline_page(agency: Scope = None, *, page: int = 1, per_page: int | None = None) -> TimelinePage:
+    """The timeline a page at a time, latest first: each source reads its latest rows in SQL (by
+    the date's index order, probing each row for the scope), never its whole history. Within one
+    date and kind, events come in the order they were recorded (the whole timeline orders by text)."""
+    per_page = per_page or TIMELINE_PER_PAGE
+    keep = page * per_page + 1
+    sources = [
+        [qs.order_by(f"-{date}", "-pk")[:keep] for qs in querysets]
+        for querysets, date in zip(_timeline_page_sources(_scope(agency)), _TIMELINE_DATES, strict=True)
+    ]
+    (claims,), (roles,), (figures,), documents, (missions,), (requests,) = sources
+    # A document cited by the scope's claims and asked about in its comment requests comes once.
+    documents = list({d.pk: d for qs in documents for d in qs}.values())
+    events = sorted(
+        _timeline_events(claims, roles, figures, documents, missions, requests),
+        key=lambda e: (e.date.isoformat(), _KIND_ORDER[e.kind], e.obj.pk),
+        reverse=True,
     )
+    shown = events[(page - 1) * per_page : page * per_page]
+    return TimelinePage(events=shown[::-1], page=page, has_next=len(events) > page * per_page)
+
+
+def _timeline_base() -> tuple[QuerySet, ...]:
+    """Every dated row of each source, in _TIMELINE_DATES' order."""
+    return (
+        Claim.objects.filter(made__isnull=False),
+        ReportedRole.objects.filter(first_reported__isnull=False).select_related("agency", "partner"),
+        Figure.objects.filter(period_start__isnull=False).select_related("claim"),
+        Document.objects.filter(published__isnull=False).select_related("outlet"),
+        StatedMission.objects.filter(as_of__isnull=False).select_related("agency"),
+        CommentRequest.objects.filter(requested__isnull=False).select_related("agency", "document__outlet"),
+    )
+
+
+def _timeline_sources(ids: list[int] | None) -> tuple[QuerySet, ...]:
+    claims, roles, figures, documents, missions, requests = _timeline_base()
     if ids is not None:
         about = _claims_about(ids)
         claims = claims.filter(pk__in=about)
@@ -818,7 +1069,41 @@ def timeline(agency: Scope = None) -> list[TimelineEvent]:
             | Q(pk__in=StatedMission.objects.filter(agency_id__in=ids).values("document_id"))
             | Q(pk__in=CommentRequest.objects.filter(agency_id__in=ids).values("document_id"))
         )
-    return _timeline_events(claims, roles, figures, documents, missions, requests)
+    return claims, roles, figures, documents, missions, requests
+
+
+def _timeline_page_sources(ids: list[int] | None) -> list[list[QuerySet]]:
+    """_timeline_sources' rows, as querysets whose latest rows the planner finds by walking the
+    date's index and probing each row (one correlated EXISTS each; an OR of them is hashed whole)."""
+    claims, roles, figures, documents, missions, requests = _timeline_base()
+    if ids is None:
+        return [[claims], [roles], [figures], [documents], [missions], [requests]]
+
+    def about(claim: str) -> Exists:
+        return Exists(ClaimAgency.objects.filter(claim_id=OuterRef(claim), agency_id__in=ids))
+
+    own = Q(agency_id__in=ids)
+    return [
+        [claims.filter(about("pk"))],
+        [roles.filter(own | Q(partner_id__in=ids))],
+        [figures.filter(about("claim_id"))],
+        [
+            documents.filter(
+                Exists(Attribution.objects.filter(about("claim_id"), document_id=OuterRef("pk")))
+            ),
+            documents.filter(
+                Exists(
+                    AttributionHop.objects.filter(about("attribution__claim_id"), document_id=OuterRef("pk"))
+                )
+            ),
+            documents.filter(
+                Q(pk__in=StatedMission.objects.filter(own).values("document_id"))
+                | Q(pk__in=CommentRequest.objects.filter(own).values("document_id"))
+            ),
+        ],
+        [missions.filter(own)],
+        [requests.filter(own)],
+    ]
 
 
 def timeline_of(

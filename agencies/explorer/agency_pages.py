@@ -1,4 +1,7 @@
-"""Agencies on screen: an index as a tree, and each agency with the facts its briefing holds."""
+"""Agencies on screen: an index as a tree, and each agency with the facts its briefing holds.
+
+An agency's page shows the first page of each list that grows with the record (its timeline, its
+figure pairs, its comment requests); "show more" leads to the next pages of that list alone."""
 
 from __future__ import annotations
 
@@ -9,8 +12,15 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from agencies.briefings.pages import audiences_for, briefing_request_and_redirect
-from agencies.core.web import record_reader
-from agencies.explorer.rows import agency_profile, agency_tree
+from agencies.core.web import page_number, record_reader
+from agencies.explorer.rows import (
+    agency_figures_page,
+    agency_profile,
+    agency_requests_page,
+    agency_tree,
+    contested_svg,
+    timeline_section,
+)
 from agencies.models import Agency
 
 
@@ -34,6 +44,38 @@ def agency_detail(request, slug: str):
         request,
         "agencies/agency_detail.html",
         {"profile": agency_profile(agency), "audiences": audiences_for(request.user)},
+    )
+
+
+def _more(request, agency: Agency, section: str, context: dict):
+    return render(request, "agencies/agency_more.html", {"agency": agency, "section": section, **context})
+
+
+@require_safe
+@record_reader
+def agency_timeline(request, slug: str):
+    agency = get_object_or_404(Agency, slug=slug)
+    return _more(
+        request, agency, "timeline", {"timeline": timeline_section(agency, page=page_number(request))}
+    )
+
+
+@require_safe
+@record_reader
+def agency_figures(request, slug: str):
+    agency = get_object_or_404(Agency, slug=slug)
+    page = agency_figures_page(agency, page=page_number(request))
+    # The include reads the pairs as an agency's facts: contested, rates and their page.
+    facts = {"figures": page, "contested": page.contested, "rates": page.rates}
+    return _more(request, agency, "figures", {"facts": facts, "chart": contested_svg(page.contested)})
+
+
+@require_safe
+@record_reader
+def agency_requests(request, slug: str):
+    agency = get_object_or_404(Agency, slug=slug)
+    return _more(
+        request, agency, "requests", {"facts": agency_requests_page(agency, page=page_number(request))}
     )
 
 

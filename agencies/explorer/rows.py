@@ -31,7 +31,15 @@ from agencies.core.figures import (
     figure_value,
     ratio_label,
 )
-from agencies.core.scope import ScopedRequest, ScopeFacts, agency_scope, scope_facts
+from agencies.core.pagination import Counts, estimated_counts_by
+from agencies.core.scope import (
+    RequestsPage,
+    ScopedRequest,
+    ScopeFindings,
+    agency_scope,
+    scope_findings,
+    scope_requests,
+)
 from agencies.core.selectors import ClaimEvidence, EvidencedClaim, claim_evidence, claims_with_evidence
 from agencies.models import (
     Agency,
@@ -51,8 +59,6 @@ from agencies.models import (
 
 # Rows an export reads at a time: the evidence of each chunk comes in one query per related table.
 EXPORT_CHUNK = 500
-# The agency page shows the latest events of a long timeline; the briefing prints them all.
-TIMELINE_LIMIT = 200
 
 # --- The explorer ---------------------------------------------------------------------------------
 
@@ -279,6 +285,7 @@ class AgencyNode:
     depth: int
     claims: int | None  # claims about this agency itself (None: not counted)
     outside_roles: int | None  # its reported roles outside its stated mission
+    estimated: bool = False  # `claims` is the planner's estimate (a large record)
 
 
 def _tree(agencies: list[Agency], roots: list[Agency]) -> list[tuple[Agency, int]]:
@@ -300,25 +307,22 @@ def _tree(agencies: list[Agency], roots: list[Agency]) -> list[tuple[Agency, int
     return ordered
 
 
-def _count(qs: QuerySet, field_name: str):
-    counted = qs.order_by().values(field_name).annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted[:1]), Value(0))
-
-
 def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
-    """Every agency, depth-first under its parent, with how many claims are about it. One query.
+    """Every agency, depth-first under its parent, with how many claims are about it.
 
-    Without `counts` (the explorer's agency filter, which shows none) the claims are not counted:
-    at a million claims that count costs more than the rest of the page."""
+    The claims are counted per agency in one aggregate, or on a large record estimated from the
+    planner's statistics (a million claims' links cost more to count than the rest of the page).
+    Without `counts` (the explorer's agency filter, which shows none) nothing is counted."""
     agencies = Agency.objects.all()
+    claims = Counts({}, estimated=False)
     if counts:
         agencies = agencies.annotate(
-            claim_count=_count(ClaimAgency.objects.filter(agency=OuterRef("pk")), "agency_id"),
             outside_count=_count(
                 ReportedRole.objects.filter(agency=OuterRef("pk"), mission_fit=MissionFit.OUTSIDE),
                 "agency_id",
             ),
         )
+        claims = estimated_counts_by(ClaimAgency, "agency")
     agencies = list(agencies)
     ids = {agency.pk for agency in agencies}
     roots = [agency for agency in agencies if agency.parent_id not in ids]
@@ -326,11 +330,17 @@ def agency_tree(*, counts: bool = True) -> list[AgencyNode]:
         AgencyNode(
             agency=agency,
             depth=depth,
-            claims=getattr(agency, "claim_count", None),
+            claims=claims.get(agency.pk) if counts else None,
             outside_roles=getattr(agency, "outside_count", None),
+            estimated=claims.estimated,
         )
         for agency, depth in _tree(agencies, roots)
     ]
+
+
+def _count(qs: QuerySet, field_name: str):
+    counted = qs.order_by().values(field_name).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), Value(0))
 
 
 @dataclass(frozen=True)
@@ -407,18 +417,114 @@ class AgencyProfile:
     sought: list[AccessEntry]  # access it seeks to other agencies' systems
     statuses: list[StatusCount]
     claims: int
-    contested: list[selectors.ContestedFigures]
+    claims_estimated: bool  # a large scope's claims are estimated (pagination.EXACT_UP_TO)
+    facts: ScopeFindings  # the scope's facts, as Findings shows them (first pages)
     chart: SafeString
-    rates: list[selectors.ComparableRates]
-    timeline: list[TimelineRow]
-    timeline_total: int
-    facts: ScopeFacts  # the scope's facts, as its briefing and Findings show them
+    timeline: TimelineSection
     connected: list[ConnectedEntry]
-    comment_requests: list[ScopedRequest]  # every outcome
+
+    @property
+    def contested(self) -> list[selectors.ContestedFigures]:
+        return self.facts.contested
+
+    @property
+    def rates(self) -> list[selectors.ComparableRates]:
+        return self.facts.rates
+
+    @property
+    def comment_requests(self) -> list[ScopedRequest]:
+        return self.facts.comment_requests
 
     @property
     def open_requests(self) -> list[CommentRequest]:
         return [entry.request for entry in self.facts.open_requests]
+
+
+@dataclass(frozen=True)
+class TimelineSection:
+    """One page of an agency's timeline: page 1 holds its latest events."""
+
+    rows: list[TimelineRow]
+    page: int
+    has_next: bool  # earlier events are on the next page
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def timeline_section(agency: Agency, *, page: int = 1, ids: list[int] | None = None) -> TimelineSection:
+    """`ids`: the agency's subtree when the caller has it."""
+    found = selectors.timeline_page(ids if ids is not None else agency, page=page)
+    rows = [
+        TimelineRow(when=e.when, precision=e.date.precision, kind=TIMELINE_KINDS[e.kind], text=e.text)
+        for e in found.events
+    ]
+    return TimelineSection(rows=rows, page=page, has_next=found.has_next)
+
+
+def agency_findings(agency: Agency) -> ScopeFindings:
+    """The facts of the agency's scope, each list's first page."""
+    return scope_findings(agency_scope(agency.pk))
+
+
+def agency_figures_page(agency: Agency, *, page: int) -> selectors.FigurePairsPage:
+    """A further page of the figure pairs of the agency's scope."""
+    return selectors.figure_pairs_page(agency_scope(agency.pk).involved, page=page)
+
+
+def agency_requests_page(agency: Agency, *, page: int) -> RequestsPage:
+    """A further page of the comment requests of the agency's scope."""
+    return scope_requests(agency_scope(agency.pk), page=page)
+
+
+def agency_profile(agency: Agency) -> AgencyProfile:
+    """What the agency's briefing holds, on one page: hierarchy, stated missions against reported roles,
+    data systems and access sought, claims by status, contested figures, timeline, comment requests.
+    Sub-agencies at any depth are included, as in its briefing. Long lists show their first page."""
+    agency, ancestors, subtree, by_pk = _hierarchy(agency)
+    ids = [a.pk for a, _depth in subtree]
+    related = _related(agency, subtree, ids)
+    statuses, total, estimated = _claims_by_status(ids)
+    facts = agency_findings(agency)
+    return AgencyProfile(
+        agency=agency,
+        ancestors=ancestors,
+        subtree=subtree,
+        **related,
+        statuses=statuses,
+        claims=total,
+        claims_estimated=estimated,
+        facts=facts,
+        chart=contested_svg(facts.contested),
+        timeline=timeline_section(agency, ids=ids),
+        connected=[
+            ConnectedEntry(agency=by_pk[pk], reasons=reasons)
+            for pk, reasons in sorted(facts.scope.connected.items(), key=lambda kv: by_pk[kv[0]].name.lower())
+        ],
+    )
+
+
+def _hierarchy(agency: Agency) -> tuple[Agency, list[Agency], list[tuple[Agency, int]], dict[int, Agency]]:
+    """The agency, its ancestors (the top first), its subtree depth-first, every agency by id."""
+    by_pk = {a.pk: a for a in Agency.objects.all()}
+    agency = by_pk[agency.pk]
+    subtree = _tree(list(by_pk.values()), [agency])
+    ancestors, seen, parent_id = [], {agency.pk}, agency.parent_id
+    while parent_id is not None and parent_id in by_pk and parent_id not in seen:
+        seen.add(parent_id)
+        ancestors.insert(0, by_pk[parent_id])
+        parent_id = by_pk[parent_id].parent_id
+    return agency, ancestors, subtree, by_pk
+
+
+def _claims_by_status(ids: list[int]) -> tuple[list[StatusCount], int, bool]:
+    """Claims about the agencies by status (selectors.claims_by_status), their total, whether estimated."""
+    counts, estimated = selectors.claims_by_status(ids)
+    statuses = [StatusCount(status=s.value, label=s.label, count=counts.get(s.value, 0)) for s in ClaimStatus]
+    return statuses, sum(counts.values()), estimated
 
 
 def _side(reading: selectors.FigureReading, per_month: bool) -> FigureSide:
@@ -447,65 +553,17 @@ def _evidenced(ids: set[int]) -> dict[int, EvidencedClaim]:
     return {claim.pk: EvidencedClaim(claim=claim, evidence=claim_evidence(claim)) for claim in claims}
 
 
-def agency_profile(agency: Agency) -> AgencyProfile:
-    """What the agency's briefing holds, on one page: hierarchy, stated missions against reported roles,
-    data systems and access sought, claims by status, contested figures, timeline, open requests.
-    Sub-agencies at any depth are included, as in its briefing."""
-    everyone = list(Agency.objects.all())
-    by_pk = {a.pk: a for a in everyone}
-    agency = by_pk[agency.pk]
-    subtree = _tree(everyone, [agency])
-    ids = [a.pk for a, _depth in subtree]
-    ancestors, seen, parent_id = [], {agency.pk}, agency.parent_id
-    while parent_id is not None and parent_id in by_pk and parent_id not in seen:
-        seen.add(parent_id)
-        ancestors.insert(0, by_pk[parent_id])
-        parent_id = by_pk[parent_id].parent_id
-
+def _related(agency: Agency, subtree: list[tuple[Agency, int]], ids: list[int]) -> dict:
+    """Missions against roles, roles played for the agencies, data systems and access sought, each
+    with the claims it rests on and their evidence (read once for all of them)."""
     missions = defaultdict(list)
     for mission in StatedMission.objects.filter(agency_id__in=ids).select_related("document__outlet"):
         missions[mission.agency_id].append(mission)
-    role_claims = Prefetch("role_claims", queryset=RoleClaim.objects.order_by("position", "id"))
-    roles = list(
-        ReportedRole.objects.filter(agency_id__in=ids)
-        .select_related("agency", "partner")
-        .prefetch_related(role_claims)
-        .order_by("agency__name", "slug")
-    )
-    partner_roles = list(
-        ReportedRole.objects.filter(partner_id__in=ids)
-        .exclude(agency_id__in=ids)
-        .select_related("agency", "partner")
-        .prefetch_related(role_claims)
-        .order_by("agency__name", "slug")
-    )
-    access_claims = Prefetch("access_claims", queryset=DataAccessClaim.objects.order_by("position", "id"))
-    systems = list(
-        DataSystem.objects.filter(agency_id__in=ids)
-        .select_related("agency")
-        .prefetch_related(
-            Prefetch(
-                "accesses",
-                queryset=DataAccess.objects.select_related("seeker")
-                .prefetch_related(access_claims)
-                .order_by("seeker__name", "id"),
-            )
-        )
-        .order_by("agency__name", "name")
-    )
-    sought = list(
-        DataAccess.objects.filter(seeker_id__in=ids)
-        .exclude(system__agency_id__in=ids)
-        .select_related("system__agency", "seeker")
-        .prefetch_related(access_claims)
-        .order_by("system__agency__name", "system__name")
-    )
+    roles, partner_roles = _roles(ids)
+    systems, sought = _systems(ids)
+    accesses = [*(a for s in systems for a in s.accesses.all()), *sought]
     wanted = {link.claim_id for role in [*roles, *partner_roles] for link in role.role_claims.all()}
-    wanted |= {
-        link.claim_id
-        for access in [*(a for s in systems for a in s.accesses.all()), *sought]
-        for link in access.access_claims.all()
-    }
+    wanted |= {link.claim_id for access in accesses for link in access.access_claims.all()}
     evidenced = _evidenced(wanted)
 
     def role_entry(role: ReportedRole) -> RoleEntry:
@@ -519,49 +577,46 @@ def agency_profile(agency: Agency) -> AgencyProfile:
     roles_by_agency = defaultdict(list)
     for role in roles:
         roles_by_agency[role.agency_id].append(role_entry(role))
-    missions_and_roles = [
-        MissionAndRoles(agency=a, missions=missions[a.pk], roles=roles_by_agency[a.pk])
-        for a, _depth in subtree
-        if missions[a.pk] or roles_by_agency[a.pk] or a.pk == agency.pk
-    ]
-
-    about = ClaimAgency.objects.filter(agency_id__in=ids).values("claim_id")
-    counts = dict(Claim.objects.filter(pk__in=about).order_by().values_list("status").annotate(n=Count("pk")))
-    facts = scope_facts(agency_scope(agency.pk))
-    contested = facts.contested
-    events = selectors.timeline(agency.pk)
-    return AgencyProfile(
-        agency=agency,
-        ancestors=ancestors,
-        subtree=subtree,
-        missions_and_roles=missions_and_roles,
-        partner_roles=[role_entry(role) for role in partner_roles],
-        systems=[
+    return {
+        "missions_and_roles": [
+            MissionAndRoles(agency=a, missions=missions[a.pk], roles=roles_by_agency[a.pk])
+            for a, _depth in subtree
+            if missions[a.pk] or roles_by_agency[a.pk] or a.pk == agency.pk
+        ],
+        "partner_roles": [role_entry(role) for role in partner_roles],
+        "systems": [
             SystemEntry(system=system, accesses=[access_entry(a) for a in system.accesses.all()])
             for system in systems
         ],
-        sought=[access_entry(access) for access in sought],
-        statuses=[
-            StatusCount(status=s.value, label=s.label, count=counts.get(s.value, 0)) for s in ClaimStatus
-        ],
-        claims=sum(counts.values()),
-        contested=contested,
-        chart=contested_svg(contested),
-        rates=facts.rates,
-        timeline=[
-            TimelineRow(
-                when=event.when,
-                precision=event.date.precision,
-                kind=TIMELINE_KINDS[event.kind],
-                text=event.text,
-            )
-            for event in events[-TIMELINE_LIMIT:]
-        ],
-        timeline_total=len(events),
-        facts=facts,
-        connected=[
-            ConnectedEntry(agency=by_pk[pk], reasons=reasons)
-            for pk, reasons in sorted(facts.scope.connected.items(), key=lambda kv: by_pk[kv[0]].name.lower())
-        ],
-        comment_requests=facts.comment_requests,
+        "sought": [access_entry(access) for access in sought],
+    }
+
+
+def _roles(ids: list[int]) -> tuple[list[ReportedRole], list[ReportedRole]]:
+    """The agencies' reported roles, and those other agencies are reported to play for them."""
+    role_claims = Prefetch("role_claims", queryset=RoleClaim.objects.order_by("position", "id"))
+    roles = ReportedRole.objects.select_related("agency", "partner").prefetch_related(role_claims)
+    return (
+        list(roles.filter(agency_id__in=ids).order_by("agency__name", "slug")),
+        list(roles.filter(partner_id__in=ids).exclude(agency_id__in=ids).order_by("agency__name", "slug")),
     )
+
+
+def _systems(ids: list[int]) -> tuple[list[DataSystem], list[DataAccess]]:
+    """Data systems the agencies hold (with who seeks access), and access they seek to others'."""
+    access_claims = Prefetch("access_claims", queryset=DataAccessClaim.objects.order_by("position", "id"))
+    accesses = DataAccess.objects.select_related("seeker").prefetch_related(access_claims)
+    systems = (
+        DataSystem.objects.filter(agency_id__in=ids)
+        .select_related("agency")
+        .prefetch_related(Prefetch("accesses", queryset=accesses.order_by("seeker__name", "id")))
+        .order_by("agency__name", "name")
+    )
+    sought = (
+        DataAccess.objects.filter(seeker_id__in=ids)
+        .exclude(system__agency_id__in=ids)
+        .select_related("system__agency", "seeker")
+        .prefetch_related(access_claims)
+        .order_by("system__agency__name", "system__name")
+    )
+    return list(systems), list(sought)

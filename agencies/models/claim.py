@@ -160,7 +160,11 @@ class Figure(Stamped):
 
     class Meta:
         ordering = ["metric", "period_start", "slug"]
-        indexes = [models.Index(fields=["metric", "period_start"])]
+        indexes = [
+            models.Index(fields=["metric", "period_start"]),
+            # A scope's latest figures, found walking it (selectors.figure_pairs_page, timeline_page).
+            models.Index(fields=["period_start"], name="figure_period_start"),
+        ]
         constraints = partial_date_checks("figure", "period_start", "period_end")
 
     def __str__(self):

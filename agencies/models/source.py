@@ -64,6 +64,8 @@ class Document(Stamped):
     class Meta:
         ordering = ["-published", "title"]
         constraints = partial_date_checks("document", "published")
+        # An agency's page reads its latest documents by walking this index (selectors.timeline_page).
+        indexes = [models.Index(fields=["published"], name="document_published")]
 
     def __str__(self):
         return self.title
