@@ -8,7 +8,7 @@ row gets one history row ("+") saying who and why, exactly as bulk_create_with_h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -69,7 +69,7 @@ def create_with_history(
             obj.pk = pk
         fields = meta.concrete_fields
         rows = _prepared_rows(objs, fields, connection)
-        _copy(cursor, connection, meta.db_table, [field.column for field in fields], rows)
+        copy_rows(cursor, connection, meta.db_table, [field.column for field in fields], rows)
         if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
             _copy_history(cursor, connection, model, objs, fields, rows, user=user, reason=reason)
         for obj in objs:
@@ -124,7 +124,9 @@ def _prepared_rows(objs, fields, connection) -> list[list]:
     return rows
 
 
-def _copy(cursor, connection, table: str, columns: list[str], rows) -> None:
+def copy_rows(cursor, connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Write `rows` (each the values of `columns`, as the database takes them) into `table` by COPY,
+    on PostgreSQL (psycopg 3)."""
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     # COPY goes through psycopg's own cursor: wrap its errors as Django wraps every other query's
     # (IntegrityError, ...), so that callers handling django.db.DatabaseError see them too.
@@ -162,4 +164,4 @@ def _copy_history(cursor, connection, model, objs, fields, rows, *, user, reason
                 getattr(getattr(obj, "_history_user", None), "pk", user_id),
             ]
         )
-    _copy(cursor, connection, history_model._meta.db_table, columns, history_rows)
+    copy_rows(cursor, connection, history_model._meta.db_table, columns, history_rows)

@@ -122,7 +122,7 @@ def _nested_rows(nested: Nested, owner_keys: list[str], owner_prefix: str) -> _C
     prefix = owner_prefix + nested.owner.removesuffix("_id") + "__"
     keys = [f"{prefix}{name}" for name in owner_keys]
     fields = [_lookup(name) for name in nested.columns]
-    if any(isinstance(f, Nested) for f in nested.entry):
+    if nested.inner:
         fields += ["position", "pk"]  # what the rows of its own nested list are matched by
     order = [_in_id_order(k) if k.endswith("slug") else k for k in keys] + ["position", "id"]
     return _Children(_rows(nested.model.objects.all(), fields + keys, order), keys)
@@ -167,7 +167,7 @@ def _section_entries(section: Section, *, internal: bool) -> Iterator[dict]:
     children: dict[str, _Children] = {}
     for nested in section.nested:
         children[nested.store] = _nested_rows(nested, keys, "")
-        for inner in (f for f in nested.entry if isinstance(f, Nested)):
+        for inner in nested.inner:
             owner_keys = [*_key_lookups(section, nested.owner.removesuffix("_id") + "__"), "position", "id"]
             children[inner.store] = _nested_rows(inner, owner_keys, "")
     if internal and any(f.kind == CONFIDENTIAL for f in section.scalars):

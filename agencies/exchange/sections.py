@@ -82,6 +82,11 @@ class Nested:
     def columns(self) -> tuple[str, ...]:
         return tuple(f.attname for f in self.entry if isinstance(f, Field))
 
+    @property
+    def inner(self) -> tuple[Nested, ...]:
+        """The lists inside each entry (an attribution's via)."""
+        return tuple(f for f in self.entry if isinstance(f, Nested))
+
 
 @dataclass(frozen=True)
 class Section:
@@ -304,3 +309,8 @@ BY_NAME: dict[str, Section] = {section.name: section for section in SECTIONS_DES
 def stored_lists() -> dict[str, tuple[Section, Nested]]:
     """Every nested list an entry may give, by its store name, with the section that holds it."""
     return {n.store: (section, n) for section in SECTIONS_DESCRIBED for n in section.nested}
+
+
+def every_list() -> tuple[Nested, ...]:
+    """Every nested list, those inside another's entries included."""
+    return tuple(x for _section, n in stored_lists().values() for x in (n, *n.inner))
