@@ -125,12 +125,8 @@ def _prepared_tuples(pks, columns, rows, fields, connection) -> list[list]:
             steps.append(("constant", field.get_db_prep_save(now, connection)))
         elif field.attname in index:
             steps.append(("given", (index[field.attname], field, type(field) in _PLAIN)))
-        elif field.has_default():
+        else:  # what a model instance would hold: its default, "" for text, else None
             steps.append(("constant", field.get_db_prep_save(field.get_default(), connection)))
-        elif field.null:
-            steps.append(("constant", None))
-        else:
-            raise ValueError(f"{field.model.__name__}.{field.attname} needs a value")
     prepared = []
     for pk, row in zip(pks, rows, strict=True):
         out = []
