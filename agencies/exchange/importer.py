@@ -281,9 +281,11 @@ def _fields(section: str, item) -> dict[str, Any]:
     return {f.attname: _column_value(f, getattr(item, f.name)) for f in BY_NAME[section].stored_fields}
 
 
-def _references(section: str, item):
+def _references(section: str, item) -> list[tuple]:
     """(place within the item, target section, slug) for every id the item points at."""
-    yield from _references_in(_REFERENCES[section], item, ())
+    found = []
+    _collect_references(_REFERENCES[section], item, (), found)
+    return found
 
 
 def _reference_plan(fields) -> tuple:
@@ -301,17 +303,16 @@ def _reference_plan(fields) -> tuple:
     return tuple(plan)
 
 
-def _references_in(plan, item, place: tuple):
+def _collect_references(plan, item, place: tuple, found: list) -> None:
     for name, target, how, inner in plan:
         value = getattr(item, name)
         if how is _ONE:
-            yield (*place, name), target, value
+            found.append(((*place, name), target, value))
         elif how is _LIST:
-            for j, slug in enumerate(value):
-                yield (*place, name, j), target, slug
+            found.extend(((*place, name, j), target, slug) for j, slug in enumerate(value))
         else:
             for j, entry in enumerate(value):
-                yield from _references_in(inner, entry, (*place, name, j))
+                _collect_references(inner, entry, (*place, name, j), found)
 
 
 _ONE, _LIST, _ENTRIES = "one", "list", "entries"
