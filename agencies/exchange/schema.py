@@ -1,4 +1,5 @@
-"""The dossier's shape (docs/dossier-format.md, version 1) as pydantic models.
+"""The dossier's shape (docs/dossier-format.md, version 1) as pydantic models, built from the
+section descriptions (sections.py): each field's kind gives its type.
 
 Structure only: types, enumerations, ids, dates, URLs, lengths, how many items.
 Whether an id points at something is the importer's business: it knows the
