@@ -1,5 +1,5 @@
-"""agencies.core.bulk.create_with_history: COPY on PostgreSQL, bulk_create elsewhere, the same rows and
-history either way (the suite runs on both)."""
+"""agencies.core.bulk.create_with_history and insert_with_history: COPY on PostgreSQL, bulk_create
+elsewhere, the same rows and history either way (the suite runs on both)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies import models as m
-from agencies.core.bulk import create_with_history
+from agencies.core.bulk import create_with_history, insert_with_history
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +102,35 @@ def test_nothing_to_create_writes_nothing(importer):
     with CaptureQueriesContext(connection) as queries:
         assert create_with_history([], m.Outlet, user=importer) == []
     assert len(queries) == 0
+
+
+def test_rows_of_plain_values_are_stored_like_instances_with_their_history(importer):
+    """insert_with_history takes values, not model instances: dates, decimals and encrypted notes are
+    prepared by their fields, the other columns take their defaults and timestamps."""
+    claim = f.ClaimFactory()
+    source = f.AnonymousSourceFactory()
+    [figure_pk] = insert_with_history(
+        m.Figure,
+        ["slug", "claim_id", "metric", "value", "unit", "period_start", "period_end"],
+        [("f1", claim.pk, "removals", Decimal("7000.5"), "people", "2025-01", "2025-03-31")],
+        user=importer,
+        reason="why",
+    )
+    figure = m.Figure.objects.get(pk=figure_pk)
+    assert (figure.value, str(figure.period_start), str(figure.period_end)) == (
+        Decimal("7000.5"),
+        "2025-01",
+        "2025-03-31",
+    )
+    assert figure.created_at and figure.updated_at and figure.geography == ""
+    pks = insert_with_history(
+        m.SourceConfidentialNote, ["source_id", "notes"], [(source.pk, CANARY)], user=importer, reason="why"
+    )
+    assert m.SourceConfidentialNote.objects.get(pk=pks[0]).notes == CANARY
+    history = m.Figure.history.get(id=figure_pk)
+    assert (history.history_type, history.history_user_id, history.history_change_reason) == (
+        "+",
+        importer.pk,
+        "why",
+    )
+    assert insert_with_history(m.Outlet, ["slug"], [], user=importer) == []

@@ -8,8 +8,8 @@ row gets one history row ("+") saying who and why, exactly as bulk_create_with_h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connections, models, transaction
@@ -71,13 +71,80 @@ def create_with_history(
         fields = meta.concrete_fields
         rows = _prepared_rows(objs, fields, connection)
         columns = [cast(str, field.column) for field in fields]  # concrete fields all have a column
-        _copy(cursor, connection, meta.db_table, columns, rows)
+        copy_rows(cursor, connection, meta.db_table, columns, rows)
         if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
-            _copy_history(cursor, connection, model, objs, fields, rows, user=user, reason=reason)
+            _copy_history(cursor, connection, model, fields, rows, objs=objs, user=user, reason=reason)
         for obj in objs:
             obj._state.adding = False
             obj._state.db = using
     return objs
+
+
+def insert_with_history(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    *,
+    user=None,
+    reason: str = "",
+    using="default",
+) -> list[int]:
+    """Insert `rows` (each the values of `columns`, attnames of `model`; its other columns take their
+    defaults and timestamps) and a history row for each, as `create_with_history` does; returns
+    their pks in order. On PostgreSQL no model instance is built: for rows by the ten thousand,
+    building them is most of the time an import takes."""
+    if not rows:
+        return []
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        objs = [model(**dict(zip(columns, row, strict=True))) for row in rows]
+        return [obj.pk for obj in create_with_history(objs, model, user=user, reason=reason, using=using)]
+    meta = model._meta
+    fields = meta.concrete_fields
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        pks = [pk for (pk,) in cursor.fetchall()]
+        prepared = _prepared_tuples(pks, columns, rows, fields, connection)
+        copy_rows(cursor, connection, meta.db_table, [cast(str, field.column) for field in fields], prepared)
+        if getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
+            _copy_history(cursor, connection, model, fields, prepared, objs=None, user=user, reason=reason)
+    return pks
+
+
+def _prepared_tuples(pks, columns, rows, fields, connection) -> list[list]:
+    """Each row's column values as the database takes them (see `_prepared_rows`), the pk first
+    where the table has it, the columns `rows` leave out filled with their defaults."""
+    index = {name: i for i, name in enumerate(columns)}
+    now = timezone.now()
+    steps: list[
+        tuple[str, Any]
+    ] = []  # per field: ("pk", None), ("given", (i, field, plain)), ("constant", value)
+    for field in fields:
+        if field.primary_key:
+            steps.append(("pk", None))
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            steps.append(("constant", field.get_db_prep_save(now, connection)))
+        elif field.attname in index:
+            steps.append(("given", (index[field.attname], field, type(field) in _PLAIN)))
+        else:  # what a model instance would hold: its default, "" for text, else None
+            steps.append(("constant", field.get_db_prep_save(field.get_default(), connection)))
+    prepared = []
+    for pk, row in zip(pks, rows, strict=True):
+        out = []
+        for step, detail in steps:
+            if step == "given":
+                i, field, plain = detail
+                value = row[i]
+                if not plain or type(value) not in _PLAIN_VALUES:
+                    value = field.get_db_prep_save(value, connection)
+                out.append(value)
+            else:
+                out.append(pk if step == "pk" else detail)
+        prepared.append(out)
+    return prepared
 
 
 # Fields that store a str, int or bool exactly as given: their values need no preparation.
@@ -126,7 +193,9 @@ def _prepared_rows(objs, fields, connection) -> list[list]:
     return rows
 
 
-def _copy(cursor, connection, table: str, columns: list[str], rows) -> None:
+def copy_rows(cursor, connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Write `rows` (each the values of `columns`, as the database takes them) into `table` by COPY,
+    on PostgreSQL (psycopg 3)."""
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     # COPY goes through psycopg's own cursor: wrap its errors as Django wraps every other query's
     # (IntegrityError, ...), so that callers handling django.db.DatabaseError see them too.
@@ -136,7 +205,8 @@ def _copy(cursor, connection, table: str, columns: list[str], rows) -> None:
             copy.write_row(row)
 
 
-def _copy_history(cursor, connection, model, objs, fields, rows, *, user, reason) -> None:
+def _copy_history(cursor, connection, model, fields, rows, *, objs, user, reason) -> None:
+    """The "+" history rows of rows just written (`objs`, when given, may say their own who and why)."""
     history_model = get_history_manager_for_model(model).model
     tracked = {field.attname for field in history_model.tracked_fields}
     # The history row holds the row's own prepared values (ciphertext stays ciphertext).
@@ -154,7 +224,7 @@ def _copy_history(cursor, connection, model, objs, fields, rows, *, user, reason
         "history_user_id",
     ]
     history_rows = []
-    for obj, row in zip(objs, rows, strict=True):
+    for obj, row in zip(objs or [None] * len(rows), rows, strict=True):
         history_rows.append(
             [row[i] for i in kept]
             + [
@@ -164,4 +234,4 @@ def _copy_history(cursor, connection, model, objs, fields, rows, *, user, reason
                 getattr(getattr(obj, "_history_user", None), "pk", user_id),
             ]
         )
-    _copy(cursor, connection, history_model._meta.db_table, columns, history_rows)
+    copy_rows(cursor, connection, history_model._meta.db_table, columns, history_rows)

@@ -1,7 +1,7 @@
 """The dossier: Oversight's exchange format (see the format page), read, checked, imported, exported."""
 
 from .errors import MAX_ERRORS, DossierError
-from .exporter import dossier_dump, dossier_export
+from .exporter import dossier_dump, dossier_export, dossier_stream
 from .importer import (
     CHANGE_REASON,
     EntityChange,
@@ -34,4 +34,5 @@ __all__ = [
     "dossier_export",
     "dossier_import",
     "dossier_load",
+    "dossier_stream",
 ]

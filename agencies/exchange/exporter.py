@@ -1,24 +1,44 @@
 """Export the whole record as a dossier, in a stable order, in a constant number of queries.
 
-Sections follow the format page; entities are sorted by id (in Python, so the
-order does not depend on the database's collation); ordered lists keep their
-stored position. Empty optional fields are left out. A public export never
-carries confidential notes; an internal one does (callers check permission).
+Sections follow the format page; entities are sorted by id, ordered lists keep their stored
+position. Empty optional fields are left out. A public export never carries confidential notes; an
+internal one does (callers check permission).
+
+The record is read section by section as it is written out, never held whole: each section and
+each of its nested lists is one query, ordered by its owner's id (compared as code points, as
+Python compares text, whatever the database's collation), and the nested rows are matched to
+their owners as both streams go by.
 """
 
 from __future__ import annotations
 
 import decimal
 import json
-from collections import defaultdict
+from collections.abc import Iterable, Iterator
 
 import yaml
+from django.db import connection
+from django.db.models import F
+from django.db.models.functions import Collate
 
 from agencies import models as m
 
-from .schema import FORMAT, SECTIONS
+from .schema import FORMAT
+from .sections import (
+    CONFIDENTIAL,
+    DATE,
+    ID,
+    NUMBER,
+    REQUIRED_DATE,
+    SECTIONS_DESCRIBED,
+    TEXTS,
+    Nested,
+    Section,
+)
 
 _SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# Rows fetched at a time, and entries written out at a time.
+CHUNK = 2_000
 
 
 class _Dumper(_SafeDumper):
@@ -47,286 +67,186 @@ def _number(value: decimal.Decimal):
     return format(value.normalize(), "f")
 
 
-def _compact(entry: dict, required: tuple[str, ...]) -> dict:
-    """Leave out optional fields that say nothing (None, "", []); keep the field order."""
-    return {k: v for k, v in entry.items() if k in required or v not in (None, "", [])}
+_WRITTEN = {DATE: _date, REQUIRED_DATE: _date, NUMBER: _number, TEXTS: lambda value: list(value or [])}
 
 
-def _by_owner(rows, owner: str) -> dict:
-    grouped = defaultdict(list)
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def _in_id_order(lookup: str):
+    """An ordering on a slug that sorts as Python sorts text (PostgreSQL's collation may not)."""
+    if connection.vendor == "postgresql":
+        return Collate(F(lookup), "C")
+    return F(lookup)  # SQLite compares text by its bytes already
+
+
+def _lookup(attname: str, prefix: str = "") -> str:
+    """The values() lookup of a field as the file writes it: a reference by its target's slug."""
+    return f"{prefix}{attname.removesuffix('_id')}__slug" if attname.endswith("_id") else prefix + attname
+
+
+def _key_lookups(section: Section, prefix: str = "") -> list[str]:
+    """What the section's entries are sorted by: their id, or their two references."""
+    if not section.keyed:
+        return [prefix + "slug"]
+    return [_lookup(section.field(name).attname, prefix) for name in section.key]
+
+
+def _rows(queryset, fields: list[str], order: list) -> Iterator[dict]:
+    return queryset.order_by(*order).values(*fields).iterator(chunk_size=CHUNK)
+
+
+class _Children:
+    """The rows of a nested list, in their owners' order: `take(key)` gives those of one owner."""
+
+    def __init__(self, rows: Iterator[dict], key_fields: list[str]):
+        self.rows = rows
+        self.key_fields = key_fields
+        self.head = next(rows, None)
+
+    def _key(self, row: dict) -> tuple:
+        return tuple(row[name] for name in self.key_fields)
+
+    def take(self, key: tuple) -> list[dict]:
+        taken = []
+        # Rows of owners the parent stream never gave (written meanwhile) are passed over.
+        while self.head is not None and self._key(self.head) <= key:
+            if self._key(self.head) == key:
+                taken.append(self.head)
+            self.head = next(self.rows, None)
+        return taken
+
+
+def _nested_rows(nested: Nested, owner_keys: list[str], owner_prefix: str) -> _Children:
+    """A nested list's rows, ordered as their owners are, then by their stored position."""
+    prefix = owner_prefix + nested.owner.removesuffix("_id") + "__"
+    keys = [f"{prefix}{name}" for name in owner_keys]
+    fields = [_lookup(name) for name in nested.columns]
+    if nested.inner:
+        fields += ["position", "pk"]  # what the rows of its own nested list are matched by
+    order = [_in_id_order(k) if k.endswith("slug") else k for k in keys] + ["position", "id"]
+    return _Children(_rows(nested.model.objects.all(), fields + keys, order), keys)
+
+
+def _entry(fields, row: dict, children: dict[str, _Children], row_key: tuple) -> dict:
+    """One entry as the file writes it, optional fields that say nothing left out."""
+    entry = {}
+    for f in fields:
+        if isinstance(f, Nested):
+            value = _nested_entries(f, children, row_key, row)
+        elif f.kind == ID:
+            value = row["slug"]
+        elif f.kind == CONFIDENTIAL:
+            notes = children.get(f.name)
+            found = notes.take(row_key) if notes is not None else []
+            value = found[0]["notes"] if found else None
+        else:
+            value = row[_lookup(f.attname)]
+            if f.kind in _WRITTEN:
+                value = _WRITTEN[f.kind](value)
+        if f.new or value not in (None, "", []):
+            entry[f.name] = value
+    return entry
+
+
+def _nested_entries(nested: Nested, children: dict[str, _Children], owner_key: tuple, owner: dict) -> list:
+    rows = children[nested.store].take(owner_key)
+    if nested.refs:
+        return [row[_lookup(nested.columns[0])] for row in rows]
+    entries = []
     for row in rows:
-        grouped[row[owner]].append(row)
-    return grouped
+        key = (*owner_key, row["position"], row["pk"]) if "pk" in row else ()
+        entries.append(_entry(nested.entry, row, children, key))
+    return entries
+
+
+def _section_entries(section: Section, *, internal: bool) -> Iterator[dict]:
+    """The section's entries in id (or key) order, read as they are written out."""
+    keys = _key_lookups(section)
+    fields = keys + [_lookup(f.attname) for f in section.stored_fields]
+    children: dict[str, _Children] = {}
+    for nested in section.nested:
+        children[nested.store] = _nested_rows(nested, keys, "")
+        for inner in nested.inner:
+            owner_keys = [*_key_lookups(section, nested.owner.removesuffix("_id") + "__"), "position", "id"]
+            children[inner.store] = _nested_rows(inner, owner_keys, "")
+    if internal and any(f.kind == CONFIDENTIAL for f in section.scalars):
+        notes = m.SourceConfidentialNote.objects.all()
+        children["confidential_notes"] = _Children(
+            _rows(notes, ["notes", "source__slug"], [_in_id_order("source__slug")]), ["source__slug"]
+        )
+    order = [_in_id_order(k) for k in keys]
+    for row in _rows(section.model.objects.all(), fields, order):
+        yield _entry(section.fields, row, children, tuple(row[k] for k in keys))
+
+
+def dossier_sections(*, internal: bool = False) -> Iterator[tuple[str, Iterator[dict]]]:
+    """Each section's name and its entries, in the format page's order, each read when reached."""
+    for section in SECTIONS_DESCRIBED:
+        yield section.name, _section_entries(section, internal=internal)
 
 
 def dossier_export(*, internal: bool = False) -> dict:
     """The whole record as a dossier mapping. `internal` adds sources' confidential notes."""
-    by_id = lambda entries: sorted(entries, key=lambda e: e["id"])  # noqa: E731
-    in_position = ("position", "id")
+    sections = dossier_sections(internal=internal)
+    return {"format": FORMAT, **{name: list(entries) for name, entries in sections}}
 
-    missions = _by_owner(
-        m.StatedMission.objects.order_by("agency_id", *in_position).values(
-            "agency_id", "text", "document__slug", "as_of"
-        ),
-        "agency_id",
-    )
-    agencies = by_id(
-        _compact(
-            {
-                "id": a["slug"],
-                "name": a["name"],
-                "acronym": a["acronym"],
-                "kind": a["kind"],
-                "parent": a["parent__slug"],
-                "website": a["website"],
-                "missions": [
-                    _compact(
-                        {"text": x["text"], "document": x["document__slug"], "as_of": _date(x["as_of"])},
-                        ("text",),
-                    )
-                    for x in missions[a["pk"]]
-                ],
-            },
-            ("id", "name", "kind"),
-        )
-        for a in m.Agency.objects.values("pk", "slug", "name", "acronym", "kind", "parent__slug", "website")
+
+# --- writing ---------------------------------------------------------------------------------------
+
+
+def _batches(entries: Iterable[dict]) -> Iterator[list[dict]]:
+    batch = []
+    for entry in entries:
+        batch.append(entry)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _yaml(data) -> str:
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )
 
-    outlets = by_id(
-        {"id": o["slug"], "name": o["name"], "kind": o["kind"]} for o in m.Outlet.objects.values()
-    )
 
-    cites = _by_owner(
-        m.Citation.objects.order_by("citing_id", *in_position).values("citing_id", "cited__slug"), "citing_id"
-    )
-    documents = by_id(
-        _compact(
-            {
-                "id": d["slug"],
-                "kind": d["kind"],
-                "outlet": d["outlet__slug"],
-                "title": d["title"],
-                "published": _date(d["published"]),
-                "url": d["url"],
-                "archived_url": d["archived_url"],
-                "authors": list(d["authors"] or []),
-                "cites": [c["cited__slug"] for c in cites[d["pk"]]],
-            },
-            ("id", "kind", "title"),
-        )
-        for d in m.Document.objects.values(
-            "pk", "slug", "kind", "outlet__slug", "title", "published", "url", "archived_url", "authors"
-        )
-    )
+def _json(data, indent: str = "") -> str:
+    return indent + json.dumps(data, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
 
-    notes = {}
-    if internal:
-        notes = dict(m.SourceConfidentialNote.objects.values_list("source_id", "notes"))
-    sources = by_id(
-        _compact(
-            {
-                "id": s["slug"],
-                "kind": s["kind"],
-                "description": s["description"],
-                "count": s["count"],
-                "reason": s["reason"],
-                "granted_by": s["granted_by__slug"],
-                "name": s["name"],
-                "title": s["title"],
-                "affiliation": s["affiliation__slug"],
-                "agency": s["agency__slug"],
-                "outlet": s["outlet__slug"],
-                "document": s["document__slug"],
-                "confidential_notes": notes.get(s["pk"]),
-            },
-            ("id", "kind"),
-        )
-        for s in m.Source.objects.values(
-            "pk",
-            "slug",
-            "kind",
-            "description",
-            "count",
-            "reason",
-            "granted_by__slug",
-            "name",
-            "title",
-            "affiliation__slug",
-            "agency__slug",
-            "outlet__slug",
-            "document__slug",
-        )
-    )
 
-    claim_agencies = _by_owner(
-        m.ClaimAgency.objects.order_by("claim_id", *in_position).values("claim_id", "agency__slug"),
-        "claim_id",
-    )
-    hops = _by_owner(
-        m.AttributionHop.objects.order_by("attribution_id", *in_position).values(
-            "attribution_id", "document__slug"
-        ),
-        "attribution_id",
-    )
-    attributions = _by_owner(
-        m.Attribution.objects.order_by("claim_id", *in_position).values(
-            "pk", "claim_id", "document__slug", "origin__slug", "stance", "quote", "locator"
-        ),
-        "claim_id",
-    )
-    claims = by_id(
-        _compact(
-            {
-                "id": c["slug"],
-                "kind": c["kind"],
-                "text": c["text"],
-                "agencies": [x["agency__slug"] for x in claim_agencies[c["pk"]]],
-                "made": _date(c["made"]),
-                "status": c["status"],
-                "answers": c["answers__slug"],  # extension: the claim this one answers
-                "attributions": [
-                    _compact(
-                        {
-                            "document": a["document__slug"],
-                            "via": [h["document__slug"] for h in hops[a["pk"]]],
-                            "origin": a["origin__slug"],
-                            "stance": a["stance"],
-                            "quote": a["quote"],
-                            "locator": a["locator"],
-                        },
-                        ("document", "origin", "stance"),
-                    )
-                    for a in attributions[c["pk"]]
-                ],
-            },
-            ("id", "kind", "text", "agencies", "status", "attributions"),
-        )
-        for c in m.Claim.objects.values("pk", "slug", "kind", "text", "made", "status", "answers__slug")
-    )
+def _yaml_chunks(sections) -> Iterator[str]:
+    # A top-level mapping's lists are written unindented: a section's entries read as a list alone.
+    yield _yaml({"format": FORMAT})
+    for name, entries in sections:
+        written = False
+        for batch in _batches(entries):
+            yield (f"{name}:\n" if not written else "") + _yaml(batch)
+            written = True
+        if not written:
+            yield _yaml({name: []})
 
-    role_claims = _by_owner(
-        m.RoleClaim.objects.order_by("role_id", *in_position).values("role_id", "claim__slug"), "role_id"
-    )
-    roles = by_id(
-        _compact(
-            {
-                "id": r["slug"],
-                "agency": r["agency__slug"],
-                "partner": r["partner__slug"],
-                "summary": r["summary"],
-                "category": r["category"],
-                "status": r["status"],
-                "first_reported": _date(r["first_reported"]),
-                "mission_fit": r["mission_fit"],
-                "rationale": r["rationale"],
-                "claims": [x["claim__slug"] for x in role_claims[r["pk"]]],
-            },
-            ("id", "agency", "summary", "category", "status", "mission_fit", "claims"),
-        )
-        for r in m.ReportedRole.objects.values(
-            "pk",
-            "slug",
-            "agency__slug",
-            "partner__slug",
-            "summary",
-            "category",
-            "status",
-            "first_reported",
-            "mission_fit",
-            "rationale",
-        )
-    )
 
-    data_systems = by_id(
-        _compact(
-            {
-                "id": s["slug"],
-                "agency": s["agency__slug"],
-                "name": s["name"],
-                "description": s["description"],
-            },
-            ("id", "agency", "name"),
-        )
-        for s in m.DataSystem.objects.values("slug", "agency__slug", "name", "description")
-    )
+def _json_chunks(sections) -> Iterator[str]:
+    yield "{\n  " + json.dumps("format") + ": " + json.dumps(FORMAT, ensure_ascii=False)
+    for name, entries in sections:
+        opening = ",\n  " + json.dumps(name, ensure_ascii=False) + ": ["
+        written = False
+        for batch in _batches(entries):
+            yield (opening if not written else ",") + ",".join("\n" + _json(e, "    ") for e in batch)
+            written = True
+        yield "\n  ]" if written else opening + "]"
+    yield "\n}\n"
 
-    access_claims = _by_owner(
-        m.DataAccessClaim.objects.order_by("access_id", *in_position).values("access_id", "claim__slug"),
-        "access_id",
-    )
-    data_access = sorted(
-        (
-            {
-                "system": a["system__slug"],
-                "seeker": a["seeker__slug"],
-                "status": a["status"],
-                "claims": [x["claim__slug"] for x in access_claims[a["pk"]]],
-            }
-            for a in m.DataAccess.objects.values("pk", "system__slug", "seeker__slug", "status")
-        ),
-        key=lambda e: (e["system"], e["seeker"]),
-    )
 
-    figures = by_id(
-        _compact(
-            {
-                "id": f["slug"],
-                "claim": f["claim__slug"],
-                "metric": f["metric"],
-                "value": _number(f["value"]),
-                "unit": f["unit"],
-                "period_start": _date(f["period_start"]),
-                "period_end": _date(f["period_end"]),
-                "geography": f["geography"],
-                "basis": f["basis"],
-            },
-            ("id", "claim", "metric", "value", "unit", "period_start", "period_end"),
-        )
-        for f in m.Figure.objects.values(
-            "slug",
-            "claim__slug",
-            "metric",
-            "value",
-            "unit",
-            "period_start",
-            "period_end",
-            "geography",
-            "basis",
-        )
-    )
-
-    comment_requests = sorted(
-        (
-            _compact(
-                {
-                    "document": c["document__slug"],
-                    "agency": c["agency__slug"],
-                    "requested": _date(c["requested"]),
-                    "response": c["response"],
-                    "response_text": c["response_text"],
-                },
-                ("document", "agency", "response"),
-            )
-            for c in m.CommentRequest.objects.values(
-                "document__slug", "agency__slug", "requested", "response", "response_text"
-            )
-        ),
-        key=lambda e: (e["document"], e["agency"]),
-    )
-
-    sections = {
-        "agencies": agencies,
-        "outlets": outlets,
-        "documents": documents,
-        "sources": sources,
-        "claims": claims,
-        "roles": roles,
-        "data_systems": data_systems,
-        "data_access": data_access,
-        "figures": figures,
-        "comment_requests": comment_requests,
-    }
-    return {"format": FORMAT, **{name: sections[name] for name in SECTIONS}}
+def dossier_stream(*, internal: bool = False, fmt: str = "yaml") -> Iterator[str]:
+    """The whole record as dossier text, piece by piece: the same text as dumping `dossier_export`,
+    in memory bounded by a few thousand entries whatever the record's size."""
+    writers = {"yaml": _yaml_chunks, "json": _json_chunks}
+    if fmt not in writers:
+        raise ValueError(f"unknown dossier format {fmt!r}: use 'yaml' or 'json'")
+    return writers[fmt](dossier_sections(internal=internal))
 
 
 def dossier_dump(data: dict, fmt: str = "yaml") -> str:
@@ -335,6 +255,4 @@ def dossier_dump(data: dict, fmt: str = "yaml") -> str:
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if fmt != "yaml":
         raise ValueError(f"unknown dossier format {fmt!r}: use 'yaml' or 'json'")
-    return yaml.dump(
-        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
-    )
+    return _yaml(data)

@@ -31,36 +31,33 @@ from django.utils import timezone
 from agencies import models as m
 from agencies.core import permissions, rules
 from agencies.core.answers import AnswerCycle, check_answers
-from agencies.core.bulk import create_with_history, delete_with_history, update_with_history
+from agencies.core.bulk import delete_with_history, insert_with_history, update_with_history
 
 from .errors import DossierError, at, show
 from .schema import NEW_REQUIRES, SECTIONS, Structure, check_structure
+from .sections import (
+    BY_NAME,
+    OPT_TEXT,
+    REF,
+    SECTIONS_DESCRIBED,
+    TEXTS,
+    URL,
+    Field,
+    Nested,
+    Section,
+    stored_lists,
+)
 
 CHANGE_REASON = "dossier import"
 # Imports that write take this PostgreSQL advisory lock (for their transaction): two at once would
 # otherwise both plan against the record before either wrote, and one would die on a unique key.
 IMPORT_LOCK = 0x0D055_1E5
 
-MODELS = {
-    "agencies": m.Agency,
-    "outlets": m.Outlet,
-    "documents": m.Document,
-    "sources": m.Source,
-    "claims": m.Claim,
-    "roles": m.ReportedRole,
-    "data_systems": m.DataSystem,
-    "figures": m.Figure,
-}
-KIND = {
-    "agencies": "agency",
-    "outlets": "outlet",
-    "documents": "document",
-    "sources": "source",
-    "claims": "claim",
-    "roles": "role",
-    "data_systems": "data system",
-    "figures": "figure",
-}
+# The sections whose entries have ids (the others are known by a pair of references).
+MODELS = {s.name: s.model for s in SECTIONS_DESCRIBED if not s.keyed}
+KIND = {s.name: s.kind for s in SECTIONS_DESCRIBED}
+_KEYED = {s.name: s for s in SECTIONS_DESCRIBED if s.keyed}
+LISTS = stored_lists()
 
 
 # --- the report ----------------------------------------------------------------------------------
@@ -268,139 +265,96 @@ class _OldRef(NamedTuple):
     pk: int | None
 
 
+def _column_value(f: Field, value):
+    """A field of the file as its column stores it: a reference as a Ref, empty text as ""."""
+    if f.kind == REF:
+        return Ref(f.target, value)
+    if f.kind in (OPT_TEXT, URL):
+        return value or ""
+    if f.kind == TEXTS:
+        return list(value)
+    return value
+
+
 def _fields(section: str, item) -> dict[str, Any]:
     """The row's own columns (attnames) as the file wants them."""
-    if section == "agencies":
-        return {
-            "name": item.name,
-            "acronym": item.acronym or "",
-            "kind": item.kind,
-            "parent_id": Ref("agencies", item.parent),
-            "website": item.website or "",
-        }
-    if section == "outlets":
-        return {"name": item.name, "kind": item.kind}
-    if section == "documents":
-        return {
-            "kind": item.kind,
-            "outlet_id": Ref("outlets", item.outlet),
-            "title": item.title,
-            "published": item.published,
-            "url": item.url or "",
-            "archived_url": item.archived_url or "",
-            "authors": list(item.authors),
-        }
-    if section == "sources":
-        return {
-            "kind": item.kind,
-            "description": item.description or "",
-            "count": item.count,
-            "reason": item.reason or "",
-            "granted_by_id": Ref("documents", item.granted_by),
-            "name": item.name or "",
-            "title": item.title or "",
-            "affiliation_id": Ref("agencies", item.affiliation),
-            "agency_id": Ref("agencies", item.agency),
-            "outlet_id": Ref("outlets", item.outlet),
-            "document_id": Ref("documents", item.document),
-        }
-    if section == "claims":
-        wanted = {"kind": item.kind, "text": item.text, "made": item.made, "status": item.status}
-        if "answers" in item.model_fields_set:  # extension; left out, the stored link stays
-            wanted["answers_id"] = Ref("claims", item.answers)
-        return wanted
-    if section == "roles":
-        return {
-            "agency_id": Ref("agencies", item.agency),
-            "partner_id": Ref("agencies", item.partner),
-            "summary": item.summary,
-            "category": item.category,
-            "status": item.status,
-            "first_reported": item.first_reported,
-            "mission_fit": item.mission_fit,
-            "rationale": item.rationale or "",
-        }
-    if section == "data_systems":
-        return {
-            "agency_id": Ref("agencies", item.agency),
-            "name": item.name,
-            "description": item.description or "",
-        }
-    if section == "figures":
-        return {
-            "claim_id": Ref("claims", item.claim),
-            "metric": item.metric,
-            "value": item.value,
-            "unit": item.unit,
-            "period_start": item.period_start,
-            "period_end": item.period_end,
-            "geography": item.geography or "",
-            "basis": item.basis or "",
-        }
-    if section == "data_access":
-        return {"status": item.status}
-    if section == "comment_requests":
-        return {
-            "requested": item.requested,
-            "response": item.response,
-            "response_text": item.response_text or "",
-        }
-    raise AssertionError(section)
+    return {f.attname: _column_value(f, getattr(item, f.name)) for f in BY_NAME[section].stored_fields}
 
 
-def _references(section: str, item):
+def _references(section: str, item) -> list[tuple]:
     """(place within the item, target section, slug) for every id the item points at."""
-    if section == "agencies":
-        yield ("parent",), "agencies", item.parent
-        for j, mission in enumerate(item.missions):
-            yield ("missions", j, "document"), "documents", mission.document
-    elif section == "documents":
-        yield ("outlet",), "outlets", item.outlet
-        for j, slug in enumerate(item.cites):
-            yield ("cites", j), "documents", slug
-    elif section == "sources":
-        yield ("granted_by",), "documents", item.granted_by
-        yield ("affiliation",), "agencies", item.affiliation
-        yield ("agency",), "agencies", item.agency
-        yield ("outlet",), "outlets", item.outlet
-        yield ("document",), "documents", item.document
-    elif section == "claims":
-        for j, slug in enumerate(item.agencies):
-            yield ("agencies", j), "agencies", slug
-        for j, attribution in enumerate(item.attributions):
-            yield ("attributions", j, "document"), "documents", attribution.document
-            for k, slug in enumerate(attribution.via):
-                yield ("attributions", j, "via", k), "documents", slug
-            yield ("attributions", j, "origin"), "sources", attribution.origin
-        yield ("answers",), "claims", item.answers
-    elif section == "roles":
-        yield ("agency",), "agencies", item.agency
-        yield ("partner",), "agencies", item.partner
-        for j, slug in enumerate(item.claims):
-            yield ("claims", j), "claims", slug
-    elif section == "data_systems":
-        yield ("agency",), "agencies", item.agency
-    elif section == "data_access":
-        yield ("system",), "data_systems", item.system
-        yield ("seeker",), "agencies", item.seeker
-        for j, slug in enumerate(item.claims):
-            yield ("claims", j), "claims", slug
-    elif section == "figures":
-        yield ("claim",), "claims", item.claim
-    elif section == "comment_requests":
-        yield ("document",), "documents", item.document
-        yield ("agency",), "agencies", item.agency
+    found = []
+    _collect_references(_REFERENCES[section], item, (), found)
+    return found
 
 
-def _attribution_key(attribution) -> tuple:
-    return (
-        attribution.document,
-        tuple(attribution.via),
-        attribution.origin,
-        attribution.stance,
-        attribution.quote or "",
-        attribution.locator or "",
+def _reference_plan(fields) -> tuple:
+    """Where a section's references are, worked out once: (field, target, how, inner plan), `how`
+    being one reference, a list of them, or a list of entries holding some."""
+    plan = []
+    for f in fields:
+        if isinstance(f, Nested):
+            if f.refs:
+                plan.append((f.name, f.entry[0].target, _LIST, ()))
+            else:
+                plan.append((f.name, None, _ENTRIES, _reference_plan(f.entry)))
+        elif f.kind == REF:
+            plan.append((f.name, f.target, _ONE, ()))
+    return tuple(plan)
+
+
+def _collect_references(plan, item, place: tuple, found: list) -> None:
+    for name, target, how, inner in plan:
+        value = getattr(item, name)
+        if how is _ONE:
+            found.append(((*place, name), target, value))
+        elif how is _LIST:
+            found.extend(((*place, name, j), target, slug) for j, slug in enumerate(value))
+        else:
+            for j, entry in enumerate(value):
+                _collect_references(inner, entry, (*place, name, j), found)
+
+
+_ONE, _LIST, _ENTRIES = "one", "list", "entries"
+_REFERENCES = {s.name: _reference_plan(s.fields) for s in SECTIONS_DESCRIBED}
+
+
+def _entry_value(f: Field | Nested, entry):
+    value = getattr(entry, f.name)
+    if isinstance(f, Nested):
+        return tuple(value)
+    return value if f.kind == REF else _column_value(f, value)
+
+
+def _entry_key(nested: Nested, entry) -> tuple | str:
+    """An entry of a nested list as it is compared with the stored one."""
+    if nested.refs:
+        return entry
+    return tuple(_entry_value(f, entry) for f in nested.entry)
+
+
+def _stored_key(nested: Nested, row) -> tuple | str:
+    """A stored row of a nested list as it is compared with the file's entry."""
+    if nested.refs:
+        return getattr(row, _slug_name(nested.entry[0]))
+    return tuple(
+        tuple(getattr(x, _slug_name(f.entry[0])) for x in getattr(row, f"stored_{f.store}"))
+        if isinstance(f, Nested)
+        else getattr(row, _slug_name(f) if f.kind == REF else f.attname)
+        for f in nested.entry
     )
+
+
+def _slug_name(f: Field) -> str:
+    """The annotation a stored row carries its reference's slug in."""
+    return f.attname.removesuffix("_id") + "_slug"
+
+
+def _with_slugs(nested: Nested):
+    """The stored rows of a list, each reference's slug beside it, in their stored order."""
+    refs = [f for f in nested.entry if isinstance(f, Field) and f.kind == REF]
+    annotations = {_slug_name(f): F(f.attname.removesuffix("_id") + "__slug") for f in refs}
+    return nested.model.objects.annotate(**annotations).order_by(nested.owner, "position", "id")
 
 
 def _chunks(values) -> list[list]:
@@ -435,7 +389,7 @@ def _wanted(section: str, item, *, stored: bool) -> dict[str, Any]:
     if not stored:
         return wanted
     given = item.model_fields_set
-    return {column: value for column, value in wanted.items() if column.removesuffix("_id") in given}
+    return {f.attname: wanted[f.attname] for f in BY_NAME[section].stored_fields if f.name in given}
 
 
 def _display(value) -> str:
@@ -465,31 +419,6 @@ def _entry(name: str, entry) -> str:
             out += f", quote {show(quote, 40)}"
         return out + (f", at {show(locator, 40)}" if locator else "")
     return str(entry)
-
-
-# Each nested list as the format names it.
-_LIST_FIELDS = {
-    "missions": "missions",
-    "citations": "cites",
-    "claim_agencies": "agencies",
-    "attributions": "attributions",
-    "role_claims": "claims",
-    "access_claims": "claims",
-}
-_KEYED = {
-    "data_access": (m.DataAccess, ("system_id", "seeker_id"), ("data_systems", "agencies")),
-    "comment_requests": (m.CommentRequest, ("document_id", "agency_id"), ("documents", "agencies")),
-}
-# The rows each nested list is stored as.
-_LIST_MODELS = {
-    "missions": m.StatedMission,
-    "citations": m.Citation,
-    "claim_agencies": m.ClaimAgency,
-    "attributions": m.Attribution,
-    "role_claims": m.RoleClaim,
-    "access_claims": m.DataAccessClaim,
-}
-_KEYED_KIND = {"data_access": "data access entry", "comment_requests": "comment request"}
 
 
 def _label(key) -> str:
@@ -565,7 +494,10 @@ class _Import:
 
     def _fetch_keyed(self) -> None:
         """The stored data_access and comment_requests rows the file names, by their keys."""
-        for section, (model, (first, second), targets) in _KEYED.items():
+        for section, spec in _KEYED.items():
+            model = spec.model
+            first, second = (spec.field(name).attname for name in spec.key)
+            targets = [spec.field(name).target for name in spec.key]
             parents = {
                 self.pks[targets[0]][k[0]] for k in self.defined[section] if k[0] in self.pks[targets[0]]
             }
@@ -639,7 +571,7 @@ class _Import:
         """A new entity gives every field the format requires; a stored one may leave them out."""
         for section in SECTIONS:
             stored = self.keyed_stored[section] if section in _KEYED else self.rows[section]
-            kind = _KEYED_KIND.get(section) or KIND[section]
+            kind = KIND[section]
             for key, (index, item) in self.defined[section].items():
                 if key in stored:
                     continue
@@ -704,21 +636,21 @@ class _Import:
             return
         needed: dict[type, set[str]] = defaultdict(set)
         for section in SECTIONS:
-            model = MODELS.get(section) or _KEYED[section][0]
+            model = BY_NAME[section].model
             if self.creates[section]:
                 needed[model].add("add")
             if self.updates[section]:
                 needed[model].add("change")
         for name, spec in self.lists.items():
-            model = _LIST_MODELS[name]
+            nested = LISTS[name][1]
             for key, wanted in spec["wanted"].items():
                 if key not in spec["stored"]:
                     if wanted:
-                        needed[model].add("add")
+                        needed[nested.model].add("add")
                 elif self._stored_list(name, key) != wanted:
-                    needed[model].update(("add", "delete") if wanted else ("delete",))
-                    if name == "attributions":
-                        needed[m.AttributionHop].update(("add", "delete"))
+                    needed[nested.model].update(("add", "delete") if wanted else ("delete",))
+                    for inner in nested.inner:
+                        needed[inner.model].update(("add", "delete"))
         note = m.SourceConfidentialNote
         for action, entries in (
             ("add", self.note_creates),
@@ -762,19 +694,20 @@ class _Import:
             except AnswerCycle as exc:
                 self.error(("claims", self.defined["claims"][slug][0], "answers"), str(exc))
 
-    def _create_claims(self) -> None:
-        # A new claim answering another new one is created after it.
-        self._create_by_depth("claims", lambda item: item.answers)
-
-    def _create_by_depth(self, section: str, depends_on) -> None:
-        """Create the section's new entities, each after the new one it points at (`depends_on`):
-        a few bulk inserts, one per depth."""
-        pending = dict(self.creates[section])
+    def _create_by_depth(self, spec: Section) -> None:
+        """Create the section's new entries, each after the new one it points at (an agency's
+        parent, the claim a claim answers): a few bulk inserts, one per depth."""
+        own = [f.name for f in spec.stored_fields if f.kind == REF and f.target == spec.name]
+        pending = dict(self.creates[spec.name])
         while pending:
-            ready = [(slug, item) for slug, item in pending.items() if depends_on(item) not in pending]
-            self._create_entities(section, ready)
-            for slug, _item in ready:
-                del pending[slug]
+            ready = [
+                (key, item)
+                for key, item in pending.items()
+                if not any(getattr(item, name) in pending for name in own)
+            ]
+            self._create_entities(spec.name, ready)
+            for key, _item in ready:
+                del pending[key]
 
     # --- planning --------------------------------------------------------------------------------
 
@@ -873,186 +806,84 @@ class _Import:
 
     def _plan_children(self) -> None:
         """Compare each given ordered list with the stored one, in slug terms."""
-        d = self.defined
-        stored_pk = {
-            s: {slug: self.rows[s][slug].pk for slug in d[s] if slug in self.rows[s]} for s in MODELS
-        }
         # list name -> {"section": owner section, "wanted": {key: list}, "stored": {key: stored child rows}}
         # "wanted" holds the lists the file gives, "stored" those of stored entities among them.
         self.lists: dict[str, dict] = {}
-
-        def register(name, section, wanted, stored_rows, keys_pks):
-            stored = {key: stored_rows.get(pk, []) for key, pk in keys_pks.items() if key in wanted}
-            self.lists[name] = {"section": section, "wanted": wanted, "stored": stored}
+        for name, (section, nested) in LISTS.items():
+            owners = self._stored_owners(section.name)
+            wanted = {
+                key: [_entry_key(nested, entry) for entry in getattr(item, nested.name)]
+                for key, (_i, item) in self.defined[section.name].items()
+                if _given(item, nested.name)
+            }
+            rows = self._stored_rows(nested, owners.values())
+            stored = {key: rows.get(pk, []) for key, pk in owners.items() if key in wanted}
+            self.lists[name] = {"section": section.name, "wanted": wanted, "stored": stored}
             for key in stored:
                 old = self._stored_list(name, key)
                 if old != wanted[key]:
-                    self.touched[section].add(key)
-                    self._note_list(section, key, name, old, wanted[key])
+                    self.touched[section.name].add(key)
+                    self._note_list(section.name, key, name, old, wanted[key])
+        self._plan_notes()
 
-        def given(section, attribute, value):
-            return {key: value(item) for key, (_i, item) in d[section].items() if _given(item, attribute)}
+    def _stored_owners(self, section: str) -> dict[Any, int]:
+        """The pks of the stored entities the file names, by their keys."""
+        if section in _KEYED:
+            return {key: row.pk for key, row in self.keyed_rows[section].items()}
+        rows = self.rows[section]
+        return {slug: rows[slug].pk for slug in self.defined[section] if slug in rows}
 
-        agencies = stored_pk["agencies"]
-        missions = _grouped(
-            _fetch(
-                m.StatedMission.objects.annotate(document_slug=F("document__slug")).order_by(
-                    "agency_id", "position", "id"
-                ),
-                "agency_id",
-                agencies.values(),
-            ),
-            "agency_id",
-        )
-        register(
-            "missions",
-            "agencies",
-            given(
-                "agencies", "missions", lambda item: [(x.text, x.document, x.as_of) for x in item.missions]
-            ),
-            missions,
-            agencies,
-        )
+    def _stored_rows(self, nested: Nested, owner_pks) -> dict[Any, list]:
+        """The stored rows of a nested list, by their owner's pk, with the rows of their own lists."""
+        rows = _fetch(_with_slugs(nested), nested.owner, owner_pks)
+        for inner in nested.inner:
+            inner_rows = _grouped(
+                _fetch(_with_slugs(inner), inner.owner, [row.pk for row in rows]), inner.owner
+            )
+            for row in rows:
+                setattr(row, f"stored_{inner.store}", inner_rows.get(row.pk, []))
+        return _grouped(rows, nested.owner)
 
-        documents = stored_pk["documents"]
-        citations = _grouped(
-            _fetch(
-                m.Citation.objects.annotate(cited_slug=F("cited__slug")).order_by(
-                    "citing_id", "position", "id"
-                ),
-                "citing_id",
-                documents.values(),
-            ),
-            "citing_id",
-        )
-        register(
-            "citations",
-            "documents",
-            given("documents", "cites", lambda item: list(item.cites)),
-            citations,
-            documents,
-        )
-
-        claims = stored_pk["claims"]
-        claim_agencies = _grouped(
-            _fetch(
-                m.ClaimAgency.objects.annotate(agency_slug=F("agency__slug")).order_by(
-                    "claim_id", "position", "id"
-                ),
-                "claim_id",
-                claims.values(),
-            ),
-            "claim_id",
-        )
-        register(
-            "claim_agencies",
-            "claims",
-            given("claims", "agencies", lambda item: list(item.agencies)),
-            claim_agencies,
-            claims,
-        )
-
-        attributions = _fetch(
-            m.Attribution.objects.annotate(
-                document_slug=F("document__slug"), origin_slug=F("origin__slug")
-            ).order_by("claim_id", "position", "id"),
-            "claim_id",
-            claims.values(),
-        )
-        hops = _grouped(
-            _fetch(
-                m.AttributionHop.objects.annotate(document_slug=F("document__slug")).order_by(
-                    "attribution_id", "position", "id"
-                ),
-                "attribution__claim_id",
-                claims.values(),
-            ),
-            "attribution_id",
-        )
-        for attribution in attributions:
-            attribution.stored_hops = hops.get(attribution.pk, [])
-        register(
-            "attributions",
-            "claims",
-            given("claims", "attributions", lambda item: [_attribution_key(a) for a in item.attributions]),
-            _grouped(attributions, "claim_id"),
-            claims,
-        )
-
-        roles = stored_pk["roles"]
-        role_claims = _grouped(
-            _fetch(
-                m.RoleClaim.objects.annotate(claim_slug=F("claim__slug")).order_by(
-                    "role_id", "position", "id"
-                ),
-                "role_id",
-                roles.values(),
-            ),
-            "role_id",
-        )
-        register(
-            "role_claims",
-            "roles",
-            given("roles", "claims", lambda item: list(item.claims)),
-            role_claims,
-            roles,
-        )
-
-        accesses = {key: row.pk for key, row in self.keyed_rows["data_access"].items()}
-        access_claims = _grouped(
-            _fetch(
-                m.DataAccessClaim.objects.annotate(claim_slug=F("claim__slug")).order_by(
-                    "access_id", "position", "id"
-                ),
-                "access_id",
-                accesses.values(),
-            ),
-            "access_id",
-        )
-        register(
-            "access_claims",
-            "data_access",
-            given("data_access", "claims", lambda item: list(item.claims)),
-            access_claims,
-            accesses,
-        )
-
-        # Confidential notes: absent leaves a stored note alone, null removes it, text creates or
-        # replaces it. The report never shows a note's text.
-        sources = stored_pk["sources"]
+    def _plan_notes(self) -> None:
+        """Confidential notes: absent leaves a stored note alone, null removes it, text creates or
+        replaces it. The report never shows a note's text."""
+        sources = self._stored_owners("sources")
         notes = {
             n.source_id: n
             for n in _fetch(m.SourceConfidentialNote.objects.all(), "source_id", sources.values())
         }
         self.note_creates, self.note_updates, self.note_deletes = [], [], []
-        for slug, (_i, item) in d["sources"].items():
+        for slug, (_i, item) in self.defined["sources"].items():
             if not _given(item, "confidential_notes"):
                 continue
             note = notes.get(sources[slug]) if slug in sources else None
-            text = item.confidential_notes
-            if text is None:
-                if note is None:
-                    continue
-                self.note_deletes.append(note)
-                self.list_changes["sources"].setdefault(slug, []).append(
-                    ListChange("confidential_notes", removed=("the confidential note (not shown)",))
-                )
-            elif note is None:
-                self.note_creates.append((slug, text))
-                if slug in sources:
-                    self.field_changes["sources"].setdefault(slug, []).append(
-                        ("confidential_notes", _Shown("(none)"), _Shown("a note (not shown)"))
-                    )
-            elif note.notes != text:
-                note.notes = text
-                self.note_updates.append(note)
-                self.field_changes["sources"].setdefault(slug, []).append(
-                    ("confidential_notes", _Shown("a note (not shown)"), _Shown("another note (not shown)"))
-                )
-            else:
-                continue
-            if slug in sources:
+            if self._plan_note(slug, note, item.confidential_notes, stored=slug in sources):
                 self.touched["sources"].add(slug)
+
+    def _plan_note(self, slug: str, note, text: str | None, *, stored: bool) -> bool:
+        """Plan one source's note; whether that changes a stored source."""
+        if text is None:
+            if note is None:
+                return False
+            self.note_deletes.append(note)
+            self.list_changes["sources"].setdefault(slug, []).append(
+                ListChange("confidential_notes", removed=("the confidential note (not shown)",))
+            )
+        elif note is None:
+            self.note_creates.append((slug, text))
+            if stored:
+                self.field_changes["sources"].setdefault(slug, []).append(
+                    ("confidential_notes", _Shown("(none)"), _Shown("a note (not shown)"))
+                )
+        elif note.notes != text:
+            note.notes = text
+            self.note_updates.append(note)
+            self.field_changes["sources"].setdefault(slug, []).append(
+                ("confidential_notes", _Shown("a note (not shown)"), _Shown("another note (not shown)"))
+            )
+        else:
+            return False
+        return stored
 
     def _note_list(self, section: str, key, name: str, old: list, new: list) -> None:
         """Remember, for the report, the entries a list gains and the stored rows that go."""
@@ -1070,7 +901,7 @@ class _Import:
         added, removed = beyond(new, old), beyond(old, new)
         self.list_changes[section].setdefault(key, []).append(
             ListChange(
-                _LIST_FIELDS[name],
+                LISTS[name][1].name,
                 added=tuple(_entry(name, e) for e in added),
                 removed=tuple(_entry(name, e) for e in removed),
             )
@@ -1084,19 +915,34 @@ class _Import:
     def _resolve(self, wanted: dict) -> dict:
         return {name: self._pk(v) if isinstance(v, Ref) else v for name, v in wanted.items()}
 
-    def _create(self, model, objs: list) -> list:
-        if not objs:
+    def _create(self, model, rows: list[dict]) -> list[int]:
+        """Insert rows given as {attname: value} (all with the same keys); their pks, in order."""
+        if not rows:
             return []
-        return create_with_history(objs, model, user=self.actor, reason=self.reason)
+        columns = list(rows[0])
+        values = [tuple(row.values()) for row in rows]
+        return insert_with_history(model, columns, values, user=self.actor, reason=self.reason)
 
     def _delete(self, rows) -> None:
         delete_with_history(rows, user=self.actor, reason=self.reason)
 
     def _create_entities(self, section: str, entries: list) -> None:
-        model = MODELS[section]
-        objs = [model(slug=slug, **self._resolve(_fields(section, item))) for slug, item in entries]
-        for obj in self._create(model, objs):
-            self.pks[section][obj.slug] = obj.pk
+        spec = BY_NAME[section]
+        rows = [
+            {**self._key_columns(spec, key), **self._resolve(_fields(section, item))} for key, item in entries
+        ]
+        created = self._create(spec.model, rows)
+        for (key, _item), pk in zip(entries, created, strict=True):
+            (self.keyed_pks[section] if spec.keyed else self.pks[section])[key] = pk
+
+    def _key_columns(self, spec: Section, key) -> dict[str, Any]:
+        """How a new row is known: its slug, or the pks of the pair of references."""
+        if not spec.keyed:
+            return {"slug": key}
+        return {
+            spec.field(name).attname: self.pks[spec.field(name).target][slug]
+            for name, slug in zip(spec.key, key, strict=True)
+        }
 
     def _update_rows(self, section: str) -> None:
         entries = self.updates[section]
@@ -1113,180 +959,76 @@ class _Import:
             rows, type(rows[0]), sorted(names | {"updated_at"}), user=self.actor, reason=self.reason
         )
 
-    def _entities(self, section: str) -> None:
-        self._create_entities(section, self.creates[section])
-        self._update_rows(section)
+    def _stored_list(self, name: str, key) -> list:
+        nested = LISTS[name][1]
+        return [_stored_key(nested, row) for row in self.lists[name]["stored"][key]]
 
-    def _replace(self, name: str, model, owner_pk, build) -> list[tuple]:
-        """Rewrite the lists that changed: delete the stored rows, create the file's, in order.
-
-        Returns (created row, file entry) pairs.
-        """
+    def _write_list(self, name: str) -> None:
+        """Rewrite the lists that changed: delete the stored rows, create the file's, in order."""
         spec = self.lists[name]
-        section = spec["section"]
+        section, nested = LISTS[name]
+        owners = self.keyed_pks[section.name] if section.keyed else self.pks[section.name]
         stale, objs, entries = [], [], []
         for key, wanted in spec["wanted"].items():
             if key in spec["stored"]:
-                if key not in self.touched[section] or self._stored_list(name, key) == wanted:
+                if key not in self.touched[section.name] or self._stored_list(name, key) == wanted:
                     continue
                 stale.extend(spec["stored"][key])
-            owner = owner_pk(key)
-            for position, entry in enumerate(wanted):
-                objs.append(build(owner, position, entry))
-                entries.append(entry)
-        if name == "attributions":
-            self._delete([hop for row in stale for hop in row.stored_hops])
+            objs += [self._list_row(nested, owners[key], n, entry) for n, entry in enumerate(wanted)]
+            entries += wanted
+        for inner in nested.inner:
+            self._delete([x for row in stale for x in getattr(row, f"stored_{inner.store}")])
         self._delete(stale)
-        return list(zip(self._create(model, objs), entries, strict=True))
-
-    def _stored_list(self, name: str, key) -> list:
-        rows = self.lists[name]["stored"][key]
-        if name == "missions":
-            return [(x.text, x.document_slug, x.as_of) for x in rows]
-        if name == "citations":
-            return [x.cited_slug for x in rows]
-        if name == "claim_agencies":
-            return [x.agency_slug for x in rows]
-        if name == "attributions":
-            return [
-                (
-                    x.document_slug,
-                    tuple(h.document_slug for h in x.stored_hops),
-                    x.origin_slug,
-                    x.stance,
-                    x.quote,
-                    x.locator,
+        created = self._create(nested.model, objs)
+        for i, inner in enumerate(nested.entry):
+            if isinstance(inner, Nested):
+                self._create(
+                    inner.model,
+                    [
+                        self._list_row(inner, pk, n, slug)
+                        for pk, entry in zip(created, entries, strict=True)
+                        for n, slug in enumerate(entry[i])
+                    ],
                 )
-                for x in rows
-            ]
-        return [x.claim_slug for x in rows]
 
-    def _create_agencies(self) -> None:
-        # A new agency whose parent is also new is created after it.
-        self._create_by_depth("agencies", lambda item: item.parent)
+    def _list_row(self, nested: Nested, owner: int, position: int, entry):
+        """One stored row of a nested list from the file's entry (`_entry_key`'s form)."""
+        values = (entry,) if nested.refs else entry
+        columns = {}
+        for f, value in zip(nested.entry, values, strict=True):
+            if isinstance(f, Field):
+                columns[f.attname] = self._pk(Ref(f.target, value)) if f.kind == REF else value
+        return {nested.owner: owner, "position": position, **columns}
 
-    def apply(self) -> None:
-        pk = self.pks
-        doc = lambda slug: None if slug is None else pk["documents"][slug]  # noqa: E731
-
-        self._entities("outlets")
-        self._entities("documents")
-        self._replace(
-            "citations",
-            m.Citation,
-            lambda key: pk["documents"][key],
-            lambda owner, position, slug: m.Citation(
-                citing_id=owner, cited_id=pk["documents"][slug], position=position
-            ),
-        )
-        self._create_agencies()
-        self._update_rows("agencies")
-        self._replace(
-            "missions",
-            m.StatedMission,
-            lambda key: pk["agencies"][key],
-            lambda owner, position, e: m.StatedMission(
-                agency_id=owner, text=e[0], document_id=doc(e[1]), as_of=e[2], position=position
-            ),
-        )
-        self._entities("sources")
+    def _write_notes(self) -> None:
         self._create(
             m.SourceConfidentialNote,
-            [
-                m.SourceConfidentialNote(source_id=pk["sources"][slug], notes=text)
-                for slug, text in self.note_creates
-            ],
+            [{"source_id": self.pks["sources"][slug], "notes": text} for slug, text in self.note_creates],
         )
         self._delete(self.note_deletes)
-        if self.note_updates:
-            for note in self.note_updates:
-                note.updated_at = self.now
-            update_with_history(
-                self.note_updates,
-                m.SourceConfidentialNote,
-                ["notes", "updated_at"],
-                user=self.actor,
-                reason=self.reason,
-            )
-        self._create_claims()
-        self._update_rows("claims")
-        self._replace(
-            "claim_agencies",
-            m.ClaimAgency,
-            lambda key: pk["claims"][key],
-            lambda owner, position, slug: m.ClaimAgency(
-                claim_id=owner, agency_id=pk["agencies"][slug], position=position
-            ),
-        )
-        created = self._replace(
-            "attributions",
-            m.Attribution,
-            lambda key: pk["claims"][key],
-            lambda owner, position, e: m.Attribution(
-                claim_id=owner,
-                document_id=pk["documents"][e[0]],
-                origin_id=pk["sources"][e[2]],
-                stance=e[3],
-                quote=e[4],
-                locator=e[5],
-                position=position,
-            ),
-        )
-        self._create(
-            m.AttributionHop,
-            [
-                m.AttributionHop(
-                    attribution_id=attribution.pk, document_id=pk["documents"][slug], position=position
-                )
-                for attribution, entry in created
-                for position, slug in enumerate(entry[1])
-            ],
-        )
-        self._entities("figures")
-        self._entities("roles")
-        self._replace(
-            "role_claims",
-            m.RoleClaim,
-            lambda key: pk["roles"][key],
-            lambda owner, position, slug: m.RoleClaim(
-                role_id=owner, claim_id=pk["claims"][slug], position=position
-            ),
-        )
-        self._entities("data_systems")
-
-        access_pks = {key: row.pk for key, row in self.keyed_rows["data_access"].items()}
-        new_accesses = [
-            m.DataAccess(
-                system_id=pk["data_systems"][key[0]], seeker_id=pk["agencies"][key[1]], status=item.status
-            )
-            for key, item in self.creates["data_access"]
-        ]
-        for (key, _item), row in zip(
-            self.creates["data_access"], self._create(m.DataAccess, new_accesses), strict=True
-        ):
-            access_pks[key] = row.pk
-        self._update_rows("data_access")
-        self._replace(
-            "access_claims",
-            m.DataAccessClaim,
-            lambda key: access_pks[key],
-            lambda owner, position, slug: m.DataAccessClaim(
-                access_id=owner, claim_id=pk["claims"][slug], position=position
-            ),
+        for note in self.note_updates:
+            note.updated_at = self.now
+        update_with_history(
+            self.note_updates,
+            m.SourceConfidentialNote,
+            ["notes", "updated_at"],
+            user=self.actor,
+            reason=self.reason,
         )
 
-        self._create(
-            m.CommentRequest,
-            [
-                m.CommentRequest(
-                    document_id=pk["documents"][key[0]],
-                    agency_id=pk["agencies"][key[1]],
-                    **_fields("comment_requests", item),
-                )
-                for key, item in self.creates["comment_requests"]
-            ],
-        )
-        self._update_rows("comment_requests")
+    def apply(self) -> None:
+        """Write what the plan found, sections in the format page's order (each points only at the
+        ones before it, or at itself), then the nested lists, which point at any."""
+        self.keyed_pks = {
+            section: {k: row.pk for k, row in self.keyed_rows[section].items()} for section in _KEYED
+        }
+        for spec in SECTIONS_DESCRIBED:
+            self._create_by_depth(spec)
+            self._update_rows(spec.name)
+            if spec.name == "sources":
+                self._write_notes()
+        for name in LISTS:
+            self._write_list(name)
 
 
 class _Shown(str):

@@ -1,4 +1,5 @@
-"""The dossier's shape (docs/dossier-format.md, version 1) as pydantic models.
+"""The dossier's shape (docs/dossier-format.md, version 1) as pydantic models, built from the
+section descriptions (sections.py): each field's kind gives its type.
 
 Structure only: types, enumerations, ids, dates, URLs, lengths, how many items.
 Whether an id points at something is the importer's business: it knows the
@@ -18,52 +19,36 @@ from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    create_model,
+)
 from pydantic import ValidationError as PydanticValidationError
 
-from agencies import models as m
 from agencies.core.dates import PartialDate, PartialDateError
 
+from . import sections
 from .errors import DossierError, Errors, at, show
+from .sections import SECTIONS_DESCRIBED
+from .sections import TEXT_LIMITS as TEXT_LIMITS  # re-exported: the bounds a file must keep to
 
 FORMAT = "oversight-dossier/1"
 
 # Bounds on what one dossier may hold (the file's size and its values are bounded by loading.py).
 MAX_ITEMS = 50_000  # items in one section
 MAX_LIST = 1_000  # entries in one nested list (missions, attributions, via, cites, authors, ...)
-# Text the database would take at any length: what a researcher may reasonably write there.
-TEXT_LIMITS = {
-    "claim text": 5_000,
-    "mission": 5_000,
-    "summary": 5_000,
-    "description": 5_000,
-    "quote": 2_000,
-    "response_text": 10_000,
-    "confidential_notes": 10_000,
-}
-
 # Sections in the order of the format page: exports follow it, errors are sorted by it.
-SECTIONS = (
-    "agencies",
-    "outlets",
-    "documents",
-    "sources",
-    "claims",
-    "roles",
-    "data_systems",
-    "data_access",
-    "figures",
-    "comment_requests",
-)
+SECTIONS = tuple(section.name for section in SECTIONS_DESCRIBED)
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?\Z")
 _FOUR_PLACES = decimal.Decimal("0.0001")
-
-
-def _max(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
 
 
 # --- scalar validators ---------------------------------------------------------------------------
@@ -214,144 +199,73 @@ class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Mission(_Item):
-    text: Text(TEXT_LIMITS["mission"])
-    document: Ref | None = None
-    as_of: Date = None
+def _type(f: sections.Field, model):
+    """A field's type as its kind (sections.py) says, its length bounded by `limit` or the column."""
+    limit = f.limit or (model._meta.get_field(f.attname).max_length if f.kind in _SIZED else None)
+    if f.kind == sections.CONFIDENTIAL:
+        return (
+            Annotated[str, Field(max_length=limit), AfterValidator(_clean_text), AfterValidator(_not_blank)]
+            | None
+        )
+    if f.kind == sections.TEXTS:
+        return Items(Text(limit))
+    if f.kind == sections.CHOICE:
+        return Choice(f.choices)
+    return _TYPES[f.kind](limit) if f.kind in _SIZED else _TYPES[f.kind]
 
 
-class AgencyItem(_Item):
-    id: Id
-    name: Text(_max(m.Agency, "name")) = MISSING
-    acronym: OptText(_max(m.Agency, "acronym")) = None
-    kind: Choice(m.AgencyKind) = MISSING
-    parent: Ref | None = None
-    website: Url(_max(m.Agency, "website")) = None
-    missions: Items(Mission) = Field(default_factory=list)
+_SIZED = (sections.TEXT, sections.OPT_TEXT, sections.URL)
+_TYPES = {
+    sections.ID: Id,
+    sections.TEXT: Text,
+    sections.OPT_TEXT: OptText,
+    sections.URL: Url,
+    sections.SLUG: Slug,
+    sections.DATE: Date,
+    sections.REQUIRED_DATE: RequiredDate,
+    sections.NUMBER: Number,
+    sections.COUNT: Annotated[int, Field(ge=1, le=2_000_000_000)] | None,
+}
 
 
-class OutletItem(_Item):
-    id: Id
-    name: Text(_max(m.Outlet, "name")) = MISSING
-    kind: Choice(m.OutletKind) = MISSING
+# The types of the entries of nested lists that are mappings, by name (Mission, AttributionItem).
+NESTED_ITEMS: dict[str, type[_Item]] = {}
 
 
-class DocumentItem(_Item):
-    id: Id
-    kind: Choice(m.DocumentKind) = MISSING
-    outlet: Ref | None = None
-    title: Text(_max(m.Document, "title")) = MISSING
-    published: Date = None
-    url: Url(_max(m.Document, "url")) = None
-    archived_url: Url(_max(m.Document, "archived_url")) = None
-    authors: Items(Text(300)) = Field(default_factory=list)
-    cites: Items(Ref) = Field(default_factory=list)
+def _definition(f, model, *, required: bool):
+    """A field's type and default. A field the format requires is MISSING when a section's entry
+    leaves it out (see NEW_REQUIRES); keys, ids and what a nested entry requires must be there."""
+    if isinstance(f, sections.Nested):
+        kind = Items(Ref if f.refs else _item_type(f.item, f.entry, f.model, nested=True))
+    elif f.kind == sections.REF:
+        kind = Ref if required or f.new else Ref | None
+    else:
+        kind = _type(f, model)
+    if required or isinstance(f, sections.Field) and f.kind == sections.ID:
+        return kind, ...
+    if f.new:
+        return kind, MISSING
+    if isinstance(f, sections.Nested) or f.kind == sections.TEXTS:
+        return kind, Field(default_factory=list)
+    return kind, None
 
 
-class SourceItem(_Item):
-    id: Id
-    kind: Choice(m.SourceKind) = MISSING
-    description: OptText(_max(m.Source, "description")) = None
-    count: Annotated[int, Field(ge=1, le=2_000_000_000)] | None = None
-    reason: OptText(_max(m.Source, "reason")) = None
-    granted_by: Ref | None = None
-    name: OptText(_max(m.Source, "name")) = None
-    title: OptText(_max(m.Source, "title")) = None
-    affiliation: Ref | None = None
-    agency: Ref | None = None
-    outlet: Ref | None = None
-    document: Ref | None = None
-    confidential_notes: (
-        Annotated[
-            str,
-            Field(max_length=TEXT_LIMITS["confidential_notes"]),
-            AfterValidator(_clean_text),
-            AfterValidator(_not_blank),
-        ]
-        | None
-    ) = None
-
-
-class AttributionItem(_Item):
-    document: Ref
-    via: Items(Ref) = Field(default_factory=list)
-    origin: Ref
-    stance: Choice(m.Stance)
-    quote: OptText(TEXT_LIMITS["quote"]) = None
-    locator: OptText(_max(m.Attribution, "locator")) = None
-
-
-class ClaimItem(_Item):
-    id: Id
-    kind: Choice(m.ClaimKind) = MISSING
-    text: Text(TEXT_LIMITS["claim text"]) = MISSING
-    agencies: Items(Ref) = MISSING
-    made: Date = None
-    status: Choice(m.ClaimStatus) = MISSING
-    attributions: Items(AttributionItem) = MISSING
-    # Extension: the claim this one answers (a denial, a dispute). Left out: the stored link stays.
-    answers: Ref | None = None
-
-
-class RoleItem(_Item):
-    id: Id
-    agency: Ref = MISSING
-    partner: Ref | None = None
-    summary: Text(TEXT_LIMITS["summary"]) = MISSING
-    category: Slug = MISSING
-    status: Choice(m.RoleStatus) = MISSING
-    first_reported: Date = None
-    mission_fit: Choice(m.MissionFit) = MISSING
-    rationale: OptText(_max(m.ReportedRole, "rationale")) = None
-    claims: Items(Ref) = MISSING
-
-
-class DataSystemItem(_Item):
-    id: Id
-    agency: Ref = MISSING
-    name: Text(_max(m.DataSystem, "name")) = MISSING
-    description: OptText(TEXT_LIMITS["description"]) = None
-
-
-class DataAccessItem(_Item):
-    system: Ref
-    seeker: Ref
-    status: Choice(m.AccessStatus) = MISSING
-    claims: Items(Ref) = MISSING
-
-
-class FigureItem(_Item):
-    id: Id
-    claim: Ref = MISSING
-    metric: Slug = MISSING
-    value: Number = MISSING
-    unit: Text(_max(m.Figure, "unit")) = MISSING
-    period_start: RequiredDate = MISSING
-    period_end: RequiredDate = MISSING
-    geography: OptText(_max(m.Figure, "geography")) = None
-    basis: OptText(_max(m.Figure, "basis")) = None
-
-
-class CommentRequestItem(_Item):
-    document: Ref
-    agency: Ref
-    requested: Date = None
-    response: Choice(m.CommentResponse) = MISSING
-    response_text: OptText(TEXT_LIMITS["response_text"]) = None
+def _item_type(name: str, fields, model, *, keys: tuple[str, ...] = (), nested: bool = False):
+    definitions = {f.name: _definition(f, model, required=f.name in keys or nested and f.new) for f in fields}
+    item = create_model(name, __base__=_Item, __module__=__name__, **definitions)
+    if nested:
+        NESTED_ITEMS[name] = item
+    return item
 
 
 SECTION_ITEMS: dict[str, type[_Item]] = {
-    "agencies": AgencyItem,
-    "outlets": OutletItem,
-    "documents": DocumentItem,
-    "sources": SourceItem,
-    "claims": ClaimItem,
-    "roles": RoleItem,
-    "data_systems": DataSystemItem,
-    "data_access": DataAccessItem,
-    "figures": FigureItem,
-    "comment_requests": CommentRequestItem,
+    s.name: _item_type(
+        s.kind.title().replace(" ", "") + "Item", s.fields, s.model, keys=s.key if s.keyed else ()
+    )
+    for s in SECTIONS_DESCRIBED
 }
+Mission = NESTED_ITEMS["Mission"]
+AttributionItem = NESTED_ITEMS["AttributionItem"]
 
 # What a new entity must give; one the database already holds may leave these out (kept as stored).
 NEW_REQUIRES: dict[str, tuple[str, ...]] = {

@@ -34,8 +34,11 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from agencies import models as m
+from agencies.core.bulk import copy_rows
 from agencies.core.fields import EncryptedTextField
 from agencies.models.base import slug_validator
+
+from .sections import SECTIONS_DESCRIBED, every_list
 
 POPULAR_EVERY = 50
 CLAIM_CHUNK = 10_000  # claims generated, and written, at a time
@@ -65,61 +68,22 @@ RECORD_MODELS: tuple[type[models.Model], ...] = (
     m.CommentRequest,
 )
 
+
+def _entry_columns(section, leave_out: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A section's own columns as the dossier describes them: id, slug or keys, then its fields."""
+    keys = tuple(section.field(name).attname for name in section.key) if section.keyed else ("slug",)
+    return ("id", *keys, *(f.attname for f in section.stored_fields if f.attname not in leave_out))
+
+
+def _list_columns(nested) -> tuple[str, ...]:
+    return ("id", nested.owner, *nested.columns, "position")
+
+
+# The columns each model's rows give, in order: the generator makes no claim answer another.
 COLUMNS: dict[type[models.Model], tuple[str, ...]] = {
-    m.Agency: ("id", "slug", "name", "acronym", "kind", "parent_id", "website"),
-    m.Outlet: ("id", "slug", "name", "kind"),
-    m.Document: ("id", "slug", "kind", "outlet_id", "title", "published", "url", "archived_url", "authors"),
-    m.Citation: ("id", "citing_id", "cited_id", "position"),
-    m.Source: (
-        "id",
-        "slug",
-        "kind",
-        "description",
-        "count",
-        "reason",
-        "granted_by_id",
-        "name",
-        "title",
-        "affiliation_id",
-        "agency_id",
-        "outlet_id",
-        "document_id",
-    ),
+    **{s.model: _entry_columns(s, leave_out=("answers_id",)) for s in SECTIONS_DESCRIBED},
+    **{n.model: _list_columns(n) for n in every_list()},
     m.SourceConfidentialNote: ("id", "source_id", "notes"),
-    m.StatedMission: ("id", "agency_id", "text", "document_id", "as_of", "position"),
-    m.ReportedRole: (
-        "id",
-        "slug",
-        "agency_id",
-        "partner_id",
-        "summary",
-        "category",
-        "status",
-        "first_reported",
-        "mission_fit",
-        "rationale",
-    ),
-    m.DataSystem: ("id", "slug", "agency_id", "name", "description"),
-    m.DataAccess: ("id", "system_id", "seeker_id", "status"),
-    m.Claim: ("id", "slug", "kind", "text", "made", "status"),
-    m.ClaimAgency: ("id", "claim_id", "agency_id", "position"),
-    m.Attribution: ("id", "claim_id", "document_id", "origin_id", "stance", "quote", "locator", "position"),
-    m.AttributionHop: ("id", "attribution_id", "document_id", "position"),
-    m.Figure: (
-        "id",
-        "slug",
-        "claim_id",
-        "metric",
-        "value",
-        "unit",
-        "period_start",
-        "period_end",
-        "geography",
-        "basis",
-    ),
-    m.RoleClaim: ("id", "role_id", "claim_id", "position"),
-    m.DataAccessClaim: ("id", "access_id", "claim_id", "position"),
-    m.CommentRequest: ("id", "document_id", "agency_id", "requested", "response", "response_text"),
 }
 
 
@@ -1180,11 +1144,8 @@ def record_load(
             if spec is None:
                 spec = specs[batch.model] = _Columns(batch.model, batch.columns, now, connection)
             if postgres:
-                table = connection.ops.quote_name(batch.model._meta.db_table)
-                names = ", ".join(connection.ops.quote_name(name) for name in spec.names)
-                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # noqa: S608
-                    for row in _copy_rows(batch, spec, connection):
-                        copy.write_row(row)
+                table = batch.model._meta.db_table
+                copy_rows(cursor, connection, table, spec.names, _copy_rows(batch, spec, connection))
                 statements += 1
             else:
                 objects = [

@@ -9,7 +9,15 @@ import pytest
 import yaml
 
 from agencies import models as m
-from agencies.exchange import SECTIONS, dossier_dump, dossier_export, dossier_import, dossier_load, exporter
+from agencies.exchange import (
+    SECTIONS,
+    dossier_dump,
+    dossier_export,
+    dossier_import,
+    dossier_load,
+    dossier_stream,
+    exporter,
+)
 from tests import factories as f
 
 from .conftest import FIXTURES, row_counts, small, wipe_record
@@ -222,6 +230,28 @@ def test_json_and_yaml_say_the_same():
     wipe_record()
     dossier_import(data=dossier_load(as_json.encode()))
     assert dossier_dump(dossier_export()) == as_yaml
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+@pytest.mark.parametrize("internal", [False, True])
+def test_the_streamed_export_is_the_dumped_one(fmt, internal, monkeypatch):
+    """Written piece by piece (here two entries at a time), the text is the whole dump's."""
+    dossier_import(data=dossier_load(FIXTURES / "foreign.yaml"))
+    _populate(3)
+    monkeypatch.setattr(exporter, "CHUNK", 2)
+    chunks = list(dossier_stream(internal=internal, fmt=fmt))
+    assert len(chunks) > len(SECTIONS)
+    assert "".join(chunks) == dossier_dump(dossier_export(internal=internal), fmt)
+
+
+def test_a_row_written_meanwhile_under_an_owner_the_export_passed_is_skipped():
+    """Nested rows are matched to their owners as both go by: one whose owner came and went is
+    passed over, and the next owner's rows are still found."""
+    rows = iter([{"k": "a"}, {"k": "b"}, {"k": "d"}])
+    children = exporter._Children(rows, ["k"])
+    assert children.take(("a",)) == [{"k": "a"}]
+    assert children.take(("c",)) == []
+    assert children.take(("d",)) == [{"k": "d"}]
 
 
 def test_dump_refuses_an_unknown_format():

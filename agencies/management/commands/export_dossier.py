@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from agencies.core import permissions
-from agencies.exchange import dossier_dump, dossier_export
+from agencies.exchange import dossier_stream
 
 
 class Command(BaseCommand):
@@ -36,9 +36,11 @@ class Command(BaseCommand):
     def handle(self, *args, output, internal, fmt, user, **options):
         _check_allowed(username=user, internal=internal)
         fmt = fmt or ("json" if output and output.lower().endswith(".json") else "yaml")
-        text = dossier_dump(dossier_export(internal=internal), fmt)
+        # Written as it is read: a record of millions of claims is never held whole.
+        chunks = dossier_stream(internal=internal, fmt=fmt)
         if not output:
-            self.stdout.write(text, ending="")
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
             return
         path = Path(output)
         try:
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
+                    handle.writelines(chunks)
                 # An internal export names confidential sources: readable by its owner only.
                 os.chmod(tmp, 0o600 if internal else 0o666 & ~_umask())
                 os.replace(tmp, path)
