@@ -444,6 +444,20 @@ class _Import:
     # --- checking --------------------------------------------------------------------------------
 
     def check(self) -> None:
+        """Every check of the file against itself and the record; raise them all at once."""
+        self._check_duplicates()
+        self._fetch_named()
+        self._fetch_keyed()
+        self._check_references()
+        self._check_new()
+        self._check_agency_cycles()
+        self._check_permissions()
+        self._check_answer_cycles()
+        if self.errors:
+            raise self.errors.error()
+
+    def _check_duplicates(self) -> None:
+        """An id given twice in a section, or a keyed entry (system and seeker, document and agency)."""
         items = self.structure.items
         for section in MODELS:
             for index, item in items[section]:
@@ -464,9 +478,11 @@ class _Import:
                         (section, index), f"duplicate entry for ({a}, {b}) (first at {section}[{first[0]}])"
                     )
 
-        referenced = {s: set() for s in MODELS}
+    def _fetch_named(self) -> None:
+        """The stored rows the file defines or refers to, by their slugs."""
+        referenced: dict[str, set] = {s: set() for s in MODELS}
         for section in SECTIONS:
-            for _index, item in items[section]:
+            for _index, item in self.structure.items[section]:
                 for _place, target, slug in _references(section, item):
                     if slug:  # neither None nor MISSING (a reference the entry leaves out)
                         referenced[target].add(slug)
@@ -475,22 +491,16 @@ class _Import:
             for row in _fetch(model.objects.all(), "slug", wanted):
                 self.rows[section][row.slug] = row
                 self.pks[section][row.slug] = row.pk
-        self._fetch_keyed()
 
+    def _check_references(self) -> None:
+        """Each reference names an entry of the file or a stored row; then each entry's own checks."""
         known = {s: set(self.defined[s]) | set(self.rows[s]) | self.structure.invalid_ids[s] for s in MODELS}
         for section in SECTIONS:
-            for index, item in items[section]:
+            for index, item in self.structure.items[section]:
                 for place, target, slug in _references(section, item):
                     if slug and slug not in known[target]:
                         self.error((section, index, *place), f"unknown {KIND[target]} {slug!r}")
                 self._check_item(section, index, item)
-        self._check_new()
-        self._check_agency_cycles()
-        self._check_permissions()
-        self._check_answer_cycles()
-
-        if self.errors:
-            raise self.errors.error()
 
     def _fetch_keyed(self) -> None:
         """The stored data_access and comment_requests rows the file names, by their keys."""
