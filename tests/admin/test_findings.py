@@ -5,7 +5,7 @@ import pytest
 from agencies import models as m
 from agencies.core import scope, selectors
 from tests import factories as f
-from tests.selector_factories import evidenced_claims, figures
+from tests.factories import evidenced_claims, figures
 
 pytestmark = pytest.mark.django_db
 

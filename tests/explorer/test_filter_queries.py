@@ -6,7 +6,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from agencies.core.filters import SORTS
-from tests.explorer.conftest import bulk_record
+from tests.factories import bulk_record
 
 pytestmark = pytest.mark.django_db
 
