@@ -262,19 +262,111 @@ def _build(loader):
     if loader.check_event(StreamEndEvent):
         return None
     loader.get_event()  # the document's start
-    anchors: dict = {}  # anchor -> (value, size, height) of a finished value
-    stack: list[_Open] = []
-    duplicates: list[str] = []
-    done = False
-    result = None
+    result = _Builder(loader).document()
+    loader.get_event()  # the document's end
+    if not loader.check_event(StreamEndEvent):
+        event = loader.get_event()
+        raise yaml.composer.ComposerError(
+            "expected a single document in the stream", None, "but found another document", event.start_mark
+        )
+    return result
 
-    def add(value, size: int, height: int, event) -> None:
-        nonlocal done, result
-        if not stack:
-            done, result = True, value
+
+class _Builder:
+    """One document's value, event by event: the open containers, the anchors, the duplicate keys."""
+
+    def __init__(self, loader):
+        self.loader = loader
+        self.anchors: dict = {}  # anchor -> (value, size, height) of a finished value
+        self.stack: list[_Open] = []
+        self.duplicates: list[str] = []
+        self.done = False
+        self.result = None
+
+    def document(self):
+        while not self.done:
+            event = self.loader.get_event()
+            if isinstance(event, ScalarEvent):
+                self._scalar(event)
+            elif isinstance(event, AliasEvent):
+                self._alias(event)
+            elif isinstance(event, SequenceStartEvent | MappingStartEvent):
+                self._open(event)
+            elif isinstance(event, SequenceEndEvent | MappingEndEvent):
+                self._close(event)
+            else:
+                raise yaml.composer.ComposerError(
+                    None, None, f"unexpected {type(event).__name__}", event.start_mark
+                )
+        if self.duplicates:
+            raise DossierError(self.duplicates)
+        return self.result
+
+    def _path(self) -> tuple:
+        return self.stack[-1].child_path() if self.stack else ()
+
+    def _scalar(self, event) -> None:
+        loader = self.loader
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = loader.resolve(ScalarNode, event.value, event.implicit)
+        if tag == _MERGE_TAG:
+            value = _MERGE
+        else:
+            # The constructor's own function for the tag, not construct_object: that one keeps every
+            # node it built until the document ends.
+            node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+            construct = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
+            value = construct(loader, node)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, 1, 1)
+        self._add(value, 1, 1, event)
+
+    def _alias(self, event) -> None:
+        if event.anchor not in self.anchors:
+            if any(open_.anchor == event.anchor for open_ in self.stack):
+                raise DossierError(
+                    [at(self._path(), "an alias refers to a value that contains it (recursive): refused")]
+                )
+            raise yaml.composer.ComposerError(
+                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
+            )
+        self._add(*self.anchors[event.anchor], event)
+
+    def _open(self, event) -> None:
+        is_map = isinstance(event, MappingStartEvent)
+        if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"could not determine a constructor for the tag {event.tag!r}",
+                event.start_mark,
+            )
+        path = self._path()
+        if len(self.stack) >= MAX_DEPTH:
+            raise DossierError([_too_deep(path)])
+        self.stack.append(_Open(is_map=is_map, anchor=event.anchor, path=path, mark=event.start_mark))
+
+    def _close(self, event) -> None:
+        open_ = self.stack.pop()
+        value = open_.value
+        if open_.merges:
+            merged: dict = {}
+            for base in reversed(open_.merges):  # the first merged mapping wins, explicit keys over all
+                merged.update(base)
+            merged.update(value)
+            value = merged
+        if open_.anchor is not None:
+            self.anchors[open_.anchor] = (value, open_.size, open_.height)
+        self._add(value, open_.size, open_.height, event)
+
+    def _add(self, value, size: int, height: int, event) -> None:
+        """A finished value into the container it belongs to (or the document's, when there is none)."""
+        if not self.stack:
+            self.done, self.result = True, value
             return
-        parent = stack[-1]
-        if len(stack) + height > MAX_DEPTH:
+        parent = self.stack[-1]
+        if len(self.stack) + height > MAX_DEPTH:
             raise DossierError([_too_deep(parent.child_path())])
         parent.size += size
         if parent.size > MAX_VALUES:
@@ -284,28 +376,33 @@ def _build(loader):
             value = "<<"  # only a key merges
         if not parent.is_map:
             parent.value.append(value)
+        elif not parent.keyed:
+            self._add_key(parent, value, event)
+        else:
+            self._add_entry(parent, value, event)
+
+    def _add_key(self, parent: _Open, value, event) -> None:
+        parent.keyed = True
+        if value is _MERGE:
+            parent.key = _MERGE
             return
-        if not parent.keyed:
-            parent.keyed = True
-            if value is _MERGE:
-                parent.key = _MERGE
-                return
-            if not _hashable(value):
-                raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", parent.mark, "found unhashable key", event.start_mark
+        if not _hashable(value):
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", parent.mark, "found unhashable key", event.start_mark
+            )
+        line = event.start_mark.line + 1
+        if value in parent.seen:
+            self.duplicates.append(
+                at(
+                    (*parent.path, value),
+                    f"duplicate key (line {line}, first at line {parent.seen[value]})",
                 )
-            line = event.start_mark.line + 1
-            if value in parent.seen:
-                duplicates.append(
-                    at(
-                        (*parent.path, value),
-                        f"duplicate key (line {line}, first at line {parent.seen[value]})",
-                    )
-                )
-            else:
-                parent.seen[value] = line
-            parent.key = value
-            return
+            )
+        else:
+            parent.seen[value] = line
+        parent.key = value
+
+    def _add_entry(self, parent: _Open, value, event) -> None:
         parent.keyed = False
         if parent.key is _MERGE:
             merged = value if isinstance(value, list) else [value]
@@ -319,73 +416,6 @@ def _build(loader):
             parent.merges.extend(merged)
         else:
             parent.value[parent.key] = value
-
-    while not done:
-        event = loader.get_event()
-        if isinstance(event, ScalarEvent):
-            tag = event.tag
-            if tag is None or tag == "!":
-                tag = loader.resolve(ScalarNode, event.value, event.implicit)
-            if tag == _MERGE_TAG:
-                value = _MERGE
-            else:
-                # The constructor's own function for the tag, not construct_object: that one keeps every
-                # node it built until the document ends.
-                node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
-                construct = loader.yaml_constructors.get(tag) or loader.yaml_constructors[None]
-                value = construct(loader, node)
-            if event.anchor is not None:
-                anchors[event.anchor] = (value, 1, 1)
-            add(value, 1, 1, event)
-        elif isinstance(event, AliasEvent):
-            if event.anchor not in anchors:
-                path = stack[-1].child_path() if stack else ()
-                if any(open_.anchor == event.anchor for open_ in stack):
-                    raise DossierError(
-                        [at(path, "an alias refers to a value that contains it (recursive): refused")]
-                    )
-                raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {event.anchor!r}", event.start_mark
-                )
-            add(*anchors[event.anchor], event)
-        elif isinstance(event, SequenceStartEvent | MappingStartEvent):
-            is_map = isinstance(event, MappingStartEvent)
-            if event.tag not in (None, "!", _MAP_TAG if is_map else _SEQ_TAG):
-                raise yaml.constructor.ConstructorError(
-                    None,
-                    None,
-                    f"could not determine a constructor for the tag {event.tag!r}",
-                    event.start_mark,
-                )
-            path = stack[-1].child_path() if stack else ()
-            if len(stack) >= MAX_DEPTH:
-                raise DossierError([_too_deep(path)])
-            stack.append(_Open(is_map=is_map, anchor=event.anchor, path=path, mark=event.start_mark))
-        elif isinstance(event, SequenceEndEvent | MappingEndEvent):
-            open_ = stack.pop()
-            value = open_.value
-            if open_.merges:
-                merged: dict = {}
-                for base in reversed(open_.merges):  # the first merged mapping wins, explicit keys over all
-                    merged.update(base)
-                merged.update(value)
-                value = merged
-            if open_.anchor is not None:
-                anchors[open_.anchor] = (value, open_.size, open_.height)
-            add(value, open_.size, open_.height, event)
-        else:
-            raise yaml.composer.ComposerError(
-                None, None, f"unexpected {type(event).__name__}", event.start_mark
-            )
-    if duplicates:
-        raise DossierError(duplicates)
-    loader.get_event()  # the document's end
-    if not loader.check_event(StreamEndEvent):
-        event = loader.get_event()
-        raise yaml.composer.ComposerError(
-            "expected a single document in the stream", None, "but found another document", event.start_mark
-        )
-    return result
 
 
 def _too_many(path) -> str:

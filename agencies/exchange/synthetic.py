@@ -26,7 +26,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from decimal import Decimal
 
 from django.core.management.color import no_style
@@ -359,6 +359,22 @@ class _Doc:
     own_sources: list[int] = field(default_factory=list)  # indexes into the sources list
 
 
+@dataclass(frozen=True)
+class _SourceFields:
+    """A source's columns after its id, slug and kind, in order: what each kind of source fills in."""
+
+    description: str = ""
+    count: int | None = None
+    reason: str = ""
+    granted_by: int | None = None  # document
+    name: str = ""
+    title: str = ""
+    affiliation: int | None = None  # agency
+    agency: int | None = None
+    outlet: int | None = None
+    document: int | None = None
+
+
 @dataclass
 class _Agency:
     id: int
@@ -373,11 +389,24 @@ class _Agency:
     systems: list[int] = field(default_factory=list)
 
 
+@dataclass
+class _ClaimRows:
+    """The rows of one chunk of claims, and the figures a later one may contest."""
+
+    claims: list[tuple] = field(default_factory=list)
+    links: list[tuple] = field(default_factory=list)
+    lines: list[tuple] = field(default_factory=list)
+    hops: list[tuple] = field(default_factory=list)
+    figures: list[tuple] = field(default_factory=list)
+    recent_figures: list[tuple] = field(default_factory=list)  # the last 50: metric, start, end, place, value
+
+
 class SyntheticRecord:
     """The rows of a synthetic record of `claims` claims, reproducible from `seed`.
 
     `start` maps a model to its first id (default 1 for every model): the loader passes the ids
     past what the database already holds, so that the rows never collide with it.
+    The steps below draw from one `self.rng` in a fixed order: a draw moved changes every row after it.
     """
 
     def __init__(
@@ -513,104 +542,120 @@ class SyntheticRecord:
         yield self._batch(m.Outlet, rows)
 
     def _documents(self) -> Iterator[Batch]:
-        rng = self.rng
         # The agencies' own web pages, then the reporting.
         n_docs = len(self.agencies) + self.reporting_count
         ids = self._ids(m.Document, n_docs)
         self.docs: list[_Doc] = []
         self.datasets: list[int] = []  # data releases: what data-set sources point at
         self.agency_pages: dict[int, int] = {}  # agency index -> its web page (document index)
-        rows = []
-        citations = []
-        # The agencies' own web pages first: the sources of their stated missions.
-        for a_index, agency in enumerate(self.agencies):
-            top = a_index if agency.parent is None else agency.department
-            outlet_index = self.press_office.get(top)
-            self.agency_pages[a_index] = len(self.docs)
-            doc = _Doc(ids[len(self.docs)], rng.randrange(SPAN_DAYS // 4), "", None, outlet_index)
-            doc.published = _iso(doc.day, "month")
-            doc.outlet = self.outlet_ids[outlet_index] if outlet_index is not None else None
-            self.docs.append(doc)
-            slug = self._slug("document", len(self.docs))
-            rows.append(
-                (
-                    doc.id,
-                    slug,
-                    m.DocumentKind.WEBPAGE,
-                    doc.outlet,
-                    f"About the {agency.name}",
-                    doc.published,
-                    f"https://{agency.acronym.lower()}.example.gov/about",
-                    "",
-                    [],
-                )
-            )
-        first_reporting = len(self.docs)
-        remaining = n_docs - first_reporting
+        rows = [self._agency_page(a_index, agency, ids) for a_index, agency in enumerate(self.agencies)]
+        self.first_reporting = len(self.docs)
+        remaining = n_docs - self.first_reporting
+        citations: list[tuple[int, int, int]] = []
         for k in range(remaining):
             # Spread over the span in order, so that a document only ever cites earlier ones.
-            day = int(SPAN_DAYS * (k + rng.random()) / remaining)
-            r = rng.random()
-            precision = "day" if r < 0.75 else ("month" if r < 0.95 else "year")
-            agency_index = self.agency_pick(rng)
-            agency = self.agencies[agency_index]
-            r = rng.random()
-            if r < 0.08:
-                kind = m.DocumentKind.PRESS_RELEASE
-                top = agency_index if agency.parent is None else agency.department
-                outlet_index = self.press_office.get(top)
-            elif r < 0.12:
-                kind = m.DocumentKind.DATASET
-                top = agency_index if agency.parent is None else agency.department
-                outlet_index = self.press_office.get(top)
-            else:
-                kind = (
-                    m.DocumentKind.ARTICLE
-                    if r < 0.85
-                    else (m.DocumentKind.REPORT if r < 0.95 else m.DocumentKind.TRANSCRIPT)
-                )
-                outlet_index = self.outlet_pick(rng)
-            outlet_id = self.outlet_ids[outlet_index] if outlet_index is not None else None
-            index = len(self.docs)
-            if kind == m.DocumentKind.DATASET:
-                self.datasets.append(index)
-            doc = _Doc(ids[index], day, _iso(day, precision), outlet_id, outlet_index)
-            # Cite up to three earlier reporting documents, mostly recent ones.
-            if index > first_reporting + 3 and kind != m.DocumentKind.DATASET:
-                for position in range(rng.choice((0, 0, 1, 1, 2, 3))):
-                    back = 1 + int((index - first_reporting - 1) * rng.random() ** 4)
-                    cited = index - back
-                    if cited not in doc.cites:
-                        doc.cites.append(cited)
-                        self.docs[cited].cited_by.append(index)
-                        citations.append((doc.id, self.docs[cited].id, position))
-            self.docs.append(doc)
-            slug = self._slug("document", index + 1)
-            verb = rng.choice(VERBS)
-            if kind == m.DocumentKind.DATASET:
-                title = f"{agency.acronym} enforcement statistics, {doc.published[:4]}"
-            elif kind == m.DocumentKind.PRESS_RELEASE:
-                title = f"{agency.name} announces it {verb[0]} {rng.choice(OBJECTS)}"
-            else:
-                title = f"{agency.acronym} {verb[1]} {rng.choice(OBJECTS)}, {rng.choice(('records show', 'officials say', 'documents reveal', 'sources say'))}"  # noqa: E501
-            authors = (
-                [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for _ in range(rng.randint(1, 2))]
-                if kind in (m.DocumentKind.ARTICLE, m.DocumentKind.REPORT)
-                else []
-            )
-            host = f"{self.prefix}-outlet-{outlet_index + 1}" if outlet_index is not None else "unknown"
-            url = f"https://{host}.example.org/{slug}"
-            archived = f"https://archive.example.org/{slug}" if rng.random() < 0.2 else ""
-            rows.append((doc.id, slug, kind, outlet_id, title, doc.published, url, archived, authors))
-        self.first_reporting = first_reporting
+            rows.append(self._reporting(int(SPAN_DAYS * (k + self.rng.random()) / remaining), ids, citations))
         # Popular documents: one in POPULAR_EVERY (fewer in a small record, never just one or two).
-        self.doc_pick_span = len(self.docs) - first_reporting
+        self.doc_pick_span = len(self.docs) - self.first_reporting
         self.popular_every = max(2, min(POPULAR_EVERY, self.doc_pick_span // 20))
         yield self._batch(m.Document, rows)
         yield self._batch(
             m.Citation,
             [(i, *c) for i, c in zip(self._ids(m.Citation, len(citations)), citations, strict=True)],
         )
+
+    def _press_office_of(self, a_index: int) -> int | None:
+        """The outlet of the agency's department (or its own, at the top): where its own documents appear."""
+        agency = self.agencies[a_index]
+        return self.press_office.get(a_index if agency.parent is None else agency.department)
+
+    def _agency_page(self, a_index: int, agency: _Agency, ids: range) -> tuple:
+        """The agency's own web page: the source of its stated missions."""
+        outlet_index = self._press_office_of(a_index)
+        self.agency_pages[a_index] = len(self.docs)
+        doc = _Doc(ids[len(self.docs)], self.rng.randrange(SPAN_DAYS // 4), "", None, outlet_index)
+        doc.published = _iso(doc.day, "month")
+        doc.outlet = self.outlet_ids[outlet_index] if outlet_index is not None else None
+        self.docs.append(doc)
+        slug = self._slug("document", len(self.docs))
+        about = f"https://{agency.acronym.lower()}.example.gov/about"
+        return (
+            doc.id,
+            slug,
+            m.DocumentKind.WEBPAGE,
+            doc.outlet,
+            f"About the {agency.name}",
+            doc.published,
+            about,
+            "",
+            [],
+        )
+
+    def _reporting(self, day: int, ids: range, citations: list) -> tuple:
+        """The next reporting document, published on `day`, and the citations it makes."""
+        rng = self.rng
+        r = rng.random()
+        precision = "day" if r < 0.75 else ("month" if r < 0.95 else "year")
+        agency_index = self.agency_pick(rng)
+        agency = self.agencies[agency_index]
+        kind, outlet_index = self._reporting_kind(agency_index)
+        outlet_id = self.outlet_ids[outlet_index] if outlet_index is not None else None
+        index = len(self.docs)
+        if kind == m.DocumentKind.DATASET:
+            self.datasets.append(index)
+        doc = _Doc(ids[index], day, _iso(day, precision), outlet_id, outlet_index)
+        if kind != m.DocumentKind.DATASET:
+            self._cite_earlier(doc, index, citations)
+        self.docs.append(doc)
+        slug = self._slug("document", index + 1)
+        title = self._reporting_title(kind, agency, doc.published)
+        authors = (
+            [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for _ in range(rng.randint(1, 2))]
+            if kind in (m.DocumentKind.ARTICLE, m.DocumentKind.REPORT)
+            else []
+        )
+        host = f"{self.prefix}-outlet-{outlet_index + 1}" if outlet_index is not None else "unknown"
+        url = f"https://{host}.example.org/{slug}"
+        archived = f"https://archive.example.org/{slug}" if rng.random() < 0.2 else ""
+        return (doc.id, slug, kind, outlet_id, title, doc.published, url, archived, authors)
+
+    def _reporting_kind(self, agency_index: int) -> tuple[str, int | None]:
+        """A reporting document's kind and outlet: the agency's press office for its own releases."""
+        r = self.rng.random()
+        if r < 0.12:
+            kind = m.DocumentKind.PRESS_RELEASE if r < 0.08 else m.DocumentKind.DATASET
+            return kind, self._press_office_of(agency_index)
+        kind = (
+            m.DocumentKind.ARTICLE
+            if r < 0.85
+            else (m.DocumentKind.REPORT if r < 0.95 else m.DocumentKind.TRANSCRIPT)
+        )
+        return kind, self.outlet_pick(self.rng)
+
+    def _cite_earlier(self, doc: _Doc, index: int, citations: list) -> None:
+        """Up to three earlier reporting documents, mostly recent ones."""
+        rng = self.rng
+        first_reporting = self.first_reporting
+        if index <= first_reporting + 3:
+            return
+        for position in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            back = 1 + int((index - first_reporting - 1) * rng.random() ** 4)
+            cited = index - back
+            if cited not in doc.cites:
+                doc.cites.append(cited)
+                self.docs[cited].cited_by.append(index)
+                citations.append((doc.id, self.docs[cited].id, position))
+
+    def _reporting_title(self, kind: str, agency: _Agency, published: str) -> str:
+        rng = self.rng
+        verb = rng.choice(VERBS)
+        if kind == m.DocumentKind.DATASET:
+            return f"{agency.acronym} enforcement statistics, {published[:4]}"
+        if kind == m.DocumentKind.PRESS_RELEASE:
+            return f"{agency.name} announces it {verb[0]} {rng.choice(OBJECTS)}"
+        what = rng.choice(OBJECTS)
+        said = rng.choice(("records show", "officials say", "documents reveal", "sources say"))
+        return f"{agency.acronym} {verb[1]} {what}, {said}"
 
     def _pick_doc(self) -> int:
         """A reporting document; a few popular stories (one in fifty) get a third of all lines."""
@@ -632,80 +677,75 @@ class SyntheticRecord:
         kinds_needed = [k for k, _ in SOURCE_KINDS]  # every kind at least once, whatever the size
         for k in range(n):
             kind = kinds_needed.pop(0) if kinds_needed else self.source_kinds(rng)
-            agency_index = self.agency_pick(rng)
-            agency = self.agencies[agency_index]
-            description = reason = name = title = ""
-            count = granted_by = affiliation = agency_id = outlet_id = document_id = None
-            if kind == m.SourceKind.ANONYMOUS:
-                count = rng.choice((1, 1, 2, 2, 3, 4))
-                topic = rng.choice(TOPICS)
-                description = (
-                    f"{count} people familiar with {topic}"
-                    if count > 1
-                    else f"a person familiar with {topic}"
-                )
-                reason = rng.choice(REASONS)
-                doc_index = self._pick_doc()
-                granted_by = self.docs[doc_index].id
-                self.docs[doc_index].own_sources.append(k)
-            elif kind == m.SourceKind.OFFICIAL:
-                description = f"a {rng.choice(('senior', 'former', 'regional'))} {agency.acronym} official"
-                affiliation = agency.id
-                reason = rng.choice(REASONS) if rng.random() < 0.5 else ""
-                doc_index = self._pick_doc()
-                self.docs[doc_index].own_sources.append(k)
-            elif kind == m.SourceKind.PERSON:
-                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-                title = f"{agency.acronym} {rng.choice(TITLES)}"
-                affiliation = agency.id
-            elif kind == m.SourceKind.AGENCY:
-                agency_id = agency.id
-                description = f"{agency.name}, officially"
-            elif kind == m.SourceKind.ORGANISATION:
-                outlet_index = rng.choice(self.news_outlets)
-                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-                title = rng.choice(RESEARCH)
-                description = f"{name}, {self.outlet_names[outlet_index]}"
-            elif kind == m.SourceKind.DATASET:
-                doc_index = rng.choice(self.datasets) if self.datasets else self._pick_doc()
-                document_id = self.docs[doc_index].id
-                description = f"{agency.acronym} data"
-            else:
-                outlet_index = rng.choice(self.news_outlets)
-                outlet_id = self.outlet_ids[outlet_index]
-                description = f"{self.outlet_names[outlet_index]}'s own reporting"
+            agency = self.agencies[self.agency_pick(rng)]
+            fields = _SOURCE_FIELDS[kind](self, k, agency)
             self.source_kind.append(kind)
             if kind not in (m.SourceKind.ANONYMOUS, m.SourceKind.OFFICIAL):
                 self.named_sources.append(k)
             elif rng.random() < CONFIDENTIAL_SHARE or not notes:
-                notes.append(
-                    (
-                        ids[k],
-                        f"Real name {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}; "
-                        f"reach through the {rng.choice(('desk', 'lawyer', 'union'))} only.",
-                    )
-                )
-            rows.append(
-                (
-                    ids[k],
-                    self._slug("source", k + 1),
-                    kind,
-                    description,
-                    count,
-                    reason,
-                    granted_by,
-                    name,
-                    title,
-                    affiliation,
-                    agency_id,
-                    outlet_id,
-                    document_id,
-                )
-            )
+                notes.append((ids[k], self._confidential_note()))
+            rows.append((ids[k], self._slug("source", k + 1), kind, *astuple(fields)))
         yield self._batch(m.Source, rows)
         note_ids = self._ids(m.SourceConfidentialNote, len(notes))
         yield self._batch(
             m.SourceConfidentialNote, [(i, *note) for i, note in zip(note_ids, notes, strict=True)]
+        )
+
+    def _confidential_note(self) -> str:
+        rng = self.rng
+        return (
+            f"Real name {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}; "
+            f"reach through the {rng.choice(('desk', 'lawyer', 'union'))} only."
+        )
+
+    # One per kind of source: the fields it fills in. `k` is the source's index.
+
+    def _anonymous_source(self, k: int, agency: _Agency) -> _SourceFields:
+        rng = self.rng
+        count = rng.choice((1, 1, 2, 2, 3, 4))
+        topic = rng.choice(TOPICS)
+        description = (
+            f"{count} people familiar with {topic}" if count > 1 else f"a person familiar with {topic}"
+        )
+        reason = rng.choice(REASONS)
+        doc_index = self._pick_doc()
+        self.docs[doc_index].own_sources.append(k)
+        return _SourceFields(
+            description=description, count=count, reason=reason, granted_by=self.docs[doc_index].id
+        )
+
+    def _official_source(self, k: int, agency: _Agency) -> _SourceFields:
+        rng = self.rng
+        description = f"a {rng.choice(('senior', 'former', 'regional'))} {agency.acronym} official"
+        reason = rng.choice(REASONS) if rng.random() < 0.5 else ""
+        doc_index = self._pick_doc()
+        self.docs[doc_index].own_sources.append(k)
+        return _SourceFields(description=description, reason=reason, affiliation=agency.id)
+
+    def _person_source(self, k: int, agency: _Agency) -> _SourceFields:
+        rng = self.rng
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        return _SourceFields(name=name, title=f"{agency.acronym} {rng.choice(TITLES)}", affiliation=agency.id)
+
+    def _agency_source(self, k: int, agency: _Agency) -> _SourceFields:
+        return _SourceFields(description=f"{agency.name}, officially", agency=agency.id)
+
+    def _organisation_source(self, k: int, agency: _Agency) -> _SourceFields:
+        rng = self.rng
+        outlet_index = rng.choice(self.news_outlets)
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        title = rng.choice(RESEARCH)
+        return _SourceFields(description=f"{name}, {self.outlet_names[outlet_index]}", name=name, title=title)
+
+    def _dataset_source(self, k: int, agency: _Agency) -> _SourceFields:
+        doc_index = self.rng.choice(self.datasets) if self.datasets else self._pick_doc()
+        return _SourceFields(description=f"{agency.acronym} data", document=self.docs[doc_index].id)
+
+    def _outlet_source(self, k: int, agency: _Agency) -> _SourceFields:
+        outlet_index = self.rng.choice(self.news_outlets)
+        return _SourceFields(
+            description=f"{self.outlet_names[outlet_index]}'s own reporting",
+            outlet=self.outlet_ids[outlet_index],
         )
 
     def _missions(self) -> Iterator[Batch]:
@@ -841,126 +881,137 @@ class SyntheticRecord:
         return text
 
     def _claims(self, done: int, size: int) -> Iterator[Batch]:
+        chunk = _ClaimRows()
+        for n, claim_id in enumerate(self._ids(m.Claim, size)):
+            self._claim(claim_id, done + n + 1, chunk)
+        yield self._batch(m.Claim, chunk.claims)
+        yield self._batch(m.ClaimAgency, chunk.links)
+        yield self._batch(m.Attribution, chunk.lines)
+        yield self._batch(m.AttributionHop, chunk.hops)
+        yield self._batch(m.Figure, chunk.figures)
+
+    def _claim(self, claim_id: int, number: int, chunk: _ClaimRows) -> None:
+        """Claim `number`'s rows: its agencies, its attribution lines and hops, its figure."""
         rng = self.rng
-        claim_ids = self._ids(m.Claim, size)
-        claims, links, lines, hops, figures = [], [], [], [], []
-        recent_figures: list[tuple] = []
-        for n in range(size):
-            claim_id = claim_ids[n]
-            number = done + n + 1
-            kind = self.kinds(rng)
-            a_index = self.agency_pick(rng)
-            agency = self.agencies[a_index]
-            about = [a_index]
-            if agency.parent is not None and rng.random() < 0.2:
-                about.append(agency.parent)
-            if rng.random() < 0.15:
-                other = self.agency_pick(rng)
-                if other not in about:
-                    about.append(other)
-            status = self.statuses(rng)
-            extra: dict = {}
-            text = self._claim_text(kind, agency, extra)
-            # Where it first appeared, then who repeated it.
-            doc_index = self._pick_doc()
-            doc = self.docs[doc_index]
-            made = doc.published
-            n_lines = self.attribution_counts(rng)
-            if status == m.ClaimStatus.CORROBORATED:
-                n_lines = max(n_lines, 2)
-            stances = [m.Stance.SUPPORTS] * n_lines
-            if status in (m.ClaimStatus.DISPUTED, m.ClaimStatus.REFUTED):
-                stances[-1] = m.Stance.DISPUTES
-            elif n_lines > 2 and rng.random() < 0.2:
-                stances[-1] = m.Stance.MENTIONS
-            first_origin = None
-            for position in range(n_lines):
-                if position == 0:
-                    line_doc = doc_index
-                    via = self._via(line_doc)
-                    reporter = via[-1] if via else line_doc
-                    origin = self._origin_for(reporter)
-                    first_origin = origin
-                elif doc.cited_by and rng.random() < 0.35:
-                    # Re-reporting: a later document that cites the first, from the same origin.
-                    line_doc = doc.cited_by[int(rng.random() * len(doc.cited_by))]
-                    via = [doc_index]
-                    origin = first_origin
-                else:
-                    line_doc = self._pick_doc()
-                    via = self._via(line_doc)
-                    reporter = via[-1] if via else line_doc
-                    origin = self._origin_for(reporter)
-                    if status == m.ClaimStatus.CORROBORATED and origin == first_origin:
-                        origin = (origin + 1) % len(self.source_ids)
-                attribution_id = self._id(m.Attribution)
-                quote = f"“{rng.choice(QUOTES)}”" if rng.random() < 0.3 else ""
-                locator = f"para {1 + int(rng.random() * 30)}" if rng.random() < 0.5 else ""
-                lines.append(
-                    (
-                        attribution_id,
-                        claim_id,
-                        self.docs[line_doc].id,
-                        self.source_ids[origin],
-                        stances[position],
-                        quote,
-                        locator,
-                        position,
-                    )
+        kind = self.kinds(rng)
+        a_index = self.agency_pick(rng)
+        agency = self.agencies[a_index]
+        about = self._about(a_index, agency)
+        status = self.statuses(rng)
+        extra: dict = {}
+        text = self._claim_text(kind, agency, extra)
+        # Where it first appeared, then who repeated it.
+        doc_index = self._pick_doc()
+        doc = self.docs[doc_index]
+        self._attributions(claim_id, status, doc_index, chunk)
+        if kind == m.ClaimKind.FIGURE and "metric" in extra:
+            text = self._figure(claim_id, number, doc, extra["metric"][0], text, chunk)
+        chunk.claims.append((claim_id, self._slug("claim", number), kind, text, doc.published, status))
+        for position, agency_index in enumerate(about):
+            chunk.links.append((self._id(m.ClaimAgency), claim_id, self.agencies[agency_index].id, position))
+        about_list = self.claims_about[a_index]
+        if len(about_list) < 3:
+            about_list.append(claim_id)
+        if "role" in extra and len(self.role_claims[extra["role"]]) < 6:
+            self.role_claims[extra["role"]].append(claim_id)
+        if "access" in extra and len(self.access_claims[extra["access"]]) < 6:
+            self.access_claims[extra["access"]].append(claim_id)
+
+    def _about(self, a_index: int, agency: _Agency) -> list[int]:
+        """The agencies a claim is about: its own, sometimes its parent, sometimes another."""
+        rng = self.rng
+        about = [a_index]
+        if agency.parent is not None and rng.random() < 0.2:
+            about.append(agency.parent)
+        if rng.random() < 0.15:
+            other = self.agency_pick(rng)
+            if other not in about:
+                about.append(other)
+        return about
+
+    def _attributions(self, claim_id: int, status: str, doc_index: int, chunk: _ClaimRows) -> None:
+        """The claim's attribution lines, the first from the document where it appeared."""
+        rng = self.rng
+        n_lines = self.attribution_counts(rng)
+        if status == m.ClaimStatus.CORROBORATED:
+            n_lines = max(n_lines, 2)
+        stances = [m.Stance.SUPPORTS] * n_lines
+        if status in (m.ClaimStatus.DISPUTED, m.ClaimStatus.REFUTED):
+            stances[-1] = m.Stance.DISPUTES
+        elif n_lines > 2 and rng.random() < 0.2:
+            stances[-1] = m.Stance.MENTIONS
+        first_origin = None
+        for position in range(n_lines):
+            line_doc, via, origin = self._line(position, doc_index, status, first_origin)
+            if position == 0:
+                first_origin = origin
+            attribution_id = self._id(m.Attribution)
+            quote = f"“{rng.choice(QUOTES)}”" if rng.random() < 0.3 else ""
+            locator = f"para {1 + int(rng.random() * 30)}" if rng.random() < 0.5 else ""
+            line_doc_id, source_id = self.docs[line_doc].id, self.source_ids[origin]
+            chunk.lines.append(
+                (
+                    attribution_id,
+                    claim_id,
+                    line_doc_id,
+                    source_id,
+                    stances[position],
+                    quote,
+                    locator,
+                    position,
                 )
-                for hop_position, hop in enumerate(via):
-                    hops.append((self._id(m.AttributionHop), attribution_id, self.docs[hop].id, hop_position))
-            if kind == m.ClaimKind.FIGURE and "metric" in extra:
-                metric, _phrase = extra["metric"]
-                end_day = max(doc.day - rng.randrange(60), 0)
-                if recent_figures and rng.random() < 0.3:
-                    # Contested: the same metric and period elsewhere, a value far apart.
-                    metric, start, end, geography, value = recent_figures[
-                        int(rng.random() * len(recent_figures))
-                    ]
-                    value = (value * Decimal(rng.choice((3, 4, 5, 25, 30)))) / 10
-                    value = value.quantize(Decimal(1))
-                else:
-                    length = rng.choice((30, 30, 90, 98, 365))
-                    start = _iso(max(end_day - length, 0), "day")
-                    end = _iso(end_day, "day")
-                    geography = rng.choice(REGIONS)
-                    value = Decimal(rng.randrange(100, 200_000))
-                    recent_figures.append((metric, start, end, geography, value))
-                    del recent_figures[:-50]
-                monthly = rng.random() < 0.2
-                unit = "people per month" if monthly else "people"
-                figures.append(
-                    (
-                        self._id(m.Figure),
-                        self._slug("figure", number),
-                        claim_id,
-                        metric,
-                        value,
-                        unit,
-                        start,
-                        end,
-                        geography,
-                        rng.choice(("agency data", "press briefing", "court filing", "")),
-                    )
+            )
+            for hop_position, hop in enumerate(via):
+                chunk.hops.append(
+                    (self._id(m.AttributionHop), attribution_id, self.docs[hop].id, hop_position)
                 )
-                period = "a month on average" if monthly else f"between {start} and {end}"
-                text = text.format(value=f"{value:,}", period=period)
-            claims.append((claim_id, self._slug("claim", number), kind, text, made, status))
-            for position, agency_index in enumerate(about):
-                links.append((self._id(m.ClaimAgency), claim_id, self.agencies[agency_index].id, position))
-            about_list = self.claims_about[a_index]
-            if len(about_list) < 3:
-                about_list.append(claim_id)
-            if "role" in extra and len(self.role_claims[extra["role"]]) < 6:
-                self.role_claims[extra["role"]].append(claim_id)
-            if "access" in extra and len(self.access_claims[extra["access"]]) < 6:
-                self.access_claims[extra["access"]].append(claim_id)
-        yield self._batch(m.Claim, claims)
-        yield self._batch(m.ClaimAgency, links)
-        yield self._batch(m.Attribution, lines)
-        yield self._batch(m.AttributionHop, hops)
-        yield self._batch(m.Figure, figures)
+
+    def _line(
+        self, position: int, doc_index: int, status: str, first_origin: int | None
+    ) -> tuple[int, list[int], int | None]:
+        """An attribution line's document, its via documents and its origin (a source index)."""
+        rng = self.rng
+        doc = self.docs[doc_index]
+        if position == 0:
+            line_doc = doc_index
+        elif doc.cited_by and rng.random() < 0.35:
+            # Re-reporting: a later document that cites the first, from the same origin.
+            return doc.cited_by[int(rng.random() * len(doc.cited_by))], [doc_index], first_origin
+        else:
+            line_doc = self._pick_doc()
+        via = self._via(line_doc)
+        origin = self._origin_for(via[-1] if via else line_doc)
+        if position > 0 and status == m.ClaimStatus.CORROBORATED and origin == first_origin:
+            origin = (origin + 1) % len(self.source_ids)
+        return line_doc, via, origin
+
+    def _figure(
+        self, claim_id: int, number: int, doc: _Doc, metric: str, text: str, chunk: _ClaimRows
+    ) -> str:
+        """The figure of a figure claim, reported by `doc`; returns the claim's text with its value."""
+        rng = self.rng
+        end_day = max(doc.day - rng.randrange(60), 0)
+        recent = chunk.recent_figures
+        if recent and rng.random() < 0.3:
+            # Contested: the same metric and period elsewhere, a value far apart.
+            metric, start, end, geography, value = recent[int(rng.random() * len(recent))]
+            value = (value * Decimal(rng.choice((3, 4, 5, 25, 30)))) / 10
+            value = value.quantize(Decimal(1))
+        else:
+            length = rng.choice((30, 30, 90, 98, 365))
+            start = _iso(max(end_day - length, 0), "day")
+            end = _iso(end_day, "day")
+            geography = rng.choice(REGIONS)
+            value = Decimal(rng.randrange(100, 200_000))
+            recent.append((metric, start, end, geography, value))
+            del recent[:-50]
+        monthly = rng.random() < 0.2
+        unit = "people per month" if monthly else "people"
+        figure_id, slug = self._id(m.Figure), self._slug("figure", number)
+        said_in = rng.choice(("agency data", "press briefing", "court filing", ""))
+        chunk.figures.append((figure_id, slug, claim_id, metric, value, unit, start, end, geography, said_in))
+        period = "a month on average" if monthly else f"between {start} and {end}"
+        return text.format(value=f"{value:,}", period=period)
 
     def _links(self) -> Iterator[Batch]:
         """Roles and data access rest on claims: those written about them, or a claim about the agency."""
@@ -993,6 +1044,18 @@ class SyntheticRecord:
             requested = _iso(max(doc.day - rng.randrange(5), 0), "day") if rng.random() < 0.7 else None
             rows.append((self._id(m.CommentRequest), doc.id, agency.id, requested, response, text))
         yield self._batch(m.CommentRequest, rows)
+
+
+# The columns each kind of source fills in, and the random draws it makes.
+_SOURCE_FIELDS = {
+    m.SourceKind.ANONYMOUS: SyntheticRecord._anonymous_source,
+    m.SourceKind.OFFICIAL: SyntheticRecord._official_source,
+    m.SourceKind.PERSON: SyntheticRecord._person_source,
+    m.SourceKind.AGENCY: SyntheticRecord._agency_source,
+    m.SourceKind.ORGANISATION: SyntheticRecord._organisation_source,
+    m.SourceKind.DATASET: SyntheticRecord._dataset_source,
+    m.SourceKind.OUTLET: SyntheticRecord._outlet_source,
+}
 
 
 # --- Loading ----------------------------------------------------------------------------------------
