@@ -807,7 +807,9 @@ def _build(builder: _Builder, selection: _Selection, derived: _Derived) -> Brief
     requests = [_request_view(builder, r, selection.section_ids) for r in derived.requests]
     drift = [_drift_view(builder, entry, role) for entry in derived.drift for role in entry.roles]
     timeline = [
-        TimelineEntry(when=e.when, precision=e.date.precision, kind=_EVENT_KINDS[e.kind], text=e.text)
+        TimelineEntry(
+            when=e.when, precision=e.date.precision, kind=selectors.TIMELINE_LABELS[e.kind], text=e.text
+        )
         for e in derived.events
     ]
     title, short_title, subject, scope_label = _titles(
@@ -1135,16 +1137,6 @@ def _asked_sentence(requests) -> str:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-_EVENT_KINDS = {
-    "claim": "Claim made",
-    "role": "Role first reported",
-    "figure": "Figure period",
-    "document": "Published",
-    "mission": "Mission stated",
-    "comment_request": "Comment requested",
-}
 
 
 def _access_view(builder: _Builder, access: DataAccess, holder: Agency) -> AccessView:

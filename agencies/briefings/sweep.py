@@ -16,6 +16,7 @@ from django.utils import timezone
 from agencies.briefings.errors import infrastructure_cause
 from agencies.briefings.queue import briefing_publish
 from agencies.briefings.worker import (
+    BACK_IN_QUEUE,
     FILE_NAME,
     briefing_give_up,
     database_reset,
@@ -57,11 +58,7 @@ def briefing_sweep() -> SweepResult:
             if exhausted(seen):
                 failed += briefing_give_up(fenced, seen, now)
             elif fenced.update(
-                status=BriefingStatus.QUEUED,
-                stage="queued",
-                progress=0,
-                heartbeat_at=None,
-                fingerprint="",
+                **BACK_IN_QUEUE,
                 workers_lost=seen.workers_lost,
                 error=seen.error,
             ):
@@ -109,11 +106,7 @@ def briefing_rescue_own(*, nodename: str, before: datetime) -> int:
         )
         with transaction.atomic():
             if fenced.update(
-                status=BriefingStatus.QUEUED,
-                stage="queued",
-                progress=0,
-                heartbeat_at=None,
-                fingerprint="",
+                **BACK_IN_QUEUE,
                 workers_lost=F("workers_lost") + 1,
                 error=f"Attempt {seen.attempts}: its worker was restarted.",
             ):

@@ -31,6 +31,14 @@ logger = logging.getLogger(__name__)
 ERROR_MAX_LENGTH = 2000
 # The database's passing faults: a retry on a fresh connection may succeed.
 DATABASE_FAULTS = (OperationalError, InterfaceError)
+# What a briefing put back in the queue holds, whoever puts it back (a worker, the sweep, a rescue).
+BACK_IN_QUEUE = {
+    "status": BriefingStatus.QUEUED,
+    "stage": "queued",
+    "progress": 0,
+    "heartbeat_at": None,
+    "fingerprint": "",
+}
 
 
 class BriefingClaimLost(Exception):
@@ -413,11 +421,7 @@ def _briefing_release(*, briefing: Briefing, message: str, failed: bool) -> None
     try:
         with transaction.atomic():
             if _this_attempt_or_given_back(briefing).update(
-                status=BriefingStatus.QUEUED,
-                stage="queued",
-                progress=0,
-                heartbeat_at=None,
-                fingerprint="",
+                **BACK_IN_QUEUE,
                 error=message[:ERROR_MAX_LENGTH],
                 **fields,
             ):
@@ -433,11 +437,7 @@ def briefing_give_back(*, briefing_id: int, attempt: int, message: str) -> bool:
     so itself (the database was down when it stopped). Spends nothing."""
     with transaction.atomic():
         if Briefing.objects.filter(pk=briefing_id, status=BriefingStatus.RUNNING, attempts=attempt).update(
-            status=BriefingStatus.QUEUED,
-            stage="queued",
-            progress=0,
-            heartbeat_at=None,
-            fingerprint="",
+            **BACK_IN_QUEUE,
             error=message[:ERROR_MAX_LENGTH],
         ):
             record_transition(briefing_id, message[:100])
@@ -455,11 +455,7 @@ def briefing_worker_lost(*, briefing_id: int, worker: str, how: str) -> bool:
         if seen is None:
             return False
         if fenced.filter(attempts=seen.attempts).update(
-            status=BriefingStatus.QUEUED,
-            stage="queued",
-            progress=0,
-            heartbeat_at=None,
-            fingerprint="",
+            **BACK_IN_QUEUE,
             workers_lost=F("workers_lost") + 1,
             error=f"Attempt {seen.attempts}: its worker process died ({how})."[:ERROR_MAX_LENGTH],
         ):

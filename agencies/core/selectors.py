@@ -971,6 +971,16 @@ def _readings_of(pks: set[int]) -> dict[int, FigureReading]:
 # --- Timeline -------------------------------------------------------------------------------------
 
 
+TIMELINE_LABELS = {  # how an event's kind is written on a page and in a briefing
+    "claim": "Claim made",
+    "role": "Role first reported",
+    "figure": "Figure period",
+    "document": "Published",
+    "mission": "Mission stated",
+    "comment_request": "Comment requested",
+}
+
+
 @dataclass(frozen=True)
 class TimelineEvent:
     date: PartialDate  # as precise as the record, no more: date.display() for people

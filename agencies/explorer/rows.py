@@ -382,16 +382,6 @@ class SystemEntry:
     accesses: list[AccessEntry]
 
 
-TIMELINE_KINDS = {
-    "claim": "Claim made",
-    "role": "Role first reported",
-    "figure": "Figure period",
-    "document": "Published",
-    "mission": "Mission stated",
-    "comment_request": "Comment requested",
-}
-
-
 @dataclass(frozen=True)
 class TimelineRow:
     when: str  # as precise as the record: "May 2025", "20 Jan 2025 – 28 Apr 2025"
@@ -459,7 +449,9 @@ def timeline_section(agency: Agency, *, page: int = 1, ids: list[int] | None = N
     """`ids`: the agency's subtree when the caller has it."""
     found = selectors.timeline_page(ids if ids is not None else agency, page=page)
     rows = [
-        TimelineRow(when=e.when, precision=e.date.precision, kind=TIMELINE_KINDS[e.kind], text=e.text)
+        TimelineRow(
+            when=e.when, precision=e.date.precision, kind=selectors.TIMELINE_LABELS[e.kind], text=e.text
+        )
         for e in found.events
     ]
     return TimelineSection(rows=rows, page=page, has_next=found.has_next)
