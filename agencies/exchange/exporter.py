@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 import yaml
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Collate
 
@@ -246,7 +246,14 @@ def dossier_stream(*, internal: bool = False, fmt: str = "yaml") -> Iterator[str
     writers = {"yaml": _yaml_chunks, "json": _json_chunks}
     if fmt not in writers:
         raise ValueError(f"unknown dossier format {fmt!r}: use 'yaml' or 'json'")
-    return writers[fmt](dossier_sections(internal=internal))
+    return _in_one_transaction(writers[fmt](dossier_sections(internal=internal)))
+
+
+def _in_one_transaction(chunks: Iterator[str]) -> Iterator[str]:
+    # Server-side cursors hand rows over as they are read inside a transaction; outside one,
+    # PostgreSQL declares them WITH HOLD and copies out each section whole before its first row.
+    with transaction.atomic():
+        yield from chunks
 
 
 def dossier_dump(data: dict, fmt: str = "yaml") -> str:

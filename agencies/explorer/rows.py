@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
+from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.safestring import SafeString
@@ -213,10 +214,14 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
 
 
 def export_records(qs: QuerySet[Claim]) -> Iterator[dict]:
-    """Every claim of `qs`, in its order, read EXPORT_CHUNK at a time (never all in memory)."""
-    for chunk in _batches(explorer_claims(qs).iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
-        for row in claim_rows(chunk):
-            yield export_record(row)
+    """Every claim of `qs`, in its order, read EXPORT_CHUNK at a time (never all in memory).
+
+    Inside a transaction: there PostgreSQL's server-side cursor hands rows over as it reads them;
+    outside one it is declared WITH HOLD and copies out every row of the selection before the first."""
+    with transaction.atomic(using=qs.db):
+        for chunk in _batches(explorer_claims(qs).iterator(chunk_size=EXPORT_CHUNK), EXPORT_CHUNK):
+            for row in claim_rows(chunk):
+                yield export_record(row)
 
 
 def spreadsheet_safe(value: str) -> str:
