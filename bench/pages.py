@@ -212,13 +212,15 @@ def _requested(record: Record):
 
 
 def _forget_requests(record: Record) -> Callable[[], None]:
-    """Before a briefing request: the bench user's earlier ones go (an equal one would be joined, not
-    queued; and one user may have only a few queued)."""
+    """Before a briefing request: earlier briefings go, whoever asked (an equal one, such as the
+    briefing section's of the same selection, would be joined or reused, not queued; and one user
+    may have only a few queued), except the one whose status page is read."""
 
     def forget() -> None:
         from agencies.briefings.services import briefing_delete
+        from agencies.models import Briefing
 
-        for briefing in _requested(record):
+        for briefing in Briefing.objects.exclude(pk__in=_STATUS_PAGE_BRIEFINGS):
             briefing_delete(briefing=briefing)
 
     return forget
@@ -234,13 +236,18 @@ def _queued(record: Record) -> Callable[[], None]:
     return check
 
 
+# The briefings whose status page is read: the requests' clean-up leaves them be.
+_STATUS_PAGE_BRIEFINGS: set[int] = set()
+
+
 def _queued_briefing(record: Record) -> int:
-    """A briefing queued by no one (as a command queues one), so that the requests leave it be."""
+    """A briefing queued by no one (as a command queues one), its status page read."""
     from agencies.briefings.services import briefing_request
 
     briefing, _published = briefing_request(
         actor=None, scope={"filter": record.status_filter}, audience="public"
     )
+    _STATUS_PAGE_BRIEFINGS.add(briefing.pk)
     return briefing.pk
 
 
